@@ -1,0 +1,1 @@
+"""The visual editor: pages made of blocks, their revisions, the editor view."""

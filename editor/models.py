@@ -1,0 +1,86 @@
+"""Pages of the visual editor and the revisions kept on every save."""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.urls import reverse
+
+from editor.blocks import validate_blocks
+
+
+class Page(models.Model):
+    """A page: a title and an ordered list of blocks, with Mr. Blue's per-page settings."""
+
+    slug = models.SlugField(unique=True)
+    title = models.CharField(max_length=200)
+    content = models.JSONField(default=list, blank=True, help_text="Ordered list of blocks.")
+    assistant_profile = models.ForeignKey(
+        "mrblue.AssistantProfile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="pages",
+        help_text="Leave empty to use the default profile.",
+    )
+    assistant_instructions = models.TextField(
+        blank=True,
+        help_text="Added to the profile's instructions for this page only (template syntax).",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self):
+        return self.title
+
+    def save(self, *args, author=None, note="", **kwargs):
+        """Save the page and keep a revision of what was saved, in one transaction."""
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            PageRevision.objects.create(
+                page=self, title=self.title, content=self.content, author=author, note=note
+            )
+
+    def get_absolute_url(self):
+        """The page's editor URL."""
+        return reverse("editor:page_editor", args=[self.slug])
+
+    @property
+    def path(self) -> str:
+        """The page's public path, as Mr. Blue's instructions name it."""
+        return f"/{self.slug}/"
+
+    def clean(self):
+        """Validate and normalise the blocks, and the page's instruction template."""
+        from mrblue.instructions import validate_template
+
+        self.content = validate_blocks(self.content)
+        validate_template(self.assistant_instructions, field="assistant_instructions")
+
+
+class PageRevision(models.Model):
+    """A snapshot of a page as saved: who saved it, when and why (e.g. which tool call)."""
+
+    page = models.ForeignKey(Page, on_delete=models.CASCADE, related_name="revisions")
+    title = models.CharField(max_length=200)
+    content = models.JSONField(default=list)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.page} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+    def restore(self, author=None) -> Page:
+        """Make this revision the page's content again (as a new revision)."""
+        page = self.page
+        page.title = self.title
+        page.content = self.content
+        page.save(author=author, note=f"restored revision {self.pk}")
+        return page

@@ -1,0 +1,12 @@
+"""URLs of the visual editor, under /editor/."""
+
+from django.urls import path
+
+from editor import views
+
+app_name = "editor"
+
+urlpatterns = [
+    path("", views.page_list, name="page_list"),
+    path("<slug:slug>/", views.page_editor, name="page_editor"),
+]

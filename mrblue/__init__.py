@@ -1,0 +1,1 @@
+"""Mr. Blue: the Django project and the assistant app (label `mrblue`)."""

@@ -1,0 +1,12 @@
+"""App config of the assistant."""
+
+from django.apps import AppConfig
+
+
+class MrBlueConfig(AppConfig):
+    """The assistant: profiles, session objects, providers, the built-in engine."""
+
+    name = "mrblue"
+    label = "mrblue"
+    verbose_name = "Mr. Blue"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,108 @@
+"""The README's two commands: set everything up on a fresh machine, then serve or test.
+
+    python3 -m mrblue.bootstrap serve    # venv, packages, migrations, demo data, Daphne on :8000
+    python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
+
+Standard library only: it runs before anything is installed. Each step is skipped when it is
+already done (the venv's packages are re-installed only when pyproject.toml changes).
+"""
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+HOST, PORT = "127.0.0.1", 8000
+
+# Debian packages the test suite needs, by the command that proves each is there.
+TEST_DEBIAN_PACKAGES: dict[str, str] = {}
+
+
+def log(message: str) -> None:
+    """Print a step, visibly, and at once."""
+    print(f"==> {message}", flush=True)
+
+
+def run(*args, **kwargs) -> None:
+    """Run a command from the project root; stop everything if it fails."""
+    subprocess.run([str(a) for a in args], cwd=ROOT, check=True, **kwargs)
+
+
+def ensure_venv(extras: str) -> None:
+    """Create `.venv` and install the project with `extras` unless already done."""
+    if not PYTHON.exists():
+        log(f"creating {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    stamp = VENV / f".installed-{extras or 'base'}"
+    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    log(f"installing packages ({extras or 'base'})")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    target = f".[{extras}]" if extras else "."
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target)
+    stamp.write_text(digest)
+
+
+def ensure_debian_packages(packages: dict[str, str]) -> None:
+    """Install missing Debian packages with apt-get (as root), or say what is missing."""
+    missing = [pkg for pkg, command in packages.items() if not shutil.which(command)]
+    if not missing:
+        return
+    if os.geteuid() != 0:
+        sys.exit(
+            f"Missing Debian packages {missing}: run `sudo apt-get install -y {' '.join(missing)}`"
+        )
+    log(f"installing Debian packages {missing}")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run("apt-get", "update", "-q", env=env)
+    run("apt-get", "install", "-y", "-q", *missing, env=env)
+
+
+def manage(*args) -> None:
+    """Run a Django management command with the venv's Python."""
+    run(PYTHON, "manage.py", *args)
+
+
+def serve() -> None:
+    """Set up and run the product on http://127.0.0.1:8000."""
+    ensure_venv("")
+    manage("migrate", "--noinput")
+    manage("demo_data")
+    log(f"Mr. Blue runs on http://{HOST}:{PORT}/ : log in as 'editor' (or 'admin' for /admin/)")
+    os.chdir(ROOT)
+    daphne = VENV / "bin" / "daphne"
+    os.execv(daphne, [str(daphne), "-b", HOST, "-p", str(PORT), "mrblue.asgi:application"])
+
+
+def test(pytest_args: list[str]) -> None:
+    """Set up what the tests need, lint, and run the whole suite (extra args go to pytest)."""
+    ensure_venv("test")
+    ensure_debian_packages(TEST_DEBIAN_PACKAGES)
+    log("lint: ruff check, ruff format --check")
+    run(VENV / "bin" / "ruff", "check", ".")
+    run(VENV / "bin" / "ruff", "format", "--check", ".")
+    targets = [name for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)]
+    log(f"pytest (against {', '.join(targets) or 'SQLite and the in-memory channel layer'})")
+    result = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT)
+    sys.exit(result.returncode)
+
+
+def main(argv: list[str]) -> None:
+    """Dispatch `serve` or `test`."""
+    if not argv or argv[0] not in ("serve", "test"):
+        sys.exit(__doc__)
+    if argv[0] == "serve":
+        serve()
+    else:
+        test(argv[1:])
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

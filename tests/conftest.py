@@ -1,0 +1,77 @@
+"""Shared fixtures: factories that make users, profiles and pages on demand."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Permission
+
+
+def pytest_configure(config):
+    """In CI, refuse to run without PostgreSQL and Redis rather than skip their tests quietly."""
+    if os.environ.get("CI") and not os.environ.get("MRBLUE_TEST_DEFAULT_SERVICES"):
+        missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+        if missing:
+            raise pytest.UsageError(
+                f"CI must run against PostgreSQL and Redis, but {', '.join(missing)} is not set"
+                " (see .ci/run)."
+            )
+
+
+@pytest.fixture
+def make_user(django_user_model):
+    """Return a factory: make_user(name, perms=(...), staff=False, superuser=False)."""
+
+    def make(username="someone", perms=(), staff=False, superuser=False, password="pw-12345!"):
+        user = django_user_model.objects.create_user(
+            username=username, password=password, is_staff=staff or superuser
+        )
+        user.is_superuser = superuser
+        user.save()
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label=app_label, codename=codename)
+            )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def editor_user(make_user):
+    """A user who may edit pages (but is not staff)."""
+    return make_user("editor", perms=("editor.change_page", "editor.view_page"))
+
+
+@pytest.fixture
+def make_profile(db):
+    """Return a factory: make_profile(**fields) saves a full_clean()ed AssistantProfile."""
+    from mrblue.models import AssistantProfile
+
+    def make(**fields):
+        fields.setdefault("name", f"Profile {AssistantProfile.objects.count() + 1}")
+        profile = AssistantProfile(**fields)
+        profile.full_clean()
+        profile.save()
+        return profile
+
+    return make
+
+
+@pytest.fixture
+def make_page(db):
+    """Return a factory: make_page(slug, title, blocks, **fields) saves a Page."""
+    from editor.models import Page
+
+    def make(slug="home", title="Home", blocks=None, **fields):
+        if blocks is None:
+            blocks = [
+                {"id": "h1", "type": "heading", "text": "Hello", "style": {}},
+                {"id": "p1", "type": "paragraph", "text": "Welcome here.", "style": {}},
+            ]
+        page = Page(slug=slug, title=title, content=blocks, **fields)
+        page.full_clean()
+        page.save()
+        return page
+
+    return make

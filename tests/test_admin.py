@@ -1,0 +1,157 @@
+"""The Django admin: screens render, settings can be changed, editors stay out."""
+
+import pytest
+
+from editor.models import Page
+from mrblue.models import AssistantProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client_for(client, make_user):
+    client.force_login(make_user("root", superuser=True))
+    return client
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/",
+        "/admin/mrblue/assistantprofile/",
+        "/admin/mrblue/assistantprofile/add/",
+        "/admin/editor/page/",
+        "/admin/editor/page/add/",
+        "/admin/editor/pagerevision/",
+    ],
+)
+def test_admin_screens_render_for_a_superuser(admin_client_for, make_page, url):
+    make_page()
+    assert admin_client_for.get(url).status_code == 200
+
+
+def test_change_screens_show_the_session_object(admin_client_for, make_page, make_profile):
+    profile = make_profile(name="Main", voice="sage")
+    page = make_page(assistant_profile=profile)
+    body = admin_client_for.get(f"/admin/mrblue/assistantprofile/{profile.pk}/change/")
+    assert body.status_code == 200
+    assert b"mrblue-session-preview" in body.content and b"&quot;sage&quot;" in body.content
+    body = admin_client_for.get(f"/admin/editor/page/{page.pk}/change/")
+    assert b"mrblue-session-preview" in body.content and b"server_vad" in body.content
+
+
+def _profile_form(profile, **changes):
+    data = {
+        "name": profile.name,
+        "is_default": "on",
+        "model": profile.model,
+        "instructions": profile.instructions,
+        "tools_enabled": "on",
+        "voice": profile.voice,
+        "speed": profile.speed,
+        "max_output_tokens": "",
+        "turn_detection": profile.turn_detection,
+        "vad_threshold": profile.vad_threshold,
+        "vad_prefix_padding_ms": profile.vad_prefix_padding_ms,
+        "vad_silence_duration_ms": profile.vad_silence_duration_ms,
+        "vad_idle_timeout_ms": "",
+        "vad_eagerness": profile.vad_eagerness,
+        "vad_create_response": "on",
+        "vad_interrupt_response": "on",
+        "transcription_model": profile.transcription_model,
+        "transcription_language": "",
+        "noise_reduction": profile.noise_reduction,
+    }
+    data.update(changes)
+    return data
+
+
+def test_admin_changes_voice_and_vad(admin_client_for, make_profile):
+    profile = make_profile(name="Main")
+    url = f"/admin/mrblue/assistantprofile/{profile.pk}/change/"
+    form = _profile_form(profile, voice="echo", vad_threshold="0.7", vad_silence_duration_ms="800")
+    response = admin_client_for.post(url, form)
+    assert response.status_code == 302
+    profile.refresh_from_db()
+    assert (profile.voice, profile.vad_threshold, profile.vad_silence_duration_ms) == (
+        "echo",
+        0.7,
+        800,
+    )
+
+
+def test_admin_refuses_out_of_range_values_with_a_message(admin_client_for, make_profile):
+    profile = make_profile(name="Main")
+    url = f"/admin/mrblue/assistantprofile/{profile.pk}/change/"
+    response = admin_client_for.post(url, _profile_form(profile, vad_threshold="3", voice="nova"))
+    assert response.status_code == 200
+    assert b"Must be between 0.0 and 1.0" in response.content
+    assert b"nova is not one of the available choices" in response.content
+    profile.refresh_from_db()
+    assert profile.vad_threshold == 0.5
+
+
+def test_admin_saves_a_page_with_a_revision_by_its_author(admin_client_for, make_page):
+    page = make_page()
+    url = f"/admin/editor/page/{page.pk}/change/"
+    content = '[{"id": "h1", "type": "heading", "text": "Changed", "style": {"color": "red"}}]'
+    data = {
+        "title": "Home",
+        "slug": "home",
+        "content": content,
+        "assistant_profile": "",
+        "assistant_instructions": "",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+    response = admin_client_for.post(url, data)
+    assert response.status_code == 302, response.content[:2000]
+    page.refresh_from_db()
+    assert page.content[0]["style"]["color"] == "#e53935"
+    latest = page.revisions.first()
+    assert latest.author.username == "root" and latest.content == page.content
+
+
+def test_admin_refuses_bad_page_content(admin_client_for, make_page):
+    page = make_page()
+    data = {
+        "title": "Home",
+        "slug": "home",
+        "content": '[{"id": "x", "type": "video"}]',
+        "assistant_profile": "",
+        "assistant_instructions": "",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+    response = admin_client_for.post(f"/admin/editor/page/{page.pk}/change/", data)
+    assert response.status_code == 200 and b"type must be one of" in response.content
+    assert Page.objects.get().content[0]["text"] == "Hello"
+
+
+def test_default_profile_cannot_be_deleted_in_the_admin(admin_client_for, make_profile):
+    profile = make_profile(name="Main")
+    response = admin_client_for.get(f"/admin/mrblue/assistantprofile/{profile.pk}/delete/")
+    assert response.status_code == 403
+    assert AssistantProfile.objects.filter(pk=profile.pk).exists()
+
+
+def test_restore_a_revision_from_the_admin(admin_client_for, make_page):
+    page = make_page()
+    first = page.revisions.get()
+    page.content = [{"id": "x", "type": "paragraph", "text": "new", "style": {}}]
+    page.save()
+    response = admin_client_for.post(
+        "/admin/editor/pagerevision/",
+        {"action": "restore_revisions", "_selected_action": [first.pk]},
+    )
+    assert response.status_code == 302
+    page.refresh_from_db()
+    assert page.content[0]["text"] == "Hello"
+    assert page.revisions.count() == 3
+
+
+def test_an_editor_cannot_reach_the_admin(client, editor_user):
+    client.force_login(editor_user)
+    response = client.get("/admin/mrblue/assistantprofile/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
