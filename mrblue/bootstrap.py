@@ -21,7 +21,7 @@ PYTHON = VENV / "bin" / "python"
 HOST, PORT = "127.0.0.1", 8000
 
 # Debian packages the test suite needs, by the command that proves each is there.
-TEST_DEBIAN_PACKAGES: dict[str, str] = {}
+TEST_DEBIAN_PACKAGES = {"chromium": "chromium"}
 
 
 def log(message: str) -> None:

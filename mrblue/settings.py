@@ -12,7 +12,8 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
 
@@ -138,6 +139,7 @@ LOGGING = {
     "loggers": {
         "mrblue": {"level": LOG_LEVEL},
         "editor": {"level": LOG_LEVEL},
+        "daphne.server": {"level": "INFO"},
     },
 }
 

@@ -5,6 +5,23 @@ import os
 import pytest
 from django.contrib.auth.models import Permission
 
+from tests.live import LiveServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--allow-loopback-in-peer-connection",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--autoplay-policy=no-user-gesture-required",
+]
+
 
 def pytest_configure(config):
     """In CI, refuse to run without PostgreSQL and Redis rather than skip their tests quietly."""
@@ -75,3 +92,52 @@ def make_page(db):
         return page
 
     return make
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker):
+    """A real Daphne serving the app on a free port, sharing the test database."""
+    with django_db_blocker.unblock():
+        server = LiveServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API keeps an event loop running in this thread, which makes Django
+    # refuse the (really synchronous) ORM calls the tests make; the check does not apply here.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def browser_page(browser):
+    """A fresh browser context and page for one test."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(daphne_server):
+    """Return a function that logs a browser page in through the login form."""
+
+    def do_login(page, username, password="pw-12345!"):
+        page.goto(f"{daphne_server.url}/accounts/login/")
+        page.fill("input[name=username]", username)
+        page.fill("input[name=password]", password)
+        page.click("[data-testid=button-login]")
+        page.wait_for_url(f"{daphne_server.url}/editor/")
+
+    return do_login

@@ -1,0 +1,87 @@
+"""A real Daphne server in a subprocess, serving the app against the test database."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+ENGINE_KEY = "sk-mrblue-test-engine-key"
+_LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+
+
+def test_database_url() -> str:
+    """The URL of the database pytest-django set up, for the server process to share."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    if connection.vendor == "postgresql":
+        host, port = db.get("HOST") or "127.0.0.1", db.get("PORT") or 5432
+        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+        return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+    raise RuntimeError(f"no live-server support for {connection.vendor}")
+
+
+class LiveServer:
+    """Start Daphne on a free port and wait for it to say it listens; stop it on close()."""
+
+    def __init__(self, extra_env: dict | None = None, startup_timeout: float = 30.0):
+        env = {
+            **os.environ,
+            "DATABASE_URL": test_database_url(),
+            "MRBLUE_ENGINE_API_KEY": ENGINE_KEY,
+            "PYTHONUNBUFFERED": "1",
+            **(extra_env or {}),
+        }
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-v",
+                "1",
+                "-e",
+                "tcp:port=0:interface=127.0.0.1",
+                "mrblue.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.output: list[str] = []
+        ready = threading.Event()
+        self.port = None
+
+        def read():
+            for line in self.process.stdout:
+                self.output.append(line)
+                match = _LISTENING.search(line)
+                if match and self.port is None:
+                    self.port = int(match.group(1))
+                    ready.set()
+            ready.set()  # the process ended: wake the waiter, which sees no port
+
+        threading.Thread(target=read, daemon=True).start()
+        if not ready.wait(startup_timeout) or self.port is None:
+            self.close()
+            raise RuntimeError("Daphne did not start:\n" + "".join(self.output[-40:]))
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def close(self, timeout: float = 15.0) -> int:
+        """Stop the server with SIGTERM, as a process manager would; return its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise RuntimeError("Daphne did not exit on SIGTERM") from None
+        return self.process.returncode
