@@ -2,6 +2,10 @@
 
 The session object sends them to the model; the browser runs them; the offline `commands` brain
 reads their schemas to build its calls. Keep names and schemas stable: they are a contract.
+
+Outputs (the `function_call_output` the browser sends back) are JSON too:
+- `describe_page`: `{"blocks": [{"id", "type", "text" | "src", "style"}...], "selected": id|null}`;
+- every other tool: `{"ok": true, ...}` on success, `{"ok": false, "error": "<why>"}` otherwise.
 """
 
 from editor.blocks import ALIGNMENTS, BLOCK_TYPES, FONT_SIZE_RANGE

@@ -17,7 +17,8 @@ class AppSettings:
     """Typed access to the `MRBLUE_*` / `OPENAI_*` settings with their defaults."""
 
     def _get(self, name, default):
-        return getattr(settings, name, default)
+        value = getattr(settings, name, None)
+        return default if value is None else value
 
     @property
     def OPENAI_API_KEY(self) -> str:
@@ -52,6 +53,51 @@ class AppSettings:
     def DEMO_PASSWORD(self) -> str:
         """Password `demo_data` gives the demo users; empty means generate one."""
         return self._get("MRBLUE_DEMO_PASSWORD", "")
+
+    @property
+    def ENGINE_BRAIN(self) -> str:
+        """The built-in engine's brain: `commands`, `openai_compatible` or a dotted path."""
+        return self._get("MRBLUE_ENGINE_BRAIN", "commands")
+
+    @property
+    def BRAIN_URL(self) -> str:
+        """Root of the chat-completions server the `openai_compatible` brain uses."""
+        return self._get("MRBLUE_BRAIN_URL", "http://127.0.0.1:11434/v1")
+
+    @property
+    def BRAIN_MODEL(self) -> str:
+        """Model name sent to that server."""
+        return self._get("MRBLUE_BRAIN_MODEL", "llama3.2")
+
+    @property
+    def BRAIN_API_KEY(self) -> str:
+        """Key for that server, if it needs one."""
+        return self._get("MRBLUE_BRAIN_API_KEY", "")
+
+    @property
+    def BRAIN_TIMEOUT(self) -> float:
+        """Seconds to wait for that server (connect at most 5)."""
+        return float(self._get("MRBLUE_BRAIN_TIMEOUT", 30.0))
+
+    @property
+    def ENGINE_MAX_SESSIONS(self) -> int:
+        """Concurrent engine sessions this process accepts; more are refused."""
+        return int(self._get("MRBLUE_ENGINE_MAX_SESSIONS", 20))
+
+    @property
+    def ENGINE_SESSION_SECONDS(self) -> int:
+        """How long one engine session may last (OpenAI: 60 minutes)."""
+        return int(self._get("MRBLUE_ENGINE_SESSION_SECONDS", 3600))
+
+    @property
+    def ENGINE_MAX_MESSAGE_BYTES(self) -> int:
+        """Largest client event accepted (OpenAI: 15 MiB, for audio appends)."""
+        return int(self._get("MRBLUE_ENGINE_MAX_MESSAGE_BYTES", 15 * 1024 * 1024))
+
+    @property
+    def ENGINE_SECRET_DEFAULT_SECONDS(self) -> int:
+        """Lifetime of a client secret when the request names none (10 minutes)."""
+        return int(self._get("MRBLUE_ENGINE_SECRET_SECONDS", 600))
 
 
 app_settings = AppSettings()

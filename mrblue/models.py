@@ -156,3 +156,6 @@ class AssistantProfile(models.Model):
             profile.is_default = True
             profile.save()
         return profile
+
+
+from mrblue.engine.models import EngineClientSecret  # noqa: E402, F401  (the engine's model)

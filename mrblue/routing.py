@@ -1,3 +1,32 @@
-"""WebSocket URL patterns of the web app (session-authenticated, origin-checked)."""
+"""WebSocket routing: the engine's OpenAI-style endpoint, and the web app's own sockets.
 
-websocket_urlpatterns = []
+The engine authenticates by API key (SDK clients send no Origin), so it sits outside the
+origin check and the session-cookie auth that the web app's sockets go through.
+"""
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import path
+
+from mrblue.engine.consumer import EngineConsumer
+
+engine_urlpatterns = [path("v1/realtime", EngineConsumer.as_asgi())]
+
+# Session-authenticated, origin-checked sockets of the web app (the transcript log).
+web_urlpatterns = []
+
+
+class PrefixRouter:
+    """Send a WebSocket to the engine if its path starts with /v1/, else to the web app."""
+
+    def __init__(self):
+        self.engine = URLRouter(engine_urlpatterns)
+        self.web = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(web_urlpatterns)))
+
+    async def __call__(self, scope, receive, send):
+        app = self.engine if scope["path"].startswith("/v1/") else self.web
+        return await app(scope, receive, send)
+
+
+websocket_application = PrefixRouter()

@@ -152,3 +152,17 @@ MRBLUE_REALTIME_PROVIDER = env.str(
 )
 MRBLUE_ENGINE_API_KEY = env.str("MRBLUE_ENGINE_API_KEY", default="")
 MRBLUE_DEMO_PASSWORD = env.str("MRBLUE_DEMO_PASSWORD", default="")
+# Optional: unset (None) means the default documented in mrblue/conf.py.
+for _name in (
+    "MRBLUE_DEFAULT_MODEL",
+    "MRBLUE_ENGINE_BRAIN",
+    "MRBLUE_BRAIN_URL",
+    "MRBLUE_BRAIN_MODEL",
+    "MRBLUE_BRAIN_API_KEY",
+    "MRBLUE_BRAIN_TIMEOUT",
+    "MRBLUE_ENGINE_MAX_SESSIONS",
+    "MRBLUE_ENGINE_SESSION_SECONDS",
+    "MRBLUE_ENGINE_MAX_MESSAGE_BYTES",
+    "MRBLUE_ENGINE_SECRET_SECONDS",
+):
+    globals()[_name] = env.str(_name, default=None)

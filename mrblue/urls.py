@@ -5,10 +5,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from mrblue.engine import http as engine_http
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="editor:page_list"), name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("editor/", include("editor.urls")),
+    # The built-in realtime engine, in the OpenAI API's paths.
+    path("v1/realtime/client_secrets", engine_http.client_secrets, name="engine_client_secrets"),
 ]

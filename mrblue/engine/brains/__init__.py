@@ -1,0 +1,54 @@
+"""Brains: what writes Mr. Blue's answers in the built-in engine.
+
+A brain takes a `ResponseRequest` (instructions, tools, the conversation) and yields
+`TextDelta`s and `FunctionCall`s. Choose one with `MRBLUE_ENGINE_BRAIN`: a dotted path to a
+class, or one of the short names in `BRAINS`.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.utils.module_loading import import_string
+
+BRAINS = {
+    "commands": "mrblue.engine.brains.commands.CommandsBrain",
+    "openai_compatible": "mrblue.engine.brains.openai_compatible.OpenAICompatibleBrain",
+}
+
+
+@dataclass
+class TextDelta:
+    """A piece of the assistant's answer."""
+
+    text: str
+
+
+@dataclass
+class FunctionCall:
+    """A call of one of the session's tools, with JSON-encoded arguments."""
+
+    name: str
+    arguments: str
+    call_id: str | None = None
+
+
+class BrainError(Exception):
+    """The brain could not answer (its server failed, timed out or answered nonsense)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Brain(Protocol):
+    """The interface every brain implements."""
+
+    def respond(self, request) -> AsyncIterator[TextDelta | FunctionCall]:
+        """Yield the answer to `request`; stop promptly when the task is cancelled."""
+
+
+def load_brain(name: str) -> Brain:
+    """Instantiate the brain named by a short name or a dotted path."""
+    return import_string(BRAINS.get(name, name))()

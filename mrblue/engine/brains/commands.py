@@ -1,0 +1,345 @@
+"""The `commands` brain: a deterministic assistant that edits the page through its tools.
+
+It understands editing requests (see `intents`), looks at the page with `describe_page`, calls
+the fitting tool with arguments built from that tool's own schema, and once the tool's output
+comes back, says briefly what happened. It holds no state: every decision is read from the
+conversation, so a reconnecting client or a second worker gets the same answers.
+"""
+
+import json
+import re
+
+from mrblue.engine.brains import FunctionCall, TextDelta
+from mrblue.engine.brains.intents import Intent, describe_ref, parse, resolve
+from mrblue.engine.brains.tool_args import find_tool, fit_arguments, property_range
+from mrblue.engine.items import item_text
+
+DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
+DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}
+SKILLS = (
+    "change text, colours, backgrounds, sizes and alignment, add, move or delete blocks, "
+    "and undo or redo"
+)
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+TOOL_FOR = {
+    "style": "update_style",
+    "text": "update_text",
+    "insert": "insert_block",
+    "delete": "delete_block",
+    "move": "move_block",
+    "select": "select_block",
+    "undo": "undo",
+    "redo": "redo",
+    "describe": "describe_page",
+}
+NEEDS_PAGE = ("style", "text", "insert", "delete", "move", "select", "describe")
+
+
+class CommandsBrain:
+    """Answers editing requests with tool calls and short spoken confirmations."""
+
+    async def respond(self, request):
+        """Yield the next step of the conversation: a tool call, or words."""
+        for output in decide(request):
+            yield output
+
+
+def decide(request) -> list:
+    """The brain's whole decision, as a list of outputs (pure, so it is easy to test)."""
+    tools = [] if request.tool_choice == "none" else request.tools
+    user, after = _current_turn(request.conversation)
+    intent = parse(item_text(user)) if user else None
+    last = after[-1] if after else None
+    if last is not None and last.get("type") == "function_call_output":
+        call = next(
+            (
+                i
+                for i in after
+                if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
+            ),
+            None,
+        )
+        if call is not None:
+            return _after_tool(
+                call, _json(last.get("output")), intent, tools, after, request.instructions
+            )
+    if user is None or (last is not None and last.get("type") == "message"):
+        return _say("Is there anything else you'd like to change on the page?")
+    return _fresh_turn(intent, tools, request.instructions)
+
+
+def _fresh_turn(intent: Intent | None, tools, instructions) -> list:
+    if intent is None:
+        return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
+    if intent.name == "greet":
+        return _say(
+            "Hi! I'm Mr. Blue. Tell me what to change on this page, for example: "
+            "make the heading blue."
+        )
+    if intent.name == "capabilities":
+        if not tools:
+            return _say(
+                "Offline I understand page edits, but page editing is switched off in "
+                "this conversation."
+            )
+        return _say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
+    if intent.name == "thanks":
+        return _say("You're welcome! Anything else?")
+    tool = find_tool(tools, TOOL_FOR[intent.name])
+    if tool is None:
+        return _say(
+            "I can't change the page in this conversation: the page-editing tools are switched off."
+        )
+    if intent.name in NEEDS_PAGE:
+        describe = find_tool(tools, "describe_page")
+        if describe is not None:
+            return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
+        blocks, selected = [], _selected_from(instructions)
+        return _act(intent, tool, blocks, selected)
+    arguments = fit_arguments(tool, {})
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me do that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _after_tool(call, output, intent, tools, after, instructions) -> list:
+    if call.get("name") == "describe_page":
+        blocks, selected = _page(output, instructions)
+        if intent is None:
+            return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
+        if intent.name == "describe":
+            return _say(_describe_page(blocks))
+        tool = find_tool(tools, TOOL_FOR.get(intent.name, ""))
+        if tool is None:
+            return _say("I can't do that with the tools of this conversation.")
+        return _act(intent, tool, blocks, selected)
+    if isinstance(output, dict) and (output.get("ok") is False or output.get("error")):
+        reason = str(output.get("error") or "the editor refused the change").rstrip(".")
+        return _say(f"I couldn't do that: {reason}.")
+    page_output = next(
+        (
+            _json(i.get("output"))
+            for i in after
+            if i.get("type") == "function_call_output" and _is_describe(after, i.get("call_id"))
+        ),
+        None,
+    )
+    blocks, selected = _page(page_output, instructions)
+    return _say(_confirmation(call.get("name"), intent, blocks, selected))
+
+
+def _act(intent: Intent, tool: dict, blocks: list, selected: str | None) -> list:
+    slots = intent.slots
+    if intent.name == "insert":
+        return _insert(slots, tool, blocks, selected)
+    target = resolve(slots["target"], blocks, selected)
+    if target is None:
+        return _say(_not_found(slots["target"], blocks))
+    meanings = {"block_id": target["id"]}
+    if intent.name == "style":
+        meanings.update(_style_meanings(slots, target, tool))
+    elif intent.name == "text":
+        if target.get("type") == "image":
+            return _say("That's an image, so it has no text to change.")
+        meanings["text"] = slots["text"]
+    elif intent.name == "move":
+        placement = _move_placement(slots, target, blocks, selected)
+        if isinstance(placement, str):
+            return _say(placement)
+        meanings.update(placement)
+    arguments = fit_arguments(tool, meanings)
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me do that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _style_meanings(slots, target, tool) -> dict:
+    meanings = {key: slots[key] for key in ("color", "background", "align") if key in slots}
+    size = slots.get("font_size")
+    if isinstance(size, str):
+        current = (target.get("style") or {}).get("font_size") or DEFAULT_FONT_SIZES.get(
+            target.get("type"), 16
+        )
+        size = round(current * 1.25) if size == "bigger" else round(current / 1.25)
+    if size is not None:
+        low, high = property_range(tool, "font_size")
+        size = max(low or size, min(high or size, size))
+        meanings["font_size"] = size
+    return meanings
+
+
+def _insert(slots, tool, blocks, selected) -> list:
+    block_type = slots["type"]
+    text = slots["text"] or DEFAULT_TEXT.get(block_type, "")
+    if block_type == "image" and not re.match(r"https?://|/", text):
+        return _say(
+            "To add an image I need its web address. Try: add an image with "
+            "https://example.com/photo.jpg."
+        )
+    position, anchor = slots["position"], None
+    if position in ("before", "after"):
+        anchor = resolve(slots["anchor"], blocks, selected)
+        if anchor is None:
+            return _say(_not_found(slots["anchor"], blocks))
+    elif position == "start" and blocks:
+        position, anchor = "before", blocks[0]
+    elif position == "auto":
+        anchor = next((b for b in blocks if b.get("id") == selected), None)
+        position = "after" if anchor else "end"
+    if position == "start":
+        position = "end"  # an empty page: the start is the end
+    meanings = {
+        "type": block_type,
+        "text": text,
+        "position": position,
+        "relative_to": anchor["id"] if anchor else None,
+    }
+    arguments = fit_arguments(tool, meanings)
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me add that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _move_placement(slots, target, blocks, selected):
+    ids = [b.get("id") for b in blocks]
+    index = ids.index(target["id"])
+    position = slots["position"]
+    if position in ("before", "after"):
+        anchor = resolve(slots["anchor"], blocks, selected)
+        if anchor is None:
+            return _not_found(slots["anchor"], blocks)
+        if anchor["id"] == target["id"]:
+            return "I can't move a block next to itself."
+        return {"position": position, "relative_to": anchor["id"]}
+    if position in ("start", "up"):
+        if index == 0:
+            return "It's already at the top of the page."
+        anchor = blocks[0] if position == "start" else blocks[index - 1]
+        return {"position": "before", "relative_to": anchor["id"]}
+    if index == len(blocks) - 1:
+        return "It's already at the bottom of the page."
+    anchor = blocks[-1] if position == "end" else blocks[index + 1]
+    return {"position": "after", "relative_to": anchor["id"]}
+
+
+def _confirmation(tool_name, intent, blocks, selected) -> str:
+    if tool_name == "undo":
+        return "Done, I undid the last change."
+    if tool_name == "redo":
+        return "Done, I redid the change."
+    if intent is None:
+        return "Done."
+    slots = intent.slots
+    what = _spoken_ref(slots.get("target"), blocks, selected)
+    if tool_name == "update_style":
+        if "color" in slots:
+            return f"Done. {what} is {_colour_name(slots['color'])} now."
+        if "background" in slots:
+            return f"Done. {what} has a {_colour_name(slots['background'])} background now."
+        if "align" in slots:
+            aligned = "centred" if slots["align"] == "center" else f"aligned {slots['align']}"
+            return f"Done. {what} is {aligned} now."
+        return f"Done. I changed the size of {what.lower()}."
+    if tool_name == "update_text":
+        return f'Done. {what} now says "{slots["text"]}".'
+    if tool_name == "insert_block":
+        text = slots["text"] or DEFAULT_TEXT.get(slots["type"], "")
+        return f'Done. I added a {slots["type"]} that says "{text}".'
+    if tool_name == "delete_block":
+        return f"Done. I deleted {what.lower()}."
+    if tool_name == "move_block":
+        return f"Done. I moved {what.lower()}."
+    if tool_name == "select_block":
+        return f"Selected {what.lower()}."
+    return "Done."
+
+
+def _spoken_ref(ref, blocks, selected) -> str:
+    if ref is None:
+        return "The block"
+    if ref.pronoun:
+        block = resolve(ref, blocks, selected)
+        return f"The {block['type']}" if block else "The selected block"
+    text = describe_ref(ref)
+    return text[0].upper() + text[1:]
+
+
+def _colour_name(value: str) -> str:
+    return "that colour" if value.startswith("#") else value
+
+
+def _not_found(ref, blocks) -> str:
+    if ref is not None and ref.pronoun:
+        return "Nothing is selected. Click a block first, or tell me which one, like: the heading."
+    what = describe_ref(ref) if ref else "that block"
+    return f"I couldn't find {what} on this page, so I changed nothing. {_summary(blocks)}"
+
+
+def _summary(blocks) -> str:
+    if not blocks:
+        return "The page is empty."
+    counts: dict[str, int] = {}
+    for block in blocks:
+        counts[block.get("type", "block")] = counts.get(block.get("type", "block"), 0) + 1
+    parts = [
+        f"a {kind}" if n == 1 else f"{NUMBER_WORDS.get(n, n)} {kind}s" for kind, n in counts.items()
+    ]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"It has {listed}."
+
+
+def _describe_page(blocks) -> str:
+    if not blocks:
+        return "The page is empty."
+    spoken = []
+    for block in blocks[:8]:
+        words = (block.get("text") or block.get("alt") or "").strip()
+        short = words if len(words) <= 50 else words[:47].rsplit(" ", 1)[0] + "..."
+        spoken.append(f'a {block.get("type")} "{short}"' if short else f"an {block.get('type')}")
+    more = f", and {len(blocks) - 8} more" if len(blocks) > 8 else ""
+    return f"This page has {len(blocks)} blocks: " + "; ".join(spoken) + more + "."
+
+
+def _current_turn(conversation):
+    for index in range(len(conversation) - 1, -1, -1):
+        item = conversation[index]
+        if item.get("type") == "message" and item.get("role") == "user":
+            return item, conversation[index + 1 :]
+    return None, list(conversation)
+
+
+def _is_describe(after, call_id) -> bool:
+    return any(
+        i.get("type") == "function_call"
+        and i.get("call_id") == call_id
+        and i.get("name") == "describe_page"
+        for i in after
+    )
+
+
+def _page(output, instructions):
+    blocks = output.get("blocks") if isinstance(output, dict) else None
+    blocks = [b for b in blocks if isinstance(b, dict) and "id" in b] if blocks else []
+    selected = output.get("selected") if isinstance(output, dict) else None
+    return blocks, selected or _selected_from(instructions)
+
+
+def _selected_from(instructions: str) -> str | None:
+    match = re.search(r"selected element is .*?\(id ([A-Za-z0-9_-]+)\)", instructions or "")
+    return match.group(1) if match else None
+
+
+def _json(text):
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _say(text: str) -> list:
+    """Split an answer into a few deltas, as a streaming model would send it."""
+    words = text.split(" ")
+    return [
+        TextDelta(" ".join(words[i : i + 4]) + (" " if i + 4 < len(words) else ""))
+        for i in range(0, len(words), 4)
+    ]

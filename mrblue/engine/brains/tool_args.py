@@ -1,0 +1,61 @@
+"""Fitting what the user meant onto a tool's declared JSON schema.
+
+The commands brain knows meanings ("the block", "a colour"), not a tool's property names: it
+reads each tool's schema, finds the property for each meaning by its usual names, and checks
+the result against the schema before calling. A tool whose schema it cannot fill is not called.
+"""
+
+import json
+
+import jsonschema
+
+SYNONYMS = {
+    "block_id": ("block_id", "id", "block", "target", "target_id", "element_id", "blockId"),
+    "color": ("color", "colour", "text_color", "foreground", "textColor"),
+    "background": ("background", "background_color", "bg", "backgroundColor"),
+    "font_size": ("font_size", "size", "fontSize", "font_size_px"),
+    "align": ("align", "alignment", "text_align", "textAlign"),
+    "text": ("text", "content", "label", "value", "src", "new_text"),
+    "type": ("type", "block_type", "kind"),
+    "position": ("position", "where", "placement"),
+    "relative_to": ("relative_to", "anchor", "reference", "relative_block_id", "near"),
+}
+
+
+def find_tool(tools: list[dict], name: str) -> dict | None:
+    """The function tool called `name`, if the session declares it."""
+    return next(
+        (t for t in tools if t.get("type", "function") == "function" and t.get("name") == name),
+        None,
+    )
+
+
+def fit_arguments(tool: dict, meanings: dict) -> str | None:
+    """JSON arguments for `tool` carrying `meanings`, or None if its schema can't take them."""
+    schema = tool.get("parameters") or {"type": "object", "properties": {}}
+    properties = schema.get("properties") or {}
+    arguments = {}
+    for meaning, value in meanings.items():
+        if value is None:
+            continue
+        name = next((n for n in SYNONYMS.get(meaning, (meaning,)) if n in properties), None)
+        if name is None:
+            return None
+        enum = properties[name].get("enum")
+        if enum is not None and value not in enum:
+            return None
+        arguments[name] = value
+    try:
+        jsonschema.validate(arguments, schema)
+    except (jsonschema.ValidationError, jsonschema.SchemaError):
+        return None
+    return json.dumps(arguments)
+
+
+def property_range(tool: dict, meaning: str) -> tuple[int | None, int | None]:
+    """The (minimum, maximum) the tool allows for a numeric meaning, if it says."""
+    properties = (tool.get("parameters") or {}).get("properties") or {}
+    name = next((n for n in SYNONYMS.get(meaning, (meaning,)) if n in properties), None)
+    if name is None:
+        return None, None
+    return properties[name].get("minimum"), properties[name].get("maximum")

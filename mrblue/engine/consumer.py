@@ -1,0 +1,115 @@
+"""The engine's WebSocket transport: `/v1/realtime`, as OpenAI's Realtime WebSocket.
+
+Authentication as OpenAI takes it: `Authorization: Bearer <key>` (servers, the SDK), or the
+`openai-insecure-api-key.<key>` subprotocol next to `realtime` (browsers cannot set headers).
+"""
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from mrblue.conf import app_settings
+from mrblue.engine.auth import bearer_token, session_for_key
+from mrblue.engine.brains import load_brain
+from mrblue.engine.connection import EngineConnection
+from mrblue.engine.core import RealtimeSession
+from mrblue.engine.events import error_event
+from mrblue.engine.registry import sessions
+
+logger = logging.getLogger("mrblue.engine")
+KEY_PROTOCOL = "openai-insecure-api-key."
+POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
+
+
+class EngineConsumer(AsyncWebsocketConsumer):
+    """One realtime session per WebSocket connection."""
+
+    connection: EngineConnection | None = None
+
+    async def connect(self):
+        """Authenticate, check the limits, then start the session."""
+        headers = {k.decode().lower(): v.decode() for k, v in self.scope.get("headers", [])}
+        protocols = self.scope.get("subprotocols") or []
+        key = bearer_token(headers) or next(
+            (p[len(KEY_PROTOCOL) :] for p in protocols if p.startswith(KEY_PROTOCOL)), None
+        )
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        model = (query.get("model") or [None])[0]
+        subprotocol = "realtime" if "realtime" in protocols else None
+        if headers.get("openai-beta", "").startswith("realtime"):
+            return await self._refuse(
+                subprotocol,
+                "beta_api_shape_disabled",
+                "The beta Realtime interface (OpenAI-Beta: realtime=v1) "
+                "has been shut down; connect without that header.",
+            )
+        config = await database_sync_to_async(session_for_key)(key, model)
+        if config is None:
+            return await self._refuse(
+                subprotocol,
+                "invalid_api_key",
+                "Incorrect API key provided, or the client secret expired.",
+            )
+        if not sessions.try_add(self):
+            return await self._refuse(
+                subprotocol,
+                "session_limit_reached",
+                "The engine is at its limit of concurrent sessions; try again later.",
+                TRY_AGAIN_LATER,
+            )
+        await self.accept(subprotocol)
+        config["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+        session = RealtimeSession(config)
+        self.connection = EngineConnection(
+            session,
+            load_brain(app_settings.ENGINE_BRAIN),
+            self._send_event,
+            self._close,
+            max_message_bytes=app_settings.ENGINE_MAX_MESSAGE_BYTES,
+            max_seconds=app_settings.ENGINE_SESSION_SECONDS,
+            label=config["id"],
+        )
+        logger.info(
+            "engine session %s opened over WebSocket (%d live)", config["id"], len(sessions)
+        )
+        await self.connection.start()
+
+    async def _refuse(self, subprotocol, code, message, close_code=POLICY_VIOLATION):
+        """Accept only to say why, in an `error` event and the close reason, then close."""
+        await self.accept(subprotocol)
+        await self.send(text_data=json.dumps(error_event("invalid_request_error", code, message)))
+        await self.close(code=close_code, reason=f"{code}: {message}"[:120])
+
+    async def receive(self, text_data=None, bytes_data=None):
+        """Each text frame is one client event; binary frames are not part of the protocol."""
+        if self.connection is None:
+            return
+        if text_data is None:
+            await self.connection.send_events(
+                [
+                    error_event(
+                        "invalid_request_error",
+                        "invalid_json",
+                        "Binary frames are not supported; send JSON text events.",
+                    )
+                ]
+            )
+            return
+        await self.connection.receive_text(text_data)
+
+    async def disconnect(self, code):
+        """Stop the session's work and free its place."""
+        if self.connection is not None:
+            await self.connection.shutdown()
+            logger.info("engine session %s closed (%s)", self.connection.label, code)
+        sessions.discard(self)
+
+    async def _send_event(self, event: dict) -> None:
+        await self.send(text_data=json.dumps(event))
+
+    async def _close(self) -> None:
+        await self.close(code=1000, reason="session_expired")

@@ -1,0 +1,88 @@
+"""HTTP endpoints of the built-in engine, in the OpenAI API's shapes."""
+
+import json
+import logging
+import time
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from mrblue.conf import app_settings
+from mrblue.engine import config as session_config
+from mrblue.engine.auth import bearer_token, is_engine_key
+from mrblue.engine.events import ProtocolError
+from mrblue.engine.fields import get, no_unknown, number_in
+from mrblue.engine.models import EngineClientSecret
+
+logger = logging.getLogger("mrblue.engine")
+SECRET_SECONDS = (10, 7200)
+
+
+def api_error(
+    status: int,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    type_: str = "invalid_request_error",
+) -> JsonResponse:
+    """An error answer as OpenAI's API gives it."""
+    body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return JsonResponse(body, status=status)
+
+
+def invalid_key() -> JsonResponse:
+    """401 for a missing or wrong key (the key itself is never echoed)."""
+    return api_error(401, "Incorrect API key provided.", "invalid_api_key")
+
+
+@csrf_exempt
+@require_POST
+def client_secrets(request):
+    """`POST /v1/realtime/client_secrets`: mint an `ek_` secret for a GA session config."""
+    if not is_engine_key(bearer_token(request.headers)):
+        return invalid_key()
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
+    try:
+        seconds, session = _read_request(body)
+    except ProtocolError as error:
+        return api_error(400, error.message, error.code, error.param)
+    value, row = EngineClientSecret.mint(session, seconds)
+    logger.info("minted an engine client secret for %s s (model %s)", seconds, session["model"])
+    expires_at = int(row.expires_at.timestamp())
+    return JsonResponse(
+        {
+            "value": value,
+            "expires_at": expires_at,
+            "session": {**session_config.public_session(session), "expires_at": expires_at},
+        }
+    )
+
+
+def _read_request(body) -> tuple[int, dict]:
+    if not isinstance(body, dict):
+        raise ProtocolError("invalid_type", "The request body must be a JSON object.")
+    no_unknown(body, ("expires_after", "session"), "")
+    expires = get(body, "expires_after", dict, "expires_after", default={})
+    no_unknown(expires, ("anchor", "seconds"), "expires_after")
+    anchor = get(expires, "anchor", str, "expires_after.anchor", default="created_at")
+    if anchor != "created_at":
+        raise ProtocolError(
+            "invalid_value", "expires_after.anchor must be 'created_at'.", "expires_after.anchor"
+        )
+    seconds = get(
+        expires,
+        "seconds",
+        int,
+        "expires_after.seconds",
+        default=app_settings.ENGINE_SECRET_DEFAULT_SECONDS,
+    )
+    number_in(seconds, *SECRET_SECONDS, "expires_after.seconds")
+    base = session_config.default_session(app_settings.DEFAULT_MODEL)
+    session = get(body, "session", dict, "session", default={"type": "realtime"})
+    session = session_config.apply_update(base, session, "session")
+    session["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+    return seconds, session
