@@ -149,13 +149,17 @@ class EngineConnection:
     async def _expire(self) -> None:
         if self.closed:
             return
-        minutes = round(self.max_seconds / 60)
+        limit = (
+            f"{round(self.max_seconds / 60)} minutes"
+            if self.max_seconds >= 60
+            else f"{self.max_seconds:g} seconds"
+        )
         await self.send_events(
             [
                 error_event(
                     "invalid_request_error",
                     "session_expired",
-                    f"Your session hit the maximum duration of {minutes} minutes.",
+                    f"Your session hit the maximum duration of {limit}.",
                 )
             ]
         )

@@ -22,7 +22,9 @@ from mrblue.engine.registry import sessions
 
 logger = logging.getLogger("mrblue.engine")
 KEY_PROTOCOL = "openai-insecure-api-key."
-POLICY_VIOLATION, TRY_AGAIN_LATER = 1008, 1013
+# Daphne only sends close codes 1000 and 3000-4999, and no close reason: the reason travels in
+# an `error` event just before the close, and the codes mirror HTTP statuses.
+BAD_REQUEST, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
 
 
 class EngineConsumer(AsyncWebsocketConsumer):
@@ -46,6 +48,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 "beta_api_shape_disabled",
                 "The beta Realtime interface (OpenAI-Beta: realtime=v1) "
                 "has been shut down; connect without that header.",
+                BAD_REQUEST,
             )
         config = await database_sync_to_async(session_for_key)(key, model)
         if config is None:
@@ -53,13 +56,14 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 subprotocol,
                 "invalid_api_key",
                 "Incorrect API key provided, or the client secret expired.",
+                UNAUTHORIZED,
             )
         if not sessions.try_add(self):
             return await self._refuse(
                 subprotocol,
                 "session_limit_reached",
                 "The engine is at its limit of concurrent sessions; try again later.",
-                TRY_AGAIN_LATER,
+                TOO_MANY,
             )
         await self.accept(subprotocol)
         config["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
@@ -78,11 +82,11 @@ class EngineConsumer(AsyncWebsocketConsumer):
         )
         await self.connection.start()
 
-    async def _refuse(self, subprotocol, code, message, close_code=POLICY_VIOLATION):
+    async def _refuse(self, subprotocol, code, message, close_code):
         """Accept only to say why, in an `error` event and the close reason, then close."""
         await self.accept(subprotocol)
         await self.send(text_data=json.dumps(error_event("invalid_request_error", code, message)))
-        await self.close(code=close_code, reason=f"{code}: {message}"[:120])
+        await self.close(code=close_code)
 
     async def receive(self, text_data=None, bytes_data=None):
         """Each text frame is one client event; binary frames are not part of the protocol."""
@@ -112,4 +116,4 @@ class EngineConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=json.dumps(event))
 
     async def _close(self) -> None:
-        await self.close(code=1000, reason="session_expired")
+        await self.close(code=1000)

@@ -186,7 +186,7 @@ class RealtimeSession:
     def _output_audio_clear(self, event) -> Step:
         if not self.output_audio_buffer:
             raise ProtocolError(
-                "invalid_request_error",
+                "invalid_value",
                 "output_audio_buffer.clear is only "
                 "supported over WebRTC; over WebSocket stop playback yourself "
                 "and send conversation.item.truncate.",
@@ -255,7 +255,10 @@ class RealtimeSession:
         # What was heard, approximately: the share of the transcript the audio covered.
         transcript = part.get("transcript") or ""
         keep = round(len(transcript) * end_ms / produced) if produced else 0
-        part["transcript"] = transcript[:keep].rstrip()
+        heard = transcript[:keep]
+        if keep < len(transcript) and not transcript[keep].isspace():
+            heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
+        part["transcript"] = heard.rstrip()
         self.audio_ms[item["id"]] = float(end_ms)
         return Step(
             events=[

@@ -404,8 +404,8 @@ def _match_move(text, original):
     patterns = (
         rf"(?:move|put|place|drag|shift) (?P<ref>{REF}) (?P<dir>before|above|after|below|under|"
         rf"underneath|beneath) (?P<anchor>{REF})",
-        rf"(?:move|put|place|drag|shift) (?P<ref>{REF}) (?:to )?(?:the )?(?P<edge>top|beginning|"
-        rf"start|end|bottom)(?: of the page)?",
+        rf"(?:move|put|place|drag|shift) (?P<ref>{REF}) (?:to |at )?(?:the )?"
+        rf"(?P<edge>top|beginning|start|end|bottom)(?: of the page)?",
         rf"(?:move|shift) (?P<ref>{REF}) (?P<step>up|down)(?: one| a bit| by one)?",
     )
     for pattern in patterns:

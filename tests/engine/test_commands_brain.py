@@ -1,0 +1,462 @@
+"""The `commands` brain: phrasings to tool calls, multi-step turns, honest refusals."""
+
+import json
+
+import pytest
+
+from editor.tools import editor_tools
+from mrblue.engine.brains import FunctionCall, TextDelta
+from mrblue.engine.brains.commands import decide
+from mrblue.engine.core import ResponseRequest
+
+PAGE = {
+    "blocks": [
+        {"id": "heading", "type": "heading", "text": "Mundo Tango", "style": {}},
+        {"id": "intro", "type": "paragraph", "text": "Tango classes for all.", "style": {}},
+        {
+            "id": "schedule",
+            "type": "paragraph",
+            "text": "Milongas on Saturdays.",
+            "style": {"font_size": 20},
+        },
+        {"id": "cta", "type": "button", "text": "Join a class", "style": {}},
+    ],
+    "selected": "intro",
+}
+
+# (utterance, tool, arguments)
+TABLE = [
+    # colour
+    ("make the heading blue", "update_style", {"block_id": "heading", "color": "blue"}),
+    ("Make the title red.", "update_style", {"block_id": "heading", "color": "red"}),
+    ("turn the button green", "update_style", {"block_id": "cta", "color": "green"}),
+    (
+        "change the heading color to purple",
+        "update_style",
+        {"block_id": "heading", "color": "purple"},
+    ),
+    (
+        "change the colour of the second paragraph to navy",
+        "update_style",
+        {"block_id": "schedule", "color": "navy"},
+    ),
+    (
+        "could you please colour the button orange",
+        "update_style",
+        {"block_id": "cta", "color": "orange"},
+    ),
+    (
+        "set the heading's color to #ff0000",
+        "update_style",
+        {"block_id": "heading", "color": "#ff0000"},
+    ),
+    ("make it gray", "update_style", {"block_id": "intro", "color": "gray"}),
+    ("paint the last paragraph teal", "update_style", {"block_id": "schedule", "color": "teal"}),
+    ("change the title to blue", "update_style", {"block_id": "heading", "color": "blue"}),
+    # background
+    (
+        "give the button a yellow background",
+        "update_style",
+        {"block_id": "cta", "background": "yellow"},
+    ),
+    (
+        "set the background of the heading to black",
+        "update_style",
+        {"block_id": "heading", "background": "black"},
+    ),
+    (
+        "make the button's background pink",
+        "update_style",
+        {"block_id": "cta", "background": "pink"},
+    ),
+    (
+        "put a white background on the first paragraph",
+        "update_style",
+        {"block_id": "intro", "background": "white"},
+    ),
+    (
+        "change the heading background colour to gold",
+        "update_style",
+        {"block_id": "heading", "background": "gold"},
+    ),
+    # font size
+    ("make the heading bigger", "update_style", {"block_id": "heading", "font_size": 40}),
+    (
+        "make the second paragraph smaller",
+        "update_style",
+        {"block_id": "schedule", "font_size": 16},
+    ),
+    ("set the heading font size to 48", "update_style", {"block_id": "heading", "font_size": 48}),
+    (
+        "change the font size of the button to 18 pixels",
+        "update_style",
+        {"block_id": "cta", "font_size": 18},
+    ),
+    (
+        "increase the font size of the first paragraph",
+        "update_style",
+        {"block_id": "intro", "font_size": 20},
+    ),
+    ("make the title 60px", "update_style", {"block_id": "heading", "font_size": 60}),
+    ("shrink the heading", "update_style", {"block_id": "heading", "font_size": 26}),
+    # alignment
+    ("center the button", "update_style", {"block_id": "cta", "align": "center"}),
+    ("centre the heading", "update_style", {"block_id": "heading", "align": "center"}),
+    (
+        "align the first paragraph to the right",
+        "update_style",
+        {"block_id": "intro", "align": "right"},
+    ),
+    ("right align the last paragraph", "update_style", {"block_id": "schedule", "align": "right"}),
+    ("left-align the heading", "update_style", {"block_id": "heading", "align": "left"}),
+    ("move the button to the center", "update_style", {"block_id": "cta", "align": "center"}),
+    # text
+    (
+        "change the title to Welcome to Mundo Tango",
+        "update_text",
+        {"block_id": "heading", "text": "Welcome to Mundo Tango"},
+    ),
+    ("set the button text to Sign up", "update_text", {"block_id": "cta", "text": "Sign up"}),
+    (
+        "rename the button to Register now",
+        "update_text",
+        {"block_id": "cta", "text": "Register now"},
+    ),
+    (
+        "the heading should say Tango Nights",
+        "update_text",
+        {"block_id": "heading", "text": "Tango Nights"},
+    ),
+    (
+        "make the heading say Hello Buenos Aires",
+        "update_text",
+        {"block_id": "heading", "text": "Hello Buenos Aires"},
+    ),
+    (
+        "replace the first paragraph with We dance every night.",
+        "update_text",
+        {"block_id": "intro", "text": "We dance every night"},
+    ),
+    (
+        "change the text of the second paragraph to Classes start at 8",
+        "update_text",
+        {"block_id": "schedule", "text": "Classes start at 8"},
+    ),
+    (
+        'change the heading to "Milonga Tonight"',
+        "update_text",
+        {"block_id": "heading", "text": "Milonga Tonight"},
+    ),
+    # insert
+    (
+        "add a button that says Sign up",
+        "insert_block",
+        {"type": "button", "text": "Sign up", "position": "after", "relative_to": "intro"},
+    ),
+    (
+        "insert a paragraph saying We are open on Sundays after the heading",
+        "insert_block",
+        {
+            "type": "paragraph",
+            "text": "We are open on Sundays",
+            "position": "after",
+            "relative_to": "heading",
+        },
+    ),
+    (
+        "add a heading called Festival at the top",
+        "insert_block",
+        {"type": "heading", "text": "Festival", "position": "before", "relative_to": "heading"},
+    ),
+    (
+        "create a new button labelled Buy tickets at the end",
+        "insert_block",
+        {"type": "button", "text": "Buy tickets", "position": "end"},
+    ),
+    (
+        "put a paragraph that says See you there below the button",
+        "insert_block",
+        {"type": "paragraph", "text": "See you there", "position": "after", "relative_to": "cta"},
+    ),
+    (
+        "add another paragraph before the button saying Bring comfortable shoes",
+        "insert_block",
+        {
+            "type": "paragraph",
+            "text": "Bring comfortable shoes",
+            "position": "before",
+            "relative_to": "cta",
+        },
+    ),
+    # delete
+    ("delete the second paragraph", "delete_block", {"block_id": "schedule"}),
+    ("remove the button", "delete_block", {"block_id": "cta"}),
+    ("get rid of the heading", "delete_block", {"block_id": "heading"}),
+    ("delete it", "delete_block", {"block_id": "intro"}),
+    ("erase the last paragraph", "delete_block", {"block_id": "schedule"}),
+    ("take out the paragraph about milongas", "delete_block", {"block_id": "schedule"}),
+    # move
+    (
+        "move the button above the heading",
+        "move_block",
+        {"block_id": "cta", "position": "before", "relative_to": "heading"},
+    ),
+    (
+        "move the first paragraph below the second paragraph",
+        "move_block",
+        {"block_id": "intro", "position": "after", "relative_to": "schedule"},
+    ),
+    (
+        "put the button at the top",
+        "move_block",
+        {"block_id": "cta", "position": "before", "relative_to": "heading"},
+    ),
+    (
+        "move the heading to the bottom",
+        "move_block",
+        {"block_id": "heading", "position": "after", "relative_to": "cta"},
+    ),
+    (
+        "move the button up",
+        "move_block",
+        {"block_id": "cta", "position": "before", "relative_to": "schedule"},
+    ),
+    (
+        "move it down",
+        "move_block",
+        {"block_id": "intro", "position": "after", "relative_to": "schedule"},
+    ),
+    # select
+    ("select the heading", "select_block", {"block_id": "heading"}),
+    ("highlight the button", "select_block", {"block_id": "cta"}),
+    ("pick the last paragraph", "select_block", {"block_id": "schedule"}),
+    ("go to the first paragraph", "select_block", {"block_id": "intro"}),
+    # undo / redo
+    ("undo", "undo", {}),
+    ("Undo that.", "undo", {}),
+    ("please undo the last change", "undo", {}),
+    ("take that back", "undo", {}),
+    ("revert that", "undo", {}),
+    ("never mind, undo", "undo", {}),
+    ("redo", "redo", {}),
+    ("redo that", "redo", {}),
+    ("bring it back", "redo", {}),
+]
+
+DESCRIBE = [
+    "what's on the page",
+    "describe the page",
+    "read me the page",
+    "list the blocks",
+    "what is this page about",
+]
+
+NO_TOOL = [
+    "what's the weather like today",
+    "tell me a joke",
+    "make me a sandwich",
+    "I love the color blue",
+    "how are you",
+    "hello",
+    "what can you do?",
+    "thank you",
+    "book a flight to Buenos Aires",
+    "the heading looks nice",
+    "what time is it",
+    "sing me a song",
+]
+
+
+def request(conversation, tools=None, tool_choice="auto", instructions=""):
+    return ResponseRequest(
+        response_id="resp_1",
+        instructions=instructions,
+        tools=editor_tools() if tools is None else tools,
+        tool_choice=tool_choice,
+        output_modalities=["text"],
+        max_output_tokens="inf",
+        voice="marin",
+        speed=1.0,
+        conversation=conversation,
+    )
+
+
+def user(text):
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def call(name, arguments, call_id):
+    return {"type": "function_call", "name": name, "arguments": arguments, "call_id": call_id}
+
+
+def output(call_id, value):
+    return {"type": "function_call_output", "call_id": call_id, "output": json.dumps(value)}
+
+
+def spoken(outputs):
+    assert all(isinstance(o, TextDelta) for o in outputs), outputs
+    return "".join(o.text for o in outputs)
+
+
+def the_call(outputs) -> FunctionCall:
+    assert len(outputs) == 1 and isinstance(outputs[0], FunctionCall), outputs
+    return outputs[0]
+
+
+def run_turn(utterance, page=PAGE):
+    """Play a whole turn: look at the page, act, hear back; return (tool call, confirmation)."""
+    conversation = [user(utterance)]
+    first = the_call(decide(request(conversation)))
+    if first.name == "describe_page":
+        conversation += [call("describe_page", first.arguments, "call_1"), output("call_1", page)]
+        act = the_call(decide(request(conversation)))
+    else:
+        act = first
+    conversation += [call(act.name, act.arguments, "call_2"), output("call_2", {"ok": True})]
+    return act, spoken(decide(request(conversation)))
+
+
+def test_the_table_is_big_enough():
+    intents = {
+        (tool, tuple(sorted(args)) if tool == "update_style" else ()) for _, tool, args in TABLE
+    }
+    intents.add(("describe_page", ()))  # the DESCRIBE phrasings
+    assert len(TABLE) + len(DESCRIBE) >= 60 and len(intents) >= 12
+
+
+@pytest.mark.parametrize(("utterance", "tool", "arguments"), TABLE, ids=[row[0] for row in TABLE])
+def test_phrasing_gives_the_expected_call(utterance, tool, arguments):
+    act, confirmation = run_turn(utterance)
+    assert act.name == tool
+    assert json.loads(act.arguments) == arguments
+    assert confirmation.startswith(("Done", "Selected"))
+
+
+@pytest.mark.parametrize("utterance", NO_TOOL)
+def test_phrasings_that_must_not_trigger_a_tool(utterance):
+    answer = spoken(decide(request([user(utterance)])))
+    assert answer
+
+
+def test_confirmation_says_what_changed():
+    _, said = run_turn("make the heading blue")
+    assert said == "Done. The heading is blue now."
+    _, said = run_turn("add a button that says Sign up")
+    assert said == 'Done. I added a button that says "Sign up".'
+
+
+def test_a_block_that_does_not_exist_is_explained_and_nothing_is_called():
+    conversation = [
+        user("delete the third paragraph"),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    said = spoken(decide(request(conversation)))
+    assert "couldn't find the third paragraph" in said
+    assert "changed nothing" in said and "two paragraphs" in said
+
+
+@pytest.mark.parametrize("utterance", DESCRIBE)
+def test_describe_page_is_spoken(utterance):
+    assert the_call(decide(request([user(utterance)]))).name == "describe_page"
+    conversation = [
+        user(utterance),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    said = spoken(decide(request(conversation)))
+    assert said.startswith("This page has 4 blocks") and "Mundo Tango" in said
+
+
+def test_a_tool_error_is_explained():
+    conversation = [
+        user("undo"),
+        call("undo", "{}", "c1"),
+        output("c1", {"ok": False, "error": "There is nothing to undo."}),
+    ]
+    assert spoken(decide(request(conversation))) == "I couldn't do that: There is nothing to undo."
+
+
+def test_without_tools_it_says_it_cannot_edit():
+    said = spoken(decide(request([user("make the heading blue")], tools=[])))
+    assert "can't change the page" in said
+    said = spoken(decide(request([user("undo")], tool_choice="none")))
+    assert "can't change the page" in said
+
+
+def test_it_reads_the_schema_rather_than_assuming_it():
+    custom = [
+        {
+            "type": "function",
+            "name": "update_style",
+            "parameters": {
+                "type": "object",
+                "properties": {"target": {"type": "string"}, "colour": {"type": "string"}},
+                "required": ["target", "colour"],
+                "additionalProperties": False,
+            },
+        },
+        {"type": "function", "name": "describe_page", "parameters": {"type": "object"}},
+    ]
+    conversation = [
+        user("make the heading blue"),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    act = the_call(decide(request(conversation, tools=custom)))
+    assert json.loads(act.arguments) == {"target": "heading", "colour": "blue"}
+
+
+def test_a_schema_that_cannot_take_the_request_is_not_called():
+    narrow = [
+        {
+            "type": "function",
+            "name": "update_style",
+            "parameters": {
+                "type": "object",
+                "properties": {
+                    "block_id": {"type": "string"},
+                    "align": {"type": "string", "enum": ["left"]},
+                },
+                "required": ["block_id"],
+            },
+        },
+        {"type": "function", "name": "describe_page", "parameters": {"type": "object"}},
+    ]
+    conversation = [
+        user("center the button"),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    assert "don't let me" in spoken(decide(request(conversation, tools=narrow)))
+
+
+def test_selected_block_comes_from_the_instructions_too():
+    page = {**PAGE, "selected": None}
+    conversation = [user("make it red"), call("describe_page", "{}", "c1"), output("c1", page)]
+    act = the_call(
+        decide(
+            request(
+                conversation, instructions='The selected element is button "Join a class" (id cta).'
+            )
+        )
+    )
+    assert json.loads(act.arguments) == {"block_id": "cta", "color": "red"}
+
+
+def test_a_pronoun_with_nothing_selected_asks_which_block():
+    page = {**PAGE, "selected": None}
+    conversation = [user("delete it"), call("describe_page", "{}", "c1"), output("c1", page)]
+    assert "Nothing is selected" in spoken(decide(request(conversation)))
+
+
+def test_an_empty_turn_asks_for_more():
+    conversation = [
+        user("hi"),
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_text", "text": "Hi!"}],
+        },
+    ]
+    assert "anything else" in spoken(decide(request(conversation)))

@@ -1,0 +1,141 @@
+"""The async adapter: brain runs, cancellation, failures, limits, expiry."""
+
+import asyncio
+import json
+
+import pytest
+
+from mrblue.engine.brains.commands import CommandsBrain
+from mrblue.engine.config import default_session
+from mrblue.engine.connection import EngineConnection, loggable
+from mrblue.engine.core import RealtimeSession
+from tests import brains
+from tests.realtime_schema import validate_server_event
+
+
+class Client:
+    """Collects what the connection sends and lets a test wait for an event type."""
+
+    def __init__(self):
+        self.events = []
+        self.closed = asyncio.Event()
+        self._arrived = asyncio.Condition()
+
+    async def send(self, event):
+        validate_server_event(event)
+        async with self._arrived:
+            self.events.append(event)
+            self._arrived.notify_all()
+
+    async def close(self):
+        self.closed.set()
+
+    async def wait_for(self, type_, count=1, timeout=5):
+        async def arrived():
+            async with self._arrived:
+                await self._arrived.wait_for(lambda: len(self.of(type_)) >= count)
+
+        await asyncio.wait_for(arrived(), timeout)
+        return self.of(type_)[count - 1]
+
+    def of(self, type_):
+        return [e for e in self.events if e["type"] == type_]
+
+
+async def connect(brain, max_bytes=10_000, max_seconds=3600, text_only=True):
+    client = Client()
+    config = default_session()
+    if text_only:
+        config["output_modalities"] = ["text"]
+    connection = EngineConnection(
+        RealtimeSession(config),
+        brain,
+        client.send,
+        client.close,
+        max_message_bytes=max_bytes,
+        max_seconds=max_seconds,
+        label="test",
+    )
+    await connection.start()
+    return connection, client
+
+
+async def say(connection, text):
+    await connection.receive_text(
+        json.dumps(
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "input_text", "text": text}],
+                },
+            }
+        )
+    )
+    await connection.receive_text(json.dumps({"type": "response.create"}))
+
+
+async def test_a_text_turn_with_the_commands_brain():
+    connection, client = await connect(CommandsBrain())
+    assert client.events[0]["type"] == "session.created"
+    await say(connection, "hello")
+    done = await client.wait_for("response.done")
+    assert done["response"]["status"] == "completed"
+    text = await client.wait_for("response.output_text.done")
+    assert text["text"].startswith("Hi! I'm Mr. Blue")
+    await connection.shutdown()
+
+
+async def test_cancel_stops_the_brain_and_reports_cancelled():
+    connection, client = await connect(brains.HangingBrain())
+    await say(connection, "tell me a long story")
+    await client.wait_for("response.output_text.delta")
+    await connection.receive_text(json.dumps({"type": "response.cancel", "event_id": "c1"}))
+    done = await client.wait_for("response.done")
+    assert done["response"]["status"] == "cancelled"
+    assert done["response"]["output"][0]["content"][0]["text"] == "Let me think about that"
+    await asyncio.sleep(0)  # let the cancelled task unwind
+    assert done["response"]["id"] in brains.CANCELLED
+    # the session is usable: a new response can start
+    await connection.receive_text(json.dumps({"type": "response.create"}))
+    assert (await client.wait_for("response.created", 2))["response"]["status"] == "in_progress"
+    await connection.shutdown()
+
+
+@pytest.mark.parametrize(
+    ("brain", "code"),
+    [(brains.FailingBrain(), "brain_timeout"), (brains.CrashingBrain(), "brain_error")],
+)
+async def test_a_failing_brain_fails_the_response_not_the_session(brain, code):
+    connection, client = await connect(brain)
+    await say(connection, "hi")
+    done = await client.wait_for("response.done")
+    assert done["response"]["status"] == "failed"
+    assert done["response"]["status_details"]["error"]["code"] == code
+    await say(connection, "again")
+    assert (await client.wait_for("response.done", 2))["response"]["status"] == "failed"
+    await connection.shutdown()
+
+
+async def test_bad_json_and_oversized_messages_are_errors():
+    connection, client = await connect(CommandsBrain(), max_bytes=200)
+    await connection.receive_text("{nope")
+    await connection.receive_text(json.dumps({"type": "session.update", "x": "y" * 300}))
+    errors = client.of("error")
+    assert [e["error"]["code"] for e in errors] == ["invalid_json", "message_too_large"]
+    await say(connection, "hi")
+    assert (await client.wait_for("response.done"))["response"]["status"] == "completed"
+    await connection.shutdown()
+
+
+async def test_the_session_expires_with_an_error_and_closes():
+    connection, client = await connect(CommandsBrain(), max_seconds=0.05)
+    await asyncio.wait_for(client.closed.wait(), 5)
+    assert client.of("error")[-1]["error"]["code"] == "session_expired"
+    await connection.shutdown()
+
+
+def test_log_lines_leave_audio_out():
+    event = {"type": "input_audio_buffer.append", "audio": "A" * 5000}
+    assert loggable(event) == {"type": "input_audio_buffer.append", "audio": "<5000 base64 chars>"}

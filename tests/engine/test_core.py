@@ -1,0 +1,529 @@
+"""The protocol core, event by event, with every server event checked against the SDK."""
+
+import base64
+
+import pytest
+
+from mrblue.engine.config import default_session
+from mrblue.engine.core import RealtimeSession
+from tests.realtime_schema import validate_server_event
+
+
+@pytest.fixture
+def session():
+    core = RealtimeSession(default_session())
+    for event in core.created():
+        validate_server_event(event)
+    return core
+
+
+def send(core, event):
+    """Feed one client event and validate every server event it produces."""
+    step = core.receive(event)
+    for out in step.events:
+        validate_server_event(out)
+    return step
+
+
+def types(step_or_events):
+    events = getattr(step_or_events, "events", step_or_events)
+    return [event["type"] for event in events]
+
+
+def error_of(step):
+    assert types(step) == ["error"], types(step)
+    return step.events[0]["error"]
+
+
+def user_text(text, item_id=None):
+    item = {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    if item_id:
+        item["id"] = item_id
+    return {"type": "conversation.item.create", "item": item}
+
+
+def pcm_ms(ms):
+    return base64.b64encode(b"\x00\x00" * 24 * ms).decode()
+
+
+def validated(events):
+    for event in events:
+        validate_server_event(event)
+    return events
+
+
+# --- session ------------------------------------------------------------------------------
+
+
+def test_session_created_carries_the_full_ga_config(session):
+    (event,) = session.created()
+    assert event["type"] == "session.created"
+    assert event["session"]["type"] == "realtime"
+    assert event["session"]["audio"]["output"]["voice"] == "marin"
+
+
+def test_session_update_changes_config_and_answers_updated(session):
+    step = send(
+        session,
+        {
+            "type": "session.update",
+            "event_id": "e1",
+            "session": {
+                "type": "realtime",
+                "instructions": "Be brief.",
+                "output_modalities": ["text"],
+                "audio": {
+                    "output": {"voice": "cedar", "speed": 1.2},
+                    "input": {"turn_detection": {"type": "semantic_vad", "eagerness": "high"}},
+                },
+                "tools": [{"type": "function", "name": "undo", "parameters": {"type": "object"}}],
+            },
+        },
+    )
+    assert types(step) == ["session.updated"]
+    updated = step.events[0]["session"]
+    assert updated["instructions"] == "Be brief."
+    assert updated["output_modalities"] == ["text"]
+    assert updated["audio"]["output"]["voice"] == "cedar"
+    assert updated["audio"]["input"]["turn_detection"]["eagerness"] == "high"
+    assert updated["tools"][0]["name"] == "undo"
+
+
+@pytest.mark.parametrize(
+    ("update", "code", "param"),
+    [
+        (
+            {"modalities": ["text"], "voice": "alloy"},
+            "beta_api_shape_disabled",
+            "session.modalities",
+        ),
+        ({"instructions": "no type"}, "beta_api_shape_disabled", "session.type"),
+        (
+            {"type": "realtime", "turn_detection": None},
+            "beta_api_shape_disabled",
+            "session.turn_detection",
+        ),
+        ({"type": "transcription"}, "invalid_value", "session.type"),
+        ({"type": "realtime", "instructions": 5}, "invalid_type", "session.instructions"),
+        (
+            {"type": "realtime", "audio": {"output": {"voice": "nova"}}},
+            "invalid_value",
+            "session.audio.output.voice",
+        ),
+        (
+            {"type": "realtime", "audio": {"output": {"speed": 3}}},
+            "decimal_above_max_value",
+            "session.audio.output.speed",
+        ),
+        (
+            {
+                "type": "realtime",
+                "audio": {"input": {"turn_detection": {"type": "server_vad", "threshold": 2}}},
+            },
+            "decimal_above_max_value",
+            "session.audio.input.turn_detection.threshold",
+        ),
+        (
+            {"type": "realtime", "output_modalities": ["text", "audio"]},
+            "invalid_value",
+            "session.output_modalities",
+        ),
+        (
+            {"type": "realtime", "max_output_tokens": 5000},
+            "decimal_above_max_value",
+            "session.max_output_tokens",
+        ),
+        ({"type": "realtime", "colour": "blue"}, "unknown_parameter", "session.colour"),
+        (
+            {"type": "realtime", "tools": [{"type": "mcp", "server_label": "x"}]},
+            "invalid_value",
+            "session.tools[0].type",
+        ),
+    ],
+)
+def test_bad_session_updates_are_refused_and_change_nothing(session, update, code, param):
+    before = session.public_config()
+    error = error_of(
+        send(session, {"type": "session.update", "event_id": "evt_9", "session": update})
+    )
+    assert (error["code"], error["param"], error["event_id"]) == (code, param, "evt_9")
+    assert error["type"] == "invalid_request_error" and error["message"]
+    assert session.public_config() == before
+
+
+@pytest.mark.parametrize(
+    ("event", "code"),
+    [
+        ({"type": "no.such.event"}, "invalid_value"),
+        ({"type": 3}, "invalid_type"),
+        ({}, "missing_required_parameter"),
+        ({"type": "session.update"}, "missing_required_parameter"),
+        ({"type": "conversation.item.create", "item": "hi"}, "invalid_type"),
+        (
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "user", "content": "hi"},
+            },
+            "invalid_type",
+        ),
+        (
+            {
+                "type": "conversation.item.create",
+                "item": {
+                    "type": "message",
+                    "role": "user",
+                    "content": [{"type": "output_text", "text": "x"}],
+                },
+            },
+            "invalid_value",
+        ),
+        (
+            {
+                "type": "conversation.item.create",
+                "item": {"type": "message", "role": "king", "content": []},
+            },
+            "invalid_value",
+        ),
+        ({"type": "conversation.item.retrieve", "item_id": "nope"}, "invalid_value"),
+        ({"type": "conversation.item.delete", "item_id": "nope"}, "invalid_value"),
+        ({"type": "input_audio_buffer.append", "audio": "%%%not base64"}, "invalid_value"),
+        ({"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty"),
+        ({"type": "response.cancel"}, "response_cancel_not_active"),
+        ({"type": "output_audio_buffer.clear"}, "invalid_value"),
+        (
+            {"type": "response.create", "response": {"output_modalities": ["video"]}},
+            "invalid_value",
+        ),
+        ({"type": "response.create", "response": {"conversation": "other"}}, "invalid_value"),
+    ],
+)
+def test_bad_events_give_one_error_and_the_session_goes_on(session, event, code):
+    assert error_of(send(session, event))["code"] == code
+    step = send(session, user_text("still here?"))
+    assert types(step) == ["conversation.item.added", "conversation.item.done"]
+
+
+def test_a_non_object_event_is_an_error():
+    core = RealtimeSession(default_session())
+    assert error_of(core.receive(["not", "an", "object"]))["code"] == "invalid_type"
+
+
+# --- conversation items ---------------------------------------------------------------------
+
+
+def test_item_create_retrieve_delete(session):
+    step = send(session, user_text("hello", "mine_1"))
+    added = step.events[0]
+    assert added["item"]["id"] == "mine_1" and added["previous_item_id"] is None
+    step = send(session, user_text("second"))
+    assert step.events[0]["previous_item_id"] == "mine_1"
+    retrieved = send(session, {"type": "conversation.item.retrieve", "item_id": "mine_1"})
+    assert retrieved.events[0]["item"]["content"][0]["text"] == "hello"
+    deleted = send(session, {"type": "conversation.item.delete", "item_id": "mine_1"})
+    assert deleted.events[0] == {
+        **deleted.events[0],
+        "type": "conversation.item.deleted",
+        "item_id": "mine_1",
+    }
+    assert [item["id"] for item in session.items] == [step.events[0]["item"]["id"]]
+
+
+def test_item_create_honours_previous_item_id_and_refuses_duplicates(session):
+    send(session, user_text("a", "a"))
+    send(session, user_text("c", "c"))
+    step = send(session, {**user_text("b", "b"), "previous_item_id": "a"})
+    assert step.events[0]["previous_item_id"] == "a"
+    send(session, {**user_text("first", "z"), "previous_item_id": "root"})
+    assert [item["id"] for item in session.items] == ["z", "a", "b", "c"]
+    assert error_of(send(session, user_text("again", "a")))["param"] == "item.id"
+    assert (
+        error_of(send(session, {**user_text("x"), "previous_item_id": "missing"}))["param"]
+        == "previous_item_id"
+    )
+
+
+def test_function_call_output_item(session):
+    step = send(
+        session,
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call_output", "call_id": "call_1", "output": '{"ok": true}'},
+        },
+    )
+    assert step.events[0]["item"]["type"] == "function_call_output"
+    missing = send(
+        session,
+        {
+            "type": "conversation.item.create",
+            "item": {"type": "function_call_output", "output": "x"},
+        },
+    )
+    assert error_of(missing)["param"] == "item.call_id"
+
+
+# --- input audio ----------------------------------------------------------------------------
+
+
+def test_audio_append_commit_clear(session):
+    assert send(session, {"type": "input_audio_buffer.append", "audio": pcm_ms(60)}).events == []
+    assert (
+        error_of(send(session, {"type": "input_audio_buffer.commit"}))["code"]
+        == "input_audio_buffer_commit_empty"
+    )
+    step = send(session, {"type": "input_audio_buffer.append", "audio": pcm_ms(60)})
+    assert step.appended_audio == b"\x00\x00" * 24 * 60
+    step = send(session, {"type": "input_audio_buffer.commit"})
+    assert types(step) == [
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert step.committed_item["content"][0]["type"] == "input_audio"
+    assert "audio" not in step.events[1]["item"]["content"][0]  # no payload in events
+    assert len(session.input_audio) == 0
+    send(session, {"type": "input_audio_buffer.append", "audio": pcm_ms(200)})
+    assert types(send(session, {"type": "input_audio_buffer.clear"})) == [
+        "input_audio_buffer.cleared"
+    ]
+    assert len(session.input_audio) == 0
+
+
+# --- responses ------------------------------------------------------------------------------
+
+
+def run_text_response(core, text="Hello there.", response=None):
+    step = send(core, {"type": "response.create", **({"response": response} if response else {})})
+    request = step.start_response
+    events = validated(core.add_text(request.response_id, text[:5]))
+    events += validated(core.add_text(request.response_id, text[5:]))
+    events += validated(core.finish_response(request.response_id))
+    return step, request, events
+
+
+def test_text_response_event_sequence(session):
+    send(
+        session,
+        {"type": "session.update", "session": {"type": "realtime", "output_modalities": ["text"]}},
+    )
+    send(session, user_text("hi"))
+    step, request, events = run_text_response(session)
+    assert types(step) == ["response.created"]
+    assert request.conversation[-1]["content"][0]["text"] == "hi"
+    assert types(events) == [
+        "response.output_item.added",
+        "conversation.item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "conversation.item.done",
+        "response.done",
+    ]
+    done = events[-1]["response"]
+    assert done["status"] == "completed"
+    assert done["output"][0]["content"][0] == {"type": "output_text", "text": "Hello there."}
+    assert done["usage"]["output_tokens"] > 0 and done["usage"]["input_tokens"] > 0
+    assert session.items[-1]["role"] == "assistant"
+
+
+def test_audio_mode_streams_the_transcript(session):
+    send(session, user_text("hi"))
+    _, request, events = run_text_response(session, "Spoken words.")
+    assert "response.output_audio_transcript.delta" in types(events)
+    assert "response.output_audio.done" in types(events)
+    transcript_done = next(
+        e for e in events if e["type"] == "response.output_audio_transcript.done"
+    )
+    assert transcript_done["transcript"] == "Spoken words."
+
+
+def test_one_active_response_at_a_time(session):
+    first = send(session, {"type": "response.create"})
+    error = error_of(send(session, {"type": "response.create"}))
+    assert error["code"] == "conversation_already_has_active_response"
+    assert first.start_response.response_id in error["message"]
+    validated(session.finish_response(first.start_response.response_id))
+    assert types(send(session, {"type": "response.create"})) == ["response.created"]
+
+
+def test_cancel_ends_the_response_as_cancelled_and_ignores_late_output(session):
+    send(session, user_text("talk"))
+    step = send(session, {"type": "response.create"})
+    response_id = step.start_response.response_id
+    validated(session.add_text(response_id, "I was saying"))
+    cancel = send(session, {"type": "response.cancel"})
+    assert cancel.cancelled_response == response_id
+    done = cancel.events[-1]["response"]
+    assert done["status"] == "cancelled"
+    assert done["status_details"] == {
+        "type": "cancelled",
+        "reason": "client_cancelled",
+        "error": None,
+    }
+    assert done["output"][0]["status"] == "incomplete"
+    assert session.add_text(response_id, "more") == []
+    assert session.finish_response(response_id) == []
+    assert (
+        error_of(send(session, {"type": "response.cancel"}))["code"] == "response_cancel_not_active"
+    )
+
+
+def test_response_overrides_apply_to_one_response_only(session):
+    tools = [{"type": "function", "name": "redo", "parameters": {"type": "object"}}]
+    step = send(
+        session,
+        {
+            "type": "response.create",
+            "response": {
+                "instructions": "Only now.",
+                "tools": tools,
+                "output_modalities": ["text"],
+            },
+        },
+    )
+    request = step.start_response
+    assert (request.instructions, request.output_modalities) == ("Only now.", ["text"])
+    assert request.tools[0]["name"] == "redo"
+    validated(session.finish_response(request.response_id))
+    assert session.config["instructions"] != "Only now." and session.config["tools"] == []
+
+
+def test_out_of_band_response_stays_out_of_the_conversation(session):
+    send(session, user_text("hi"))
+    _, request, events = run_text_response(session, response={"conversation": "none"})
+    assert "conversation.item.added" not in types(events)
+    assert events[-1]["response"]["conversation_id"] is None
+    assert len(session.items) == 1
+
+
+def test_tool_round_trip(session):
+    send(
+        session,
+        {
+            "type": "session.update",
+            "session": {
+                "type": "realtime",
+                "tools": [{"type": "function", "name": "undo", "parameters": {"type": "object"}}],
+            },
+        },
+    )
+    send(session, user_text("undo"))
+    step = send(session, {"type": "response.create"})
+    response_id = step.start_response.response_id
+    events = validated(session.add_function_call(response_id, "undo", "{}", "call_abc"))
+    assert types(events) == [
+        "response.output_item.added",
+        "conversation.item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "conversation.item.done",
+    ]
+    assert events[3]["call_id"] == "call_abc" and events[3]["name"] == "undo"
+    done = validated(session.finish_response(response_id))[-1]
+    assert done["response"]["output"][0]["type"] == "function_call"
+    out = send(
+        session,
+        {
+            "type": "conversation.item.create",
+            "item": {
+                "type": "function_call_output",
+                "call_id": "call_abc",
+                "output": '{"ok": true}',
+            },
+        },
+    )
+    assert out.events[0]["previous_item_id"] == events[1]["item"]["id"]
+    follow = send(session, {"type": "response.create"})
+    assert follow.start_response.conversation[-1]["type"] == "function_call_output"
+
+
+def test_truncate_cuts_audio_and_transcript_and_checks_bounds(session):
+    send(session, user_text("speak"))
+    step = send(session, {"type": "response.create"})
+    response_id = step.start_response.response_id
+    validated(session.add_text(response_id, "One two three four."))
+    validated(session.add_audio(response_id, b"\x00\x00" * 24000))  # one second
+    validated(session.finish_response(response_id))
+    item_id = session.items[-1]["id"]
+    beyond = error_of(
+        send(
+            session,
+            {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": 0,
+                "audio_end_ms": 1500,
+            },
+        )
+    )
+    assert beyond["param"] == "audio_end_ms" and "1000ms" in beyond["message"]
+    wrong = error_of(
+        send(
+            session,
+            {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": 3,
+                "audio_end_ms": 10,
+            },
+        )
+    )
+    assert wrong["param"] == "content_index"
+    user = error_of(
+        send(
+            session,
+            {
+                "type": "conversation.item.truncate",
+                "item_id": session.items[0]["id"],
+                "content_index": 0,
+                "audio_end_ms": 10,
+            },
+        )
+    )
+    assert user["param"] == "content_index"
+    ok = send(
+        session,
+        {
+            "type": "conversation.item.truncate",
+            "item_id": item_id,
+            "content_index": 0,
+            "audio_end_ms": 500,
+        },
+    )
+    assert types(ok) == ["conversation.item.truncated"]
+    assert ok.events[0]["audio_end_ms"] == 500
+    assert session.items[-1]["content"][0]["transcript"] == "One two"
+    assert (
+        error_of(
+            send(
+                session,
+                {
+                    "type": "conversation.item.truncate",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "audio_end_ms": 600,
+                },
+            )
+        )["param"]
+        == "audio_end_ms"
+    )
+
+
+def test_output_audio_buffer_clear_over_webrtc():
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    step = core.receive({"type": "output_audio_buffer.clear"})
+    assert step.clear_output_audio
+    validated(step.events)
+    assert types(step) == ["output_audio_buffer.cleared"]
+
+
+def test_event_and_item_ids_are_unique(session):
+    send(session, user_text("hi"))
+    _, _, events = run_text_response(session)
+    ids = [event["event_id"] for event in events]
+    assert len(ids) == len(set(ids))
+    item_ids = [item["id"] for item in session.items]
+    assert len(item_ids) == len(set(item_ids))

@@ -1,0 +1,93 @@
+"""The `openai_compatible` brain against a real HTTP server speaking chat completions."""
+
+import pytest
+
+from editor.tools import editor_tools
+from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
+from mrblue.engine.core import ResponseRequest
+from tests.fake_chat_server import FakeChatServer
+
+
+@pytest.fixture
+def chat_server():
+    server = FakeChatServer()
+    yield server
+    server.close()
+
+
+def make_request(text="Hola", tools=None):
+    conversation = [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]},
+        {"type": "function_call", "name": "undo", "arguments": "{}", "call_id": "c1"},
+        {"type": "function_call_output", "call_id": "c1", "output": '{"ok": true}'},
+        {
+            "type": "message",
+            "role": "assistant",
+            "content": [{"type": "output_audio", "transcript": "Undone."}],
+        },
+        {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_audio", "transcript": text}],
+        },
+    ]
+    return ResponseRequest(
+        "resp_1", "Be brief.", tools or [], "auto", ["audio"], 200, "marin", 1.0, conversation
+    )
+
+
+async def collect(brain, request):
+    return [output async for output in brain.respond(request)]
+
+
+async def test_streams_text_from_the_server(chat_server):
+    brain = OpenAICompatibleBrain(url=chat_server.url, model="echo", api_key="k-1")
+    outputs = await collect(brain, make_request("Hola amigo"))
+    assert all(isinstance(o, TextDelta) for o in outputs) and len(outputs) > 1
+    assert "".join(o.text for o in outputs).strip() == "You said: Hola amigo"
+    sent = chat_server.requests[0]
+    assert sent["auth"] == "Bearer k-1"
+    body = sent["body"]
+    assert body["stream"] is True and body["max_tokens"] == 200
+    assert [m["role"] for m in body["messages"]] == [
+        "system",
+        "user",
+        "assistant",
+        "tool",
+        "assistant",
+        "user",
+    ]
+    assert body["messages"][2]["tool_calls"][0]["id"] == "c1"
+    assert body["messages"][3] == {"role": "tool", "tool_call_id": "c1", "content": '{"ok": true}'}
+
+
+async def test_tool_calls_are_assembled_from_pieces(chat_server):
+    brain = OpenAICompatibleBrain(url=chat_server.url, model="tools")
+    outputs = await collect(brain, make_request(tools=editor_tools()))
+    assert outputs == [FunctionCall("describe_page", '{"block_id": "heading"}', "call_fake1")]
+    tools = chat_server.requests[0]["body"]["tools"]
+    assert tools[0]["type"] == "function" and tools[0]["function"]["name"] == "describe_page"
+    assert chat_server.requests[0]["auth"] is None
+
+
+@pytest.mark.parametrize(
+    ("model", "code"),
+    [
+        ("error500", "brain_http_error"),
+        ("badjson", "brain_bad_response"),
+        ("slow", "brain_timeout"),
+    ],
+)
+async def test_server_failures_become_brain_errors(chat_server, model, code):
+    brain = OpenAICompatibleBrain(url=chat_server.url, model=model, timeout=0.5)
+    with pytest.raises(BrainError) as caught:
+        await collect(brain, make_request())
+    assert caught.value.code == code
+
+
+async def test_an_unreachable_server_is_a_brain_error():
+    brain = OpenAICompatibleBrain(url="http://127.0.0.1:9/v1", model="echo", timeout=1)
+    with pytest.raises(BrainError) as caught:
+        await collect(brain, make_request())
+    assert caught.value.code == "brain_unreachable"
