@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from mrblue.admin_preview import session_preview_html
-from mrblue.models import AssistantProfile
+from mrblue.models import AssistantProfile, Conversation
 
 
 @admin.register(AssistantProfile)
@@ -57,3 +57,26 @@ class AssistantProfileAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_default:
             return False
         return super().has_delete_permission(request, obj)
+
+
+@admin.register(Conversation)
+class ConversationAdmin(admin.ModelAdmin):
+    """Voice conversations: who talked, on which page, with which provider."""
+
+    list_display = ("started_at", "user", "page_title", "provider", "model")
+    list_filter = ("provider", "model")
+    search_fields = ("user__username", "page_title")
+    readonly_fields = (
+        "user",
+        "page",
+        "page_title",
+        "provider",
+        "model",
+        "session",
+        "started_at",
+        "ended_at",
+    )
+
+    def has_add_permission(self, request):
+        """Conversations are made by starting a call, never by hand."""
+        return False

@@ -10,3 +10,7 @@ class MrBlueConfig(AppConfig):
     label = "mrblue"
     verbose_name = "Mr. Blue"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        """Register the startup checks."""
+        from mrblue import checks  # noqa: F401

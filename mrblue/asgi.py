@@ -10,6 +10,14 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
 django_asgi_app = get_asgi_application()
 
+from django.core import checks  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+# Daphne runs no system checks: fail at start on a misconfigured provider, not at first use.
+_errors = [e for e in checks.run_checks(tags=["mrblue"]) if e.is_serious()]
+if _errors:
+    raise ImproperlyConfigured("; ".join(f"{e.id}: {e.msg}" for e in _errors))
+
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 

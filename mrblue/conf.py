@@ -99,5 +99,25 @@ class AppSettings:
         """Lifetime of a client secret when the request names none (10 minutes)."""
         return int(self._get("MRBLUE_ENGINE_SECRET_SECONDS", 600))
 
+    @property
+    def SECRET_SECONDS(self) -> int:
+        """Lifetime of the client secrets minted for browsers (10 to 7200; default 60)."""
+        return int(self._get("MRBLUE_SECRET_SECONDS", 60))
+
+    @property
+    def PROVIDER_CONNECT_TIMEOUT(self) -> float:
+        """Seconds to wait for a connection to the provider."""
+        return float(self._get("MRBLUE_PROVIDER_CONNECT_TIMEOUT", 5.0))
+
+    @property
+    def PROVIDER_READ_TIMEOUT(self) -> float:
+        """Seconds to wait for the provider's answer."""
+        return float(self._get("MRBLUE_PROVIDER_READ_TIMEOUT", 10.0))
+
+    @property
+    def MINT_RATE_PER_MINUTE(self) -> int:
+        """Client secrets one user may mint per minute."""
+        return int(self._get("MRBLUE_MINT_RATE_PER_MINUTE", 10))
+
 
 app_settings = AppSettings()

@@ -1,5 +1,6 @@
 """The assistant's settings, managed in the Django admin: profiles of instructions and voice."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
@@ -156,6 +157,34 @@ class AssistantProfile(models.Model):
             profile.is_default = True
             profile.save()
         return profile
+
+
+class Conversation(models.Model):
+    """One voice conversation: who, on which page, with which provider and session object."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mrblue_conversations"
+    )
+    page = models.ForeignKey(
+        "editor.Page", null=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    page_title = models.CharField(max_length=200, help_text="As it was when the call started.")
+    provider = models.CharField(max_length=20)
+    model = models.CharField(max_length=100)
+    session = models.JSONField(help_text="The exact session object sent to the provider.")
+    started_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.user} on {self.page_title} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def transcript_ws(self) -> str:
+        """Where the browser sends this conversation's transcript."""
+        return f"/ws/mrblue/conversations/{self.pk}/"
 
 
 from mrblue.engine.models import EngineClientSecret  # noqa: E402, F401  (the engine's model)

@@ -92,6 +92,12 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# Rate limits live in the cache: shared between processes when Redis is configured.
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -127,6 +133,7 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "mrblue.api.csrf_failure"
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
@@ -164,5 +171,9 @@ for _name in (
     "MRBLUE_ENGINE_SESSION_SECONDS",
     "MRBLUE_ENGINE_MAX_MESSAGE_BYTES",
     "MRBLUE_ENGINE_SECRET_SECONDS",
+    "MRBLUE_SECRET_SECONDS",
+    "MRBLUE_PROVIDER_CONNECT_TIMEOUT",
+    "MRBLUE_PROVIDER_READ_TIMEOUT",
+    "MRBLUE_MINT_RATE_PER_MINUTE",
 ):
     globals()[_name] = env.str(_name, default=None)

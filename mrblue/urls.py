@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from mrblue import api
 from mrblue.engine import http as engine_http
 
 urlpatterns = [
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("editor/", include("editor.urls")),
+    path("api/realtime/session", api.realtime_session, name="realtime_session"),
     # The built-in realtime engine, in the OpenAI API's paths.
     path("v1/realtime/client_secrets", engine_http.client_secrets, name="engine_client_secrets"),
 ]

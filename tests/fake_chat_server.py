@@ -2,33 +2,25 @@
 
 The model name picks the behaviour: `echo` streams the last user message back, `tools` calls
 the first declared tool in pieces, `slow` never answers, `error500` fails, `badjson` sends
-a chunk that is not JSON. Every request body is recorded for the tests to inspect.
+a chunk that is not JSON.
 """
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.loopback import LoopbackServer, RecordingHandler
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):  # keep test output clean
-        pass
-
+class _ChatHandler(RecordingHandler):
     def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        self.server.requests.append(
-            {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-        )
+        body = self.read_json()
         model = body.get("model")
         if self.path != "/v1/chat/completions":
-            return self._json(404, {"error": {"message": "not found"}})
+            return self.send_json(404, {"error": {"message": "not found"}})
         if model == "error500":
-            return self._json(500, {"error": {"message": "boom", "type": "server_error"}})
+            return self.send_json(500, {"error": {"message": "boom", "type": "server_error"}})
         if model == "slow":
             self.server.release.wait(30)
-            return self._json(503, {"error": {"message": "gave up"}})
+            return self.send_json(503, {"error": {"message": "gave up"}})
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
@@ -71,34 +63,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(f"data: {data}\n\n".encode())
         self.wfile.flush()
 
-    def _json(self, status, body):
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
-
-class FakeChatServer:
-    """Start on a free loopback port; `url` is its API root; `close()` stops it."""
-
-    def __init__(self):
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self.server.requests = []
-        self.server.release = threading.Event()
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-
-    @property
-    def requests(self):
-        """Bodies received so far."""
-        return self.server.requests
-
-    def close(self):
-        """Release any waiting request and stop."""
-        self.server.release.set()
-        self.server.shutdown()
-        self.server.server_close()
+def FakeChatServer():  # noqa: N802  (reads like the class it makes)
+    """A running chat-completions stand-in."""
+    return LoopbackServer(_ChatHandler)

@@ -47,7 +47,7 @@ async def test_streams_text_from_the_server(chat_server):
     assert all(isinstance(o, TextDelta) for o in outputs) and len(outputs) > 1
     assert "".join(o.text for o in outputs).strip() == "You said: Hola amigo"
     sent = chat_server.requests[0]
-    assert sent["auth"] == "Bearer k-1"
+    assert sent["headers"]["Authorization"] == "Bearer k-1"
     body = sent["body"]
     assert body["stream"] is True and body["max_tokens"] == 200
     assert [m["role"] for m in body["messages"]] == [
@@ -68,7 +68,7 @@ async def test_tool_calls_are_assembled_from_pieces(chat_server):
     assert outputs == [FunctionCall("describe_page", '{"block_id": "heading"}', "call_fake1")]
     tools = chat_server.requests[0]["body"]["tools"]
     assert tools[0]["type"] == "function" and tools[0]["function"]["name"] == "describe_page"
-    assert chat_server.requests[0]["auth"] is None
+    assert "Authorization" not in chat_server.requests[0]["headers"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,106 @@
+"""Mr. Blue's JSON API for the editor: mint a realtime session for a page.
+
+Every answer is JSON; errors are `{"error": {"code", "message"}}` with a fitting status, and
+never carry a stack trace, a key or a provider's raw body.
+"""
+
+import json
+import logging
+
+from asgiref.sync import sync_to_async
+from django.http import JsonResponse
+from django.views.decorators.http import require_POST
+
+from editor.models import Page
+from mrblue.models import Conversation
+from mrblue.providers import ProviderError, get_provider
+from mrblue.ratelimit import minute_limiter
+from mrblue.session import build_session
+
+logger = logging.getLogger("mrblue.api")
+MAX_BODY = 16 * 1024
+
+
+def json_error(status: int, code: str, message: str, retry_after: int | None = None):
+    """An error answer of the API."""
+    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def csrf_failure(request, reason=""):
+    """CSRF refusals as JSON for the API, Django's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return json_error(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
+    from django.views.csrf import csrf_failure as django_csrf_failure
+
+    return django_csrf_failure(request, reason)
+
+
+@require_POST
+async def realtime_session(request):
+    """`POST /api/realtime/session` `{"page": slug, "selected": ...}` → a client secret."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return json_error(401, "not_authenticated", "Log in to talk to Mr. Blue.")
+    try:
+        slug, selected = _read_body(request.body)
+    except ValueError as exc:
+        return json_error(400, "bad_request", str(exc))
+    page = await Page.objects.filter(slug=slug).afirst()
+    if page is None:
+        return json_error(404, "page_not_found", f"There is no page {slug!r}.")
+    if not await user.ahas_perm("editor.change_page"):
+        return json_error(403, "forbidden", "You may not edit this page.")
+    wait = minute_limiter.hit(f"mint:{user.pk}")
+    if wait:
+        return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
+    session = await sync_to_async(build_session)(page, user, selected)
+    provider = get_provider(request.build_absolute_uri("/v1"))
+    try:
+        secret = await provider.mint(session)
+    except ProviderError as error:
+        return json_error(error.status, error.code, error.message, error.retry_after)
+    conversation = await Conversation.objects.acreate(
+        user=user,
+        page=page,
+        page_title=page.title,
+        provider=provider.name,
+        model=secret.model,
+        session=session,
+    )
+    logger.info(
+        "user %s started conversation %s on %s with %s",
+        user.pk,
+        conversation.pk,
+        page.slug,
+        provider.name,
+    )
+    return JsonResponse(
+        {
+            "value": secret.value,
+            "expires_at": secret.expires_at,
+            "model": secret.model,
+            "calls_url": secret.calls_url,
+            "conversation_id": conversation.pk,
+            "transcript_ws": conversation.transcript_ws,
+        }
+    )
+
+
+def _read_body(raw: bytes) -> tuple[str, str | None]:
+    if len(raw) > MAX_BODY:
+        raise ValueError("The request body is too large.")
+    try:
+        body = json.loads(raw or b"null")
+    except ValueError:
+        raise ValueError("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise ValueError('Send a JSON object like {"page": "<slug>"}.')
+    slug, selected = body.get("page"), body.get("selected")
+    if not isinstance(slug, str) or not slug:
+        raise ValueError('"page" must be the slug of the page you are editing.')
+    if selected is not None and (not isinstance(selected, str) or len(selected) > 500):
+        raise ValueError('"selected" must be a short text (a block id or description).')
+    return slug, selected

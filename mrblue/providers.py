@@ -1,0 +1,182 @@
+"""Realtime providers: who mints the short-lived client secret a browser connects with.
+
+Both speak the same HTTP contract (`POST {base}/realtime/client_secrets`), so one client
+serves both: OpenAI over the internet, or the built-in engine in-process through httpx's ASGI
+transport. Failures become `ProviderError`s with the answer our API gives for them.
+"""
+
+import logging
+from dataclasses import dataclass
+
+import httpx
+
+from mrblue.conf import app_settings
+
+logger = logging.getLogger("mrblue.providers")
+
+
+@dataclass
+class MintedSecret:
+    """What the browser needs to connect."""
+
+    value: str
+    expires_at: int
+    model: str
+    calls_url: str
+
+
+class ProviderError(Exception):
+    """A provider failure, with the HTTP status and code our API answers with."""
+
+    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retry_after = retry_after
+
+
+class SecretsProvider:
+    """Mints client secrets from a `/realtime/client_secrets` endpoint."""
+
+    name = ""
+
+    def __init__(self, base_url: str, api_key: str, calls_url: str, transport=None):
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.calls_url = calls_url
+        self.transport = transport
+
+    async def mint(self, session: dict) -> MintedSecret:
+        """Ask for a secret for `session`; raise ProviderError on any failure."""
+        body = {
+            "expires_after": {"anchor": "created_at", "seconds": app_settings.SECRET_SECONDS},
+            "session": session,
+        }
+        timeout = httpx.Timeout(
+            app_settings.PROVIDER_READ_TIMEOUT, connect=app_settings.PROVIDER_CONNECT_TIMEOUT
+        )
+        headers = {"Authorization": f"Bearer {self._api_key}", "User-Agent": "mrblue/0.1"}
+        try:
+            async with httpx.AsyncClient(transport=self.transport, timeout=timeout) as client:
+                answer = await client.post(
+                    f"{self.base_url}/realtime/client_secrets", json=body, headers=headers
+                )
+        except httpx.TimeoutException:
+            raise self._fail(
+                504, "provider_timeout", "The realtime provider did not answer in time.", None
+            ) from None
+        except httpx.HTTPError as exc:
+            raise self._fail(
+                502,
+                "provider_unreachable",
+                f"The realtime provider could not be reached ({type(exc).__name__}).",
+                None,
+            ) from None
+        return self._read(answer, session)
+
+    def _read(self, answer: httpx.Response, session: dict) -> MintedSecret:
+        request_id = answer.headers.get("x-request-id")
+        status = answer.status_code
+        if status in (401, 403):
+            raise self._fail(
+                502,
+                "provider_auth",
+                "The realtime provider refused our credentials.",
+                request_id,
+                status,
+            )
+        if status == 429:
+            retry = _retry_after(answer.headers.get("retry-after"))
+            raise self._fail(
+                503,
+                "provider_rate_limited",
+                "The realtime provider is busy; try again shortly.",
+                request_id,
+                status,
+                retry,
+            )
+        if status >= 500:
+            raise self._fail(
+                502, "provider_error", "The realtime provider failed.", request_id, status
+            )
+        if status != 200:
+            raise self._fail(
+                502,
+                "provider_rejected",
+                "The realtime provider rejected the "
+                "session settings; an admin should check this page's profile.",
+                request_id,
+                status,
+            )
+        try:
+            data = answer.json()
+            value, expires_at = data["value"], data["expires_at"]
+            if not isinstance(value, str) or not value or not isinstance(expires_at, int):
+                raise TypeError
+        except (ValueError, KeyError, TypeError):
+            raise self._fail(
+                502,
+                "provider_bad_response",
+                "The realtime provider sent an answer we could not read.",
+                request_id,
+                status,
+            ) from None
+        model = (data.get("session") or {}).get("model") or session["model"]
+        return MintedSecret(value, expires_at, model, self.calls_url)
+
+    def _fail(self, status, code, message, request_id, provider_status=None, retry=None):
+        # Logged once, here; never the key, never the provider's body.
+        logger.warning(
+            "%s provider failed: %s (provider status %s, request id %s)",
+            self.name,
+            code,
+            provider_status,
+            request_id or "none",
+        )
+        return ProviderError(status, code, message, retry)
+
+
+def _retry_after(value) -> int:
+    try:
+        return max(1, int(float(value)))
+    except (TypeError, ValueError):
+        return 5
+
+
+class OpenAIProvider(SecretsProvider):
+    """OpenAI's Realtime API (GA)."""
+
+    name = "openai"
+
+    def __init__(self):
+        base = app_settings.OPENAI_BASE_URL
+        super().__init__(base, app_settings.OPENAI_API_KEY, f"{base}/realtime/calls")
+
+
+class LocalProvider(SecretsProvider):
+    """The built-in engine, reached in-process (no network hop, same HTTP contract).
+
+    `engine_url` is this server's own `/v1` as the browser reached it, so the in-process
+    request carries a host and scheme our own checks (ALLOWED_HOSTS, HTTPS redirect) accept.
+    """
+
+    name = "local"
+
+    def __init__(self, engine_url: str):
+        from django.core.asgi import get_asgi_application
+
+        transport = httpx.ASGITransport(app=get_asgi_application())
+        super().__init__(
+            engine_url,
+            app_settings.ENGINE_API_KEY,
+            f"{engine_url.rstrip('/')}/realtime/calls",
+            transport,
+        )
+
+
+def get_provider(engine_url: str) -> SecretsProvider:
+    """The configured provider (`MRBLUE_REALTIME_PROVIDER`); `engine_url` is our own `/v1`."""
+    if app_settings.REALTIME_PROVIDER == "openai":
+        return OpenAIProvider()
+    return LocalProvider(engine_url)
