@@ -39,7 +39,7 @@ def ensure_venv(extras: str) -> None:
     if not PYTHON.exists():
         log(f"creating {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
-    stamp = VENV / f".installed-{extras or 'base'}"
+    stamp = VENV / f".installed-{extras.replace(',', '-') or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
         return
@@ -72,7 +72,7 @@ def manage(*args) -> None:
 
 def serve() -> None:
     """Set up and run the product on http://127.0.0.1:8000."""
-    ensure_venv("")
+    ensure_venv("tts")
     manage("migrate", "--noinput")
     manage("demo_data")
     log(f"Mr. Blue runs on http://{HOST}:{PORT}/ : log in as 'editor' (or 'admin' for /admin/)")
@@ -83,7 +83,7 @@ def serve() -> None:
 
 def test(pytest_args: list[str]) -> None:
     """Set up what the tests need, lint, and run the whole suite (extra args go to pytest)."""
-    ensure_venv("test")
+    ensure_venv("test,tts")
     ensure_debian_packages(TEST_DEBIAN_PACKAGES)
     log("lint: ruff check, ruff format --check")
     run(VENV / "bin" / "ruff", "check", ".")

@@ -119,5 +119,36 @@ class AppSettings:
         """Client secrets one user may mint per minute."""
         return int(self._get("MRBLUE_MINT_RATE_PER_MINUTE", 10))
 
+    @property
+    def STT_MODEL(self) -> str:
+        """faster-whisper model name or path; empty = the offline `tiny.en` from a package."""
+        return self._get("MRBLUE_STT_MODEL", "")
+
+    @property
+    def TTS_VOICES(self) -> dict[str, str]:
+        """Realtime voice → piper model path, as `marin=/p/a.onnx,*=/p/default.onnx`."""
+        raw = self._get("MRBLUE_TTS_VOICES", "")
+        if isinstance(raw, dict):
+            return raw
+        pairs = (item.split("=", 1) for item in raw.split(",") if "=" in item)
+        return {name.strip(): path.strip() for name, path in pairs}
+
+    @property
+    def WEBRTC_HOSTS(self) -> list[str]:
+        """Host addresses offered in WebRTC answers; empty = every address of this machine."""
+        raw = self._get("MRBLUE_WEBRTC_HOSTS", "")
+        return [h.strip() for h in raw.split(",") if h.strip()] if isinstance(raw, str) else raw
+
+    @property
+    def ICE_SERVERS(self) -> list[str]:
+        """STUN/TURN URLs for WebRTC (`stun:host:port,...`); empty = none (no outside help)."""
+        raw = self._get("MRBLUE_ICE_SERVERS", "")
+        return [u.strip() for u in raw.split(",") if u.strip()] if isinstance(raw, str) else raw
+
+    @property
+    def WEBRTC_CONNECT_TIMEOUT(self) -> float:
+        """Seconds a WebRTC call may take to connect before it is dropped."""
+        return float(self._get("MRBLUE_WEBRTC_CONNECT_TIMEOUT", 20.0))
+
 
 app_settings = AppSettings()

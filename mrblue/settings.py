@@ -175,5 +175,10 @@ for _name in (
     "MRBLUE_PROVIDER_CONNECT_TIMEOUT",
     "MRBLUE_PROVIDER_READ_TIMEOUT",
     "MRBLUE_MINT_RATE_PER_MINUTE",
+    "MRBLUE_STT_MODEL",
+    "MRBLUE_TTS_VOICES",
+    "MRBLUE_WEBRTC_HOSTS",
+    "MRBLUE_ICE_SERVERS",
+    "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
 ):
     globals()[_name] = env.str(_name, default=None)

@@ -17,4 +17,6 @@ urlpatterns = [
     path("api/realtime/session", api.realtime_session, name="realtime_session"),
     # The built-in realtime engine, in the OpenAI API's paths.
     path("v1/realtime/client_secrets", engine_http.client_secrets, name="engine_client_secrets"),
+    path("v1/realtime/calls", engine_http.calls, name="engine_calls"),
+    path("v1/realtime/calls/<str:call_id>/hangup", engine_http.hangup, name="engine_hangup"),
 ]

@@ -11,7 +11,7 @@ class HangingBrain:
     """Says a few words, then waits until its response is cancelled."""
 
     async def respond(self, request):
-        yield TextDelta("Let me think about that")
+        yield TextDelta("Let me think about that. ")
         try:
             await asyncio.Event().wait()
         except asyncio.CancelledError:

@@ -1,5 +1,6 @@
 """Shared fixtures: factories that make users, profiles and pages on demand."""
 
+import contextlib
 import os
 
 import pytest
@@ -103,13 +104,9 @@ def daphne_server(django_db_setup, django_db_blocker):
     server.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium driven by Playwright (no browser download), per module.
-
-    Per module, because Playwright's sync API keeps an event loop running in this thread
-    while it is open, and asyncio tests elsewhere need the thread free.
-    """
+@contextlib.contextmanager
+def chromium(*extra_args):
+    """Headless Debian Chromium driven by Playwright (no browser download)."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread, which makes Django
@@ -117,13 +114,21 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
             )
-            yield chromium
-            chromium.close()
+            yield browser
+            browser.close()
     finally:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A browser per module: Playwright's sync API holds the thread's event loop while open,
+    and asyncio tests elsewhere need the thread free."""
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ class LiveServer:
             **os.environ,
             "DATABASE_URL": test_database_url(),
             "MRBLUE_ENGINE_API_KEY": ENGINE_KEY,
+            "MRBLUE_WEBRTC_HOSTS": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }

@@ -1,18 +1,26 @@
-"""The async adapter around one protocol core: parse, dispatch, run the brain, send.
+"""The async adapter around one protocol core: parse, dispatch, run the brain, speak, send.
 
-Transports (the WebSocket consumer, later the WebRTC data channel) give it a `send` coroutine
-for server events and a `close` coroutine, and pass it each text message they receive.
+Transports (the WebSocket consumer, the WebRTC call) give it a `send` coroutine for server
+events and a `close` coroutine, and pass it each text message they receive; WebRTC also gives
+it a `PlayoutQueue` (the outgoing audio track) and the microphone's frames.
 """
 
 import asyncio
+import base64
 import json
 import logging
+import re
+import time
 
+from mrblue.engine import speech
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import ProtocolError, error_event
+from mrblue.engine.events import ProtocolError, error_event, server_event
+from mrblue.engine.voice import VoiceTurns
 
 logger = logging.getLogger("mrblue.engine")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+WS_AUDIO_CHUNK = 24_000 * 2 // 10  # 100 ms of pcm16 per output_audio.delta
 
 
 def loggable(event: dict) -> dict:
@@ -35,6 +43,12 @@ def loggable(event: dict) -> dict:
     return strip(event)
 
 
+def split_sentences(text: str) -> tuple[list[str], str]:
+    """Complete sentences of `text`, and the unfinished rest."""
+    parts = SENTENCE_END.split(text)
+    return [p for p in parts[:-1] if p.strip()], parts[-1]
+
+
 class EngineConnection:
     """Drives one `RealtimeSession` with a brain for one client connection."""
 
@@ -48,6 +62,7 @@ class EngineConnection:
         max_message_bytes: int,
         max_seconds: float,
         label: str = "",
+        playout=None,
     ):
         self.session = session
         self.brain = brain
@@ -56,6 +71,8 @@ class EngineConnection:
         self.max_message_bytes = max_message_bytes
         self.max_seconds = max_seconds
         self.label = label
+        self.playout = playout  # WebRTC's outgoing audio queue; None over WebSocket
+        self.voice = VoiceTurns(self)
         self._response_task: asyncio.Task | None = None
         self._expiry: asyncio.TimerHandle | None = None
         self.closed = False
@@ -73,7 +90,8 @@ class EngineConnection:
         for event in events:
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug("%s -> %s", self.label, json.dumps(loggable(event)))
-            await self._send(event)
+            if not self.closed:
+                await self._send(event)
 
     async def receive_text(self, text: str) -> None:
         """Handle one client message: any problem becomes an `error` event, never a crash."""
@@ -104,23 +122,50 @@ class EngineConnection:
         step = self.session.receive(event)
         if step.cancelled_response:
             self._stop_response_task()
-        await self.send_events(step.events)
+            if self.playout is not None:
+                self.playout.finish(step.cancelled_response)
+        if step.clear_output_audio:
+            await self.voice.clear_playout()
         if step.start_response is not None:
-            self._response_task = asyncio.create_task(self._run_response(step.start_response))
+            self.voice.cancel_idle_timer()
+        await self.send_events(step.events)
+        if step.appended_audio:
+            await self.voice.audio_appended(step.appended_audio)
+        if step.committed_item is not None:
+            self.voice.transcribe_later(step.committed_item, respond=False)
+        if step.start_response is not None:
+            self.run_response(step.start_response)
+
+    # --- responses ----------------------------------------------------------------------------
+
+    def run_response(self, request) -> None:
+        """Answer `request` in the background."""
+        self._response_task = asyncio.create_task(self._run_response(request))
 
     async def _run_response(self, request) -> None:
         response_id = request.response_id
-        status, error = "completed", None
+        await self.voice.transcriptions_done()  # the brain reads words, not audio
+        request.conversation = self.session.response_context(response_id)
+        audio = request.output_modalities == ["audio"] and speech.tts_available()
+        status, error, unspoken = "completed", None, ""
+        timings = self.voice.turn_timings
         try:
             async for output in self.brain.respond(request):
+                timings.setdefault("first_output", time.monotonic())
                 if isinstance(output, TextDelta):
                     await self.send_events(self.session.add_text(response_id, output.text))
+                    if audio:
+                        sentences, unspoken = split_sentences(unspoken + output.text)
+                        for sentence in sentences:
+                            await self._speak(request, sentence)
                 elif isinstance(output, FunctionCall):
                     await self.send_events(
                         self.session.add_function_call(
                             response_id, output.name, output.arguments, output.call_id
                         )
                     )
+            if audio and unspoken.strip():
+                await self._speak(request, unspoken)
         except asyncio.CancelledError:
             raise
         except BrainError as exc:
@@ -139,12 +184,70 @@ class EngineConnection:
                     "message": "The assistant failed to answer.",
                 },
             )
-        await self.send_events(self.session.finish_response(response_id, status, error=error))
+        if self.playout is not None:
+            self.playout.finish(response_id)
+        metadata = self.voice.timing_metadata()
+        await self.send_events(
+            self.session.finish_response(response_id, status, error=error, metadata=metadata)
+        )
+        if self.playout is None:
+            self.voice.log_turn_timings()
+            self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
+
+    async def _speak(self, request, text: str) -> None:
+        """Synthesize one sentence and send it out (track or events)."""
+        response_id = request.response_id
+        pcm = await speech.synthesize(text, request.voice, request.speed)
+        if self.session.active_response_id != response_id:
+            return  # cancelled while synthesizing
+        self.voice.turn_timings.setdefault("first_audio", time.monotonic())
+        item_id = self.session.current_message_id(response_id)
+        if self.playout is not None:
+            await self.send_events(self.session.add_audio(response_id, pcm))  # bookkeeping
+            self.playout.push(response_id, item_id, pcm)
+            return
+        for start in range(0, len(pcm), WS_AUDIO_CHUNK):
+            await self.send_events(
+                self.session.add_audio(response_id, pcm[start : start + WS_AUDIO_CHUNK])
+            )
+
+    async def cancel_response(self, reason: str) -> None:
+        """Stop the active response, if any (barge-in)."""
+        response_id = self.session.active_response_id
+        if response_id is None:
+            return
+        self._stop_response_task()
+        if self.playout is not None:
+            self.playout.finish(response_id)
+        await self.send_events(
+            self.session.finish_response(response_id, "cancelled", reason=reason)
+        )
 
     def _stop_response_task(self) -> None:
         if self._response_task is not None and not self._response_task.done():
             self._response_task.cancel()
         self._response_task = None
+
+    # --- WebRTC playback notes ------------------------------------------------------------
+
+    def playback_note(self, note: tuple[str, str]) -> None:
+        """The outgoing track started or stopped playing a response's audio."""
+        kind, response_id = note
+        if kind == "started":
+            self.voice.turn_timings.setdefault("first_frame", time.monotonic())
+            self.voice.log_turn_timings()
+        else:
+            self.voice.arm_idle_timer()
+        asyncio.ensure_future(
+            self.send_events([server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
+        )
+
+    def audio_payload(self, item: dict) -> bytes:
+        """The pcm16 audio of a committed user item."""
+        encoded = item["content"][0].get("audio") or ""
+        return base64.b64decode(encoded)
+
+    # --- life cycle -----------------------------------------------------------------------
 
     async def _expire(self) -> None:
         if self.closed:
@@ -171,3 +274,4 @@ class EngineConnection:
         if self._expiry is not None:
             self._expiry.cancel()
         self._stop_response_task()
+        self.voice.shutdown()

