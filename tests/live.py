@@ -86,3 +86,20 @@ class LiveServer:
                 self.process.wait()
                 raise RuntimeError("Daphne did not exit on SIGTERM") from None
         return self.process.returncode
+
+
+def run_python(args: list[str], drop: tuple[str, ...] = (), **env) -> subprocess.CompletedProcess:
+    """Run this project's Python with `args`, without env variables starting with `drop`."""
+    clean = (
+        {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+        if drop
+        else dict(os.environ)
+    )
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

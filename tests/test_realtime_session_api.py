@@ -2,10 +2,7 @@
 
 import json
 import logging
-import os
 import re
-import subprocess
-import sys
 
 import httpx
 import pytest
@@ -19,7 +16,7 @@ from mrblue.engine.models import EngineClientSecret
 from mrblue.models import Conversation
 from mrblue.session import build_session
 from tests.fake_openai_server import FakeOpenAI
-from tests.live import ROOT
+from tests.live import run_python
 
 URL = "/api/realtime/session"
 KEYS = ("sk-good", "sk-bad", "sk-busy", "sk-broken", "sk-slow", "sk-garbage", "sk-picky")
@@ -204,15 +201,7 @@ def test_local_provider_mints_an_engine_secret(editor_client, settings):
 
 
 def _run(code, **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "MRBLUE_"))}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(["-c", code], drop=("OPENAI_", "MRBLUE_"), **env)
 
 
 def test_openai_without_a_key_fails_at_startup():

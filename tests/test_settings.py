@@ -1,8 +1,6 @@
 """Settings: production checks, SQLite in WAL mode, the channel layer in use."""
 
 import os
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -11,19 +9,13 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from tests.live import run_python
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DEBUG"))}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_python(["manage.py", *args], drop=("DJANGO_", "DEBUG"), **env)
 
 
 def test_production_settings_pass_check_deploy_without_warnings():

@@ -590,39 +590,32 @@ class RealtimeSession:
         return events
 
     def _announce(self, response, item: dict, index: int) -> list[dict]:
-        events = [
-            server_event(
-                "response.output_item.added",
-                response_id=response.id,
-                output_index=index,
-                item=copy.deepcopy(item),
-            )
-        ]
         if response.in_conversation:
-            previous = self.items[-1]["id"] if self.items else None
             self.items.append(item)
-            events.append(
-                server_event(
-                    "conversation.item.added", previous_item_id=previous, item=copy.deepcopy(item)
-                )
-            )
-        return events
+        return self._item_events(response, item, index, "added")
 
     def _item_done(self, response, item: dict, index: int) -> list[dict]:
+        return self._item_events(response, item, index, "done")
+
+    def _item_events(self, response, item: dict, index: int, phase: str) -> list[dict]:
+        """`response.output_item.<phase>`, and `conversation.item.<phase>` if it is kept."""
+        shown = copy.deepcopy(item)
         events = [
             server_event(
-                "response.output_item.done",
+                f"response.output_item.{phase}",
                 response_id=response.id,
                 output_index=index,
-                item=copy.deepcopy(item),
+                item=shown,
             )
         ]
-        if response.in_conversation:
-            position = self.items.index(item) if item in self.items else 0
+        if response.in_conversation and item in self.items:
+            position = self.items.index(item)
             previous = self.items[position - 1]["id"] if position > 0 else None
             events.append(
                 server_event(
-                    "conversation.item.done", previous_item_id=previous, item=copy.deepcopy(item)
+                    f"conversation.item.{phase}",
+                    previous_item_id=previous,
+                    item=copy.deepcopy(item),
                 )
             )
         return events

@@ -24,6 +24,7 @@ from mrblue.engine.registry import sessions
 
 logger = logging.getLogger("mrblue.engine.webrtc")
 EVENTS_CHANNEL = "oai-events"
+MIC_BACKLOG_FRAMES = 100  # 2 s of 20 ms frames
 
 
 def _offer_only_configured_hosts() -> None:
@@ -82,12 +83,30 @@ class Call:
             self._spawn(self._listen(track))
 
     async def _listen(self, track) -> None:
+        # aiortc queues received frames without bound: read them at once into a bounded
+        # backlog, and drop the oldest when processing falls behind.
+        backlog: asyncio.Queue = asyncio.Queue(maxsize=MIC_BACKLOG_FRAMES)
+        self._spawn(self._hear(backlog))
+        dropped = 0
         while True:
             try:
                 frame = await track.recv()
             except MediaStreamError:
                 return
-            await self.connection.voice.microphone_frame(frame)
+            if backlog.full():
+                backlog.get_nowait()
+                dropped += 1
+                if dropped == 1 or dropped % 250 == 0:
+                    logger.warning(
+                        "call %s: falling behind, dropped %d old microphone frames",
+                        self.id,
+                        dropped,
+                    )
+            backlog.put_nowait(frame)
+
+    async def _hear(self, backlog: asyncio.Queue) -> None:
+        while True:
+            await self.connection.voice.microphone_frame(await backlog.get())
 
     def _on_datachannel(self, channel) -> None:
         if channel.label != EVENTS_CHANNEL:

@@ -9,6 +9,7 @@ from mrblue.engine.brains.commands import CommandsBrain
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
 from mrblue.engine.core import RealtimeSession
+from mrblue.engine.playout import PlayoutQueue
 from tests import brains
 from tests.realtime_schema import validate_server_event
 
@@ -42,19 +43,20 @@ class Client:
         return [e for e in self.events if e["type"] == type_]
 
 
-async def connect(brain, max_bytes=10_000, max_seconds=3600, text_only=True):
+async def connect(brain, max_bytes=10_000, max_seconds=3600, text_only=True, playout=None):
     client = Client()
     config = default_session()
     if text_only:
         config["output_modalities"] = ["text"]
     connection = EngineConnection(
-        RealtimeSession(config),
+        RealtimeSession(config, output_audio_buffer=playout is not None),
         brain,
         client.send,
         client.close,
         max_message_bytes=max_bytes,
         max_seconds=max_seconds,
         label="test",
+        playout=playout,
     )
     await connection.start()
     return connection, client
@@ -139,3 +141,56 @@ async def test_the_session_expires_with_an_error_and_closes():
 def test_log_lines_leave_audio_out():
     event = {"type": "input_audio_buffer.append", "audio": "A" * 5000}
     assert loggable(event) == {"type": "input_audio_buffer.append", "audio": "<5000 base64 chars>"}
+
+
+async def test_idle_timeout_prompts_the_person():
+    connection, client = await connect(CommandsBrain())
+    settings = connection.session.config["audio"]["input"]["turn_detection"]
+    settings["idle_timeout_ms"] = 20  # below the API's minimum, to keep the test fast
+    await say(connection, "hello")
+    await client.wait_for("response.done")
+    timeout = await client.wait_for("input_audio_buffer.timeout_triggered")
+    assert timeout["item_id"].startswith("item_")
+    prompt = await client.wait_for("response.output_text.done", 2)
+    assert "anything else" in prompt["text"]
+    await connection.shutdown()
+
+
+async def test_speech_during_a_response_interrupts_it():
+    connection, client = await connect(brains.HangingBrain())
+    await say(connection, "tell me a story")
+    await client.wait_for("response.output_text.delta")
+    await connection.voice._speech_started(1000, {"interrupt_response": True})
+    done = await client.wait_for("response.done")
+    assert done["response"]["status_details"]["reason"] == "turn_detected"
+    assert client.of("input_audio_buffer.speech_started")[0]["audio_start_ms"] == 1000
+    await connection.shutdown()
+
+
+class WatchedPlayout(PlayoutQueue):
+    """A playout queue that says when audio arrives."""
+
+    def __init__(self):
+        super().__init__()
+        self.filled = asyncio.Event()
+
+    def push(self, response_id, item_id, pcm):
+        super().push(response_id, item_id, pcm)
+        self.filled.set()
+
+
+async def test_barge_in_over_webrtc_clears_playout_and_truncates_to_what_was_heard():
+    playout = WatchedPlayout()
+    connection, client = await connect(brains.HangingBrain(), text_only=False, playout=playout)
+    await say(connection, "tell me a story")
+    await asyncio.wait_for(playout.filled.wait(), 10)
+    for _ in range(5):  # the track plays 100 ms
+        playout.pull()
+    await connection.voice._speech_started(3000, {"interrupt_response": True})
+    truncated = await client.wait_for("conversation.item.truncated")
+    assert truncated["audio_end_ms"] == 100
+    assert client.of("output_audio_buffer.cleared")
+    assert client.of("response.done")[0]["response"]["status"] == "cancelled"
+    assert not client.of("response.output_audio.delta")  # audio rides the track
+    assert not playout.busy
+    await connection.shutdown()

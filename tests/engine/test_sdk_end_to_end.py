@@ -12,11 +12,11 @@ import pytest
 import websockets
 from channels.db import database_sync_to_async
 from django.utils import timezone
-from openai import AsyncOpenAI
 
 from editor.tools import editor_tools
 from mrblue.engine.models import EngineClientSecret, hash_secret
 from tests.live import ENGINE_KEY, LiveServer
+from tests.realtime_client import engine_api, next_event, until
 from tests.realtime_schema import validate_server_event
 
 pytestmark = pytest.mark.live
@@ -40,27 +40,6 @@ def hanging_server(django_db_setup, django_db_blocker):
     server.close()
 
 
-def api(server, key=ENGINE_KEY):
-    return AsyncOpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
-
-
-async def next_event(conn):
-    """The next server event, validated strictly."""
-    event = json.loads(await conn.recv_bytes())
-    validate_server_event(event)
-    return event
-
-
-async def until(conn, type_):
-    """All events up to and including the first of `type_`."""
-    seen = []
-    while True:
-        event = await next_event(conn)
-        seen.append(event)
-        if event["type"] == type_:
-            return seen
-
-
 async def turn(conn, text):
     await conn.conversation.item.create(
         item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
@@ -78,7 +57,7 @@ def said(events):
 
 
 async def mint(server, session=None, seconds=60):
-    secret = await api(server).realtime.client_secrets.create(
+    secret = await engine_api(server).realtime.client_secrets.create(
         expires_after={"anchor": "created_at", "seconds": seconds},
         session=session or {"type": "realtime", "output_modalities": ["text"]},
     )
@@ -92,7 +71,9 @@ async def test_text_conversation_over_several_turns(daphne_server):
         {"type": "realtime", "output_modalities": ["text"], "instructions": "Be Mr. Blue."},
     )
     assert secret.session.type == "realtime"
-    async with api(daphne_server, secret.value).realtime.connect(model="gpt-realtime") as conn:
+    async with engine_api(daphne_server, secret.value).realtime.connect(
+        model="gpt-realtime"
+    ) as conn:
         created = await next_event(conn)
         assert created["type"] == "session.created"
         assert created["session"]["instructions"] == "Be Mr. Blue."
@@ -116,7 +97,9 @@ async def test_tool_call_round_trip(daphne_server):
     secret = await mint(
         daphne_server, {"type": "realtime", "output_modalities": ["text"], "tools": editor_tools()}
     )
-    async with api(daphne_server, secret.value).realtime.connect(model="gpt-realtime") as conn:
+    async with engine_api(daphne_server, secret.value).realtime.connect(
+        model="gpt-realtime"
+    ) as conn:
         await next_event(conn)
         events = await turn(conn, "Make the heading blue")
         look = next(e for e in events if e["type"] == "response.function_call_arguments.done")
@@ -139,7 +122,9 @@ async def reply_to_tool(conn, call_id, output):
 
 async def test_errors_leave_the_session_usable(daphne_server):
     secret = await mint(daphne_server)
-    async with api(daphne_server, secret.value).realtime.connect(model="gpt-realtime") as conn:
+    async with engine_api(daphne_server, secret.value).realtime.connect(
+        model="gpt-realtime"
+    ) as conn:
         await next_event(conn)
         await conn.response.cancel()
         error = await next_event(conn)
@@ -161,7 +146,7 @@ async def test_errors_leave_the_session_usable(daphne_server):
 
 
 async def test_a_response_can_be_cancelled(hanging_server):
-    async with api(hanging_server).realtime.connect(model="gpt-realtime") as conn:
+    async with engine_api(hanging_server).realtime.connect(model="gpt-realtime") as conn:
         await next_event(conn)
         await conn.session.update(session={"type": "realtime", "output_modalities": ["text"]})
         await until(conn, "session.updated")
@@ -183,7 +168,7 @@ async def test_a_response_can_be_cancelled(hanging_server):
 
 
 async def test_the_concurrent_session_limit(hanging_server):
-    async with api(hanging_server).realtime.connect(model="gpt-realtime") as conn:
+    async with engine_api(hanging_server).realtime.connect(model="gpt-realtime") as conn:
         await next_event(conn)
         url = hanging_server.url.replace("http", "ws") + "/v1/realtime?model=gpt-realtime"
         async with websockets.connect(
@@ -198,17 +183,17 @@ async def test_the_concurrent_session_limit(hanging_server):
 
 async def test_client_secret_errors_are_openai_style(daphne_server):
     with pytest.raises(openai.AuthenticationError) as caught:
-        await api(daphne_server, "sk-wrong").realtime.client_secrets.create(
+        await engine_api(daphne_server, "sk-wrong").realtime.client_secrets.create(
             session={"type": "realtime"}
         )
     assert caught.value.code == "invalid_api_key"
     with pytest.raises(openai.BadRequestError) as caught:
-        await api(daphne_server).realtime.client_secrets.create(
+        await engine_api(daphne_server).realtime.client_secrets.create(
             session={"type": "realtime", "modalities": ["text"]}
         )
     assert caught.value.code == "beta_api_shape_disabled"
     with pytest.raises(openai.BadRequestError) as caught:
-        await api(daphne_server).realtime.client_secrets.create(
+        await engine_api(daphne_server).realtime.client_secrets.create(
             expires_after={"anchor": "created_at", "seconds": 5}, session={"type": "realtime"}
         )
     assert caught.value.param == "expires_after.seconds"
@@ -277,6 +262,6 @@ async def test_browser_style_subprotocol_auth(daphne_server):
 
 
 async def test_the_engine_key_opens_a_session_for_the_model_asked(daphne_server):
-    async with api(daphne_server).realtime.connect(model="gpt-realtime-2") as conn:
+    async with engine_api(daphne_server).realtime.connect(model="gpt-realtime-2") as conn:
         created = await next_event(conn)
         assert created["session"]["model"] == "gpt-realtime-2"

@@ -1,16 +1,15 @@
 """The voice path end to end: spoken audio over WebSocket (SDK) and WebRTC (Chromium)."""
 
 import base64
-import json
 import time
 
 import httpx
 import pytest
-from openai import AsyncOpenAI
 
 from tests.audio_fixtures import utterance, write_wav
 from tests.conftest import chromium
 from tests.live import ENGINE_KEY, ROOT, LiveServer
+from tests.realtime_client import engine_api, next_event, until
 from tests.realtime_schema import validate_server_event
 
 pytestmark = pytest.mark.live
@@ -27,19 +26,11 @@ def hanging_server(django_db_setup, django_db_blocker):
     server.close()
 
 
-async def next_event(conn):
-    event = json.loads(await conn.recv_bytes())
-    validate_server_event(event)
-    return event
-
-
-async def until(conn, type_, seen=None):
-    seen = [] if seen is None else seen
-    while True:
-        event = await next_event(conn)
-        seen.append(event)
-        if event["type"] == type_:
-            return seen
+async def start_listening(conn):
+    """Skip session.created, then ask for transcripts."""
+    await next_event(conn)
+    await conn.session.update(session=LISTENING)
+    await until(conn, "session.updated")
 
 
 async def speak(conn, pcm):
@@ -49,15 +40,9 @@ async def speak(conn, pcm):
         )
 
 
-def engine(server):
-    return AsyncOpenAI(base_url=f"{server.url}/v1", api_key=ENGINE_KEY, max_retries=0)
-
-
 async def test_a_spoken_turn_over_websocket(daphne_server):
-    async with engine(daphne_server).realtime.connect(model="gpt-realtime") as conn:
-        await next_event(conn)
-        await conn.session.update(session=LISTENING)
-        await until(conn, "session.updated")
+    async with engine_api(daphne_server).realtime.connect(model="gpt-realtime") as conn:
+        await start_listening(conn)
         await speak(conn, utterance("Make the heading blue."))
         events = await until(conn, "response.done")
     types = [e["type"] for e in events]
@@ -99,10 +84,8 @@ async def test_a_spoken_turn_over_websocket(daphne_server):
 
 
 async def test_barge_in_over_websocket_cancels_and_the_client_truncates(hanging_server):
-    async with engine(hanging_server).realtime.connect(model="gpt-realtime") as conn:
-        await next_event(conn)
-        await conn.session.update(session=LISTENING)
-        await until(conn, "session.updated")
+    async with engine_api(hanging_server).realtime.connect(model="gpt-realtime") as conn:
+        await start_listening(conn)
         await speak(conn, utterance("Tell me a long story."))
         events = await until(conn, "response.output_audio.delta")
         item_id = events[-1]["item_id"]
