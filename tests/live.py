@@ -30,10 +30,15 @@ def test_database_url() -> str:
 class LiveServer:
     """Start Daphne on a free port and wait for it to say it listens; stop it on close()."""
 
-    def __init__(self, extra_env: dict | None = None, startup_timeout: float = 30.0):
+    def __init__(
+        self,
+        extra_env: dict | None = None,
+        startup_timeout: float = 30.0,
+        database_url: str | None = None,
+    ):
         env = {
             **os.environ,
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url or test_database_url(),
             "MRBLUE_ENGINE_API_KEY": ENGINE_KEY,
             "MRBLUE_WEBRTC_HOSTS": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",

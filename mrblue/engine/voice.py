@@ -81,7 +81,11 @@ class VoiceTurns:
 
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         self._last_speech_end_ms = audio_end_ms
-        self.turn_timings = {"speech_stopped": time.monotonic()}
+        now = time.monotonic()
+        # Live audio arrives in real time: the speech ended as much earlier as the detector
+        # has heard audio since.
+        heard_since_s = (self._detector.elapsed_ms - audio_end_ms) / 1000
+        self.turn_timings = {"speech_end": now - heard_since_s, "speech_stopped": now}
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
         await self.connection.send_events(step.events)
         self.transcribe_later(step.committed_item, respond=settings.get("create_response", True))
@@ -165,14 +169,16 @@ class VoiceTurns:
     # --- timings ------------------------------------------------------------------------------
 
     def timing_metadata(self) -> dict[str, str]:
-        """This turn's latencies (ms after speech stopped), for `response.done` metadata."""
-        start = self.turn_timings.get("speech_stopped")
+        """This turn's latencies, in ms after the end of speech, for `response.done`
+        metadata: speech_stopped, transcript, first_output, first_audio (synthesized), and
+        over WebRTC first_frame (on the track; logged, as it comes after response.done)."""
+        start = self.turn_timings.get("speech_end")
         if start is None:
             return {}
         return {
             f"mrblue_{name}_ms": str(round((t - start) * 1000))
             for name, t in self.turn_timings.items()
-            if name != "speech_stopped"
+            if name != "speech_end"
         }
 
     def log_turn_timings(self) -> None:

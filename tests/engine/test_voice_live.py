@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from tests.audio_fixtures import utterance, write_wav
-from tests.conftest import chromium
+from tests.browser import chromium
 from tests.live import ENGINE_KEY, ROOT, LiveServer
 from tests.realtime_client import engine_api, next_event, until
 from tests.realtime_schema import validate_server_event
@@ -77,6 +77,7 @@ async def test_a_spoken_turn_over_websocket(daphne_server):
     assert len(audio) > 24_000  # more than half a second of speech
     done = events[-1]["response"]
     assert done["status"] == "completed"
+    assert int(done["metadata"]["mrblue_speech_stopped_ms"]) >= 500  # the silence it waited
     assert int(done["metadata"]["mrblue_transcript_ms"]) >= 0
     assert int(done["metadata"]["mrblue_first_audio_ms"]) >= int(
         done["metadata"]["mrblue_transcript_ms"]
