@@ -15,7 +15,7 @@ from editor.models import Page
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
 from mrblue.ratelimit import minute_limiter
-from mrblue.session import build_session
+from mrblue.session import build_instructions, build_session
 
 logger = logging.getLogger("mrblue.api")
 MAX_BODY = 16 * 1024
@@ -41,18 +41,10 @@ def csrf_failure(request, reason=""):
 @require_POST
 async def realtime_session(request):
     """`POST /api/realtime/session` `{"page": slug, "selected": ...}` → a client secret."""
-    user = await request.auser()
-    if not user.is_authenticated:
-        return json_error(401, "not_authenticated", "Log in to talk to Mr. Blue.")
-    try:
-        slug, selected = _read_body(request.body)
-    except ValueError as exc:
-        return json_error(400, "bad_request", str(exc))
-    page = await Page.objects.filter(slug=slug).afirst()
-    if page is None:
-        return json_error(404, "page_not_found", f"There is no page {slug!r}.")
-    if not await user.ahas_perm("editor.change_page"):
-        return json_error(403, "forbidden", "You may not edit this page.")
+    found = await _editable_page(request)
+    if isinstance(found, JsonResponse):
+        return found
+    user, page, selected = found
     wait = minute_limiter.hit(f"mint:{user.pk}")
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
@@ -89,6 +81,24 @@ async def realtime_session(request):
     )
 
 
+async def _editable_page(request):
+    """(user, page, selected) for a logged-in user allowed to edit the page the JSON body
+    names, or the error answer."""
+    user = await request.auser()
+    if not user.is_authenticated:
+        return json_error(401, "not_authenticated", "Log in to talk to Mr. Blue.")
+    try:
+        slug, selected = _read_body(request.body)
+    except ValueError as exc:
+        return json_error(400, "bad_request", str(exc))
+    page = await Page.objects.select_related("assistant_profile").filter(slug=slug).afirst()
+    if page is None:
+        return json_error(404, "page_not_found", f"There is no page {slug!r}.")
+    if not await user.ahas_perm("editor.change_page"):
+        return json_error(403, "forbidden", "You may not edit this page.")
+    return user, page, selected
+
+
 def _read_body(raw: bytes) -> tuple[str, str | None]:
     if len(raw) > MAX_BODY:
         raise ValueError("The request body is too large.")
@@ -104,3 +114,14 @@ def _read_body(raw: bytes) -> tuple[str, str | None]:
     if selected is not None and (not isinstance(selected, str) or len(selected) > 500):
         raise ValueError('"selected" must be a short text (a block id or description).')
     return slug, selected
+
+
+@require_POST
+async def realtime_instructions(request):
+    """`POST /api/realtime/instructions` `{"page", "selected"}` → the rebuilt instructions."""
+    found = await _editable_page(request)
+    if isinstance(found, JsonResponse):
+        return found
+    user, page, selected = found
+    instructions = await sync_to_async(build_instructions)(page, user, selected)
+    return JsonResponse({"instructions": instructions})

@@ -21,7 +21,7 @@ PYTHON = VENV / "bin" / "python"
 HOST, PORT = "127.0.0.1", 8000
 
 # Debian packages the test suite needs, by the command that proves each is there.
-TEST_DEBIAN_PACKAGES = {"chromium": "chromium"}
+TEST_DEBIAN_PACKAGES = {"chromium": "chromium", "nodejs": "node"}
 
 
 def log(message: str) -> None:
@@ -88,6 +88,8 @@ def test(pytest_args: list[str]) -> None:
     log("lint: ruff check, ruff format --check")
     run(VENV / "bin" / "ruff", "check", ".")
     run(VENV / "bin" / "ruff", "format", "--check", ".")
+    log("browser modules: node --test tests/js/")
+    run("node", "--test", "tests/js/")
     targets = [name for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)]
     log(f"pytest (against {', '.join(targets) or 'SQLite and the in-memory channel layer'})")
     result = subprocess.run([PYTHON, "-m", "pytest", *pytest_args], cwd=ROOT)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("editor/", include("editor.urls")),
     path("api/realtime/session", api.realtime_session, name="realtime_session"),
+    path("api/realtime/instructions", api.realtime_instructions, name="realtime_instructions"),
     # The built-in realtime engine, in the OpenAI API's paths.
     path("v1/realtime/client_secrets", engine_http.client_secrets, name="engine_client_secrets"),
     path("v1/realtime/calls", engine_http.calls, name="engine_calls"),

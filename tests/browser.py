@@ -20,8 +20,8 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def chromium(*extra_args):
-    """Headless Debian Chromium driven by Playwright (no browser download)."""
+def playwright_session():
+    """Playwright's sync API, for launching one or more browsers in this thread."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API keeps an event loop running in this thread, which makes Django
@@ -29,10 +29,22 @@ def chromium(*extra_args):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-            )
-            yield browser
-            browser.close()
+            yield playwright
     finally:
-        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def launch(playwright, *extra_args, exclude=()):
+    """Launch headless Debian Chromium (no browser download); `exclude` drops default flags
+    (e.g. the fake microphone consent)."""
+    args = [*(a for a in CHROMIUM_ARGS if a not in exclude), *extra_args]
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
+
+
+@contextlib.contextmanager
+def chromium(*extra_args, exclude=()):
+    """One headless Chromium, with Playwright around it."""
+    with playwright_session() as playwright:
+        browser = launch(playwright, *extra_args, exclude=exclude)
+        yield browser
+        browser.close()

@@ -62,12 +62,15 @@ class LiveServer:
             text=True,
         )
         self.output: list[str] = []
+        self._new_output = threading.Condition()
         ready = threading.Event()
         self.port = None
 
         def read():
             for line in self.process.stdout:
-                self.output.append(line)
+                with self._new_output:
+                    self.output.append(line)
+                    self._new_output.notify_all()
                 match = _LISTENING.search(line)
                 if match and self.port is None:
                     self.port = int(match.group(1))
@@ -79,6 +82,14 @@ class LiveServer:
             self.close()
             raise RuntimeError("Daphne did not start:\n" + "".join(self.output[-40:]))
         self.url = f"http://127.0.0.1:{self.port}"
+
+    def wait_for_output(self, text: str, timeout: float = 15.0) -> None:
+        """Wait until the server has logged a line containing `text`."""
+        with self._new_output:
+            found = self._new_output.wait_for(
+                lambda: any(text in line for line in self.output), timeout
+            )
+        assert found, f"the server never logged {text!r}"
 
     def close(self, timeout: float = 15.0) -> int:
         """Stop the server with SIGTERM, as a process manager would; return its exit code."""

@@ -1,0 +1,61 @@
+// Our server's API for the voice panel: mint a client secret for the page, rebuild the
+// instructions for a new selection. Errors come back as {code, message} in plain words.
+
+export class ApiError extends Error {
+  constructor(code, message, retryAfter) {
+    super(message);
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+const WORDS = {
+  not_authenticated: "Your login has expired. Reload the page and log in again.",
+  forbidden: "You don't have permission to use Mr. Blue on this page.",
+  rate_limited: "You've started a lot of chats in a short time. Wait a minute and try again.",
+  provider_rate_limited: "Mr. Blue is very busy right now. Try again in a few seconds.",
+  provider_auth: "Mr. Blue isn't set up correctly (the provider refused our key). Tell an admin.",
+  provider_timeout: "Mr. Blue's voice service didn't answer in time. Try again.",
+};
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+async function post(url, body) {
+  let answer;
+  try {
+    answer = await fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError("network", "Couldn't reach the server. Check your connection.");
+  }
+  let data = {};
+  try {
+    data = await answer.json();
+  } catch {
+    // an HTML error page: fall through with no details
+  }
+  if (!answer.ok) {
+    const error = data.error || {};
+    const words = WORDS[error.code] || error.message || "Starting the chat failed. Try again.";
+    throw new ApiError(error.code || `http_${answer.status}`, words,
+      Number(answer.headers.get("Retry-After")) || undefined);
+  }
+  return data;
+}
+
+/** A client secret and where to connect, for this page and selection. */
+export function mintSession(page, selected) {
+  return post("/api/realtime/session", { page, selected: selected || undefined });
+}
+
+/** Mr. Blue's instructions rebuilt for a new selection (they stay admin-managed). */
+export async function instructionsFor(page, selected) {
+  return (await post("/api/realtime/instructions", { page, selected })).instructions;
+}

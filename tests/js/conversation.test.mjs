@@ -1,0 +1,130 @@
+// Unit tests of the voice panel's event handling, fed recorded Realtime (GA) sequences.
+// Run with: node --test tests/js/
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { Conversation, errorWords } from "../../static/mrblue/conversation.js";
+
+const user = (id, previous, content = [{ type: "input_audio", transcript: null }]) => ({
+  type: "conversation.item.added", previous_item_id: previous,
+  item: { id, type: "message", role: "user", status: "completed", content },
+});
+const assistant = (id, previous) => ({
+  type: "conversation.item.added", previous_item_id: previous,
+  item: { id, type: "message", role: "assistant", status: "in_progress",
+          content: [{ type: "output_audio", transcript: "" }] },
+});
+const play = (events) => {
+  const conversation = new Conversation();
+  events.forEach((event) => conversation.handle(event));
+  return conversation;
+};
+const shown = (conversation) =>
+  conversation.list().map((m) => `${m.role}:${m.text}${m.interrupted ? " (cut)" : ""}`);
+
+test("a spoken turn over WebRTC, as OpenAI sends it", () => {
+  const conversation = play([
+    { type: "session.created", session: {} },
+    { type: "input_audio_buffer.speech_started", item_id: "u1", audio_start_ms: 500 },
+    { type: "input_audio_buffer.speech_stopped", item_id: "u1", audio_end_ms: 1800 },
+    { type: "input_audio_buffer.committed", item_id: "u1", previous_item_id: null },
+    user("u1", null),
+    { type: "response.created", response: { id: "r1" } },
+    assistant("a1", "u1"),
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "Hi " },
+    { type: "conversation.item.input_audio_transcription.delta", item_id: "u1", delta: "Hello" },
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "Hello there." },
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "there!" },
+    { type: "response.output_audio_transcript.done", item_id: "a1", transcript: "Hi there!" },
+    { type: "response.done", response: { id: "r1", status: "completed", output: [] } },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:Hello there.", "assistant:Hi there!"]);
+  assert.equal(conversation.responding, false);
+});
+
+test("a user transcript that arrives after the answer still sits above it", () => {
+  const conversation = play([
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "Sure." },
+    user("u1", null),
+    assistant("a1", "u1"),
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "Can you help?" },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:Can you help?", "assistant:Sure."]);
+});
+
+test("interleaved turns keep the conversation's order", () => {
+  const conversation = play([
+    user("u1", null),
+    assistant("a1", "u1"),
+    user("u2", "a1"),
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u2",
+      transcript: "second" },
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "first" },
+    { type: "response.output_audio_transcript.done", item_id: "a1", transcript: "answer" },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:first", "assistant:answer", "user:second"]);
+});
+
+test("typed text and a text answer", () => {
+  const conversation = play([
+    user("t1", null, [{ type: "input_text", text: "make it blue" }]),
+    assistant("a1", "t1"),
+    { type: "response.output_text.delta", item_id: "a1", delta: "Done." },
+    { type: "response.output_text.done", item_id: "a1", text: "Done." },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:make it blue", "assistant:Done."]);
+});
+
+test("barge-in: a cancelled answer is marked and cut to what was heard", () => {
+  const conversation = play([
+    user("u1", null),
+    assistant("a1", "u1"),
+    { type: "output_audio_buffer.started", response_id: "r1" },
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "One two three" },
+    { type: "input_audio_buffer.speech_started", item_id: "u2", audio_start_ms: 4000 },
+    { type: "output_audio_buffer.cleared", response_id: "r1" },
+    { type: "response.done", response: { id: "r1", status: "cancelled",
+      status_details: { type: "cancelled", reason: "turn_detected" },
+      output: [{ id: "a1", type: "message" }] } },
+    { type: "conversation.item.truncated", item_id: "a1", content_index: 0, audio_end_ms: 400 },
+    { type: "conversation.item.retrieved", item: { id: "a1", type: "message",
+      role: "assistant", content: [{ type: "output_audio", transcript: "One" }] } },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:", "assistant:One (cut)"]);
+  assert.equal(conversation.assistantSpeaking, false);
+  assert.equal(conversation.userSpeaking, true);
+});
+
+test("errors and failed responses are put in words", () => {
+  const conversation = play([
+    { type: "error", error: { type: "invalid_request_error", code: "session_expired",
+                              message: "Your session hit the maximum duration of 60 minutes." } },
+    { type: "response.done", response: { status: "failed", output: [],
+      status_details: { type: "failed", error: { code: "brain_timeout",
+                                                 message: "The brain did not answer." } } } },
+  ]);
+  assert.match(conversation.errors[0], /time limit/);
+  assert.equal(conversation.errors[1], "The brain did not answer.");
+  assert.equal(errorWords(undefined), "Something went wrong.");
+});
+
+test("function calls are queued for the page tools", () => {
+  const conversation = play([
+    { type: "response.function_call_arguments.done", call_id: "c1", name: "update_style",
+      arguments: '{"block_id":"heading","color":"blue"}', item_id: "f1", output_index: 0,
+      response_id: "r1" },
+  ]);
+  assert.deepEqual(conversation.toolCalls,
+    [{ callId: "c1", name: "update_style", arguments: '{"block_id":"heading","color":"blue"}' }]);
+});
+
+test("unknown and irrelevant events change nothing", () => {
+  const conversation = new Conversation();
+  assert.equal(conversation.handle({ type: "rate_limits.updated" }), false);
+  assert.equal(conversation.handle({ type: "conversation.item.added",
+    item: { id: "f", type: "function_call" } }), false);
+  assert.deepEqual(conversation.list(), []);
+});

@@ -1,0 +1,230 @@
+"""The voice panel in the editor, in headless Chromium against a live Daphne and the engine."""
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.audio_fixtures import silence, spoken, utterance, write_wav
+from tests.browser import launch, playwright_session
+from tests.live import ROOT
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+ARTIFACTS = ROOT / "test-artifacts"
+LONG_QUESTION = "What can you do?"
+
+
+def wav(tmp_path_factory, name, pcm) -> Path:
+    path = tmp_path_factory.mktemp("audio") / name
+    write_wav(path, pcm)
+    return path
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with playwright_session() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def greeting_browser(playwright, tmp_path_factory):
+    """Chromium whose microphone says hello, then stays quiet for a while."""
+    path = wav(tmp_path_factory, "hello.wav", utterance("Hello Mister Blue.", 1.0, 12.0))
+    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def interrupting_browser(playwright, tmp_path_factory):
+    """Chromium whose microphone asks a question, then talks over the answer."""
+    pcm = (
+        silence(1.0) + spoken(LONG_QUESTION) + silence(2.2) + spoken("Wait, stop.") + silence(12.0)
+    )
+    path = wav(tmp_path_factory, "interrupt.wav", pcm)
+    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
+def denying_browser(playwright):
+    """Chromium that refuses the microphone (no fake consent)."""
+    browser = launch(playwright, exclude=("--use-fake-ui-for-media-stream",))
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def editor_page(daphne_server, make_user, make_page):
+    """Returns a function opening the Mundo Tango editor, logged in, on the AI tab."""
+    make_page(
+        "mundo-tango",
+        "Mundo Tango",
+        blocks=[
+            {"id": "heading", "type": "heading", "text": "Mundo Tango", "style": {}},
+            {"id": "cta", "type": "button", "text": "Join a class", "style": {}},
+        ],
+    )
+    make_user("editor", perms=("editor.change_page", "editor.view_page"))
+    contexts = []
+
+    def open_editor(browser, width=1280):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        page.goto(f"{daphne_server.url}/accounts/login/")
+        page.fill("input[name=username]", "editor")
+        page.fill("input[name=password]", "pw-12345!")
+        page.click("[data-testid=button-login]")
+        page.wait_for_url(f"{daphne_server.url}/editor/")
+        page.goto(f"{daphne_server.url}/editor/mundo-tango/")
+        page.get_by_test_id("tab-ai").click()
+        return page
+
+    yield open_editor
+    for context in contexts:
+        context.close()
+
+
+def screenshot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def remote_level(page):
+    """Start measuring the remote audio's peak level in the page."""
+    page.evaluate("""() => {
+      window.remotePeak = 0;
+      const audio = document.querySelector("[data-testid=audio-remote]");
+      const ctx = new AudioContext();
+      const analyser = ctx.createAnalyser();
+      ctx.createMediaStreamSource(audio.srcObject).connect(analyser);
+      const buffer = new Float32Array(analyser.fftSize);
+      setInterval(() => {
+        analyser.getFloatTimeDomainData(buffer);
+        for (const v of buffer) window.remotePeak = Math.max(window.remotePeak, Math.abs(v));
+      }, 20);
+    }""")
+
+
+def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, editor_page):
+    page = editor_page(greeting_browser)
+    status = page.get_by_test_id("text-voice-status")
+    expect(status).to_have_text("Ready to help")
+    screenshot(page, "voice-panel-idle")
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(status).to_have_text("Live Voice Chat")
+    expect(page.get_by_test_id("indicator-listening")).to_be_visible()
+    expect(page.get_by_test_id("indicator-listening")).to_contain_text("Listening…")
+    remote_level(page)
+    you = page.get_by_test_id("message-user").first
+    expect(you).to_contain_text("You")
+    expect(you).to_contain_text(re.compile("hello", re.I))
+    answer = page.get_by_test_id("message-assistant").first
+    expect(answer).to_contain_text("Mr. Blue")
+    expect(answer).to_contain_text("Hi! I'm Mr. Blue")
+    page.wait_for_function("window.remotePeak > 0.05")  # the answer was heard
+    screenshot(page, "voice-panel-live")
+
+    page.get_by_test_id("input-message").fill("What can you do?")
+    page.get_by_test_id("button-send-message").click()
+    expect(page.get_by_test_id("message-user").filter(has_text="What can you do?")).to_be_visible()
+    expect(
+        page.get_by_test_id("message-assistant").filter(has_text="add, move or delete blocks")
+    ).to_be_visible()
+
+    call_id = page.evaluate("window.mrblueVoice.transport.callId")
+    page.get_by_test_id("button-stop-voice-chat").click()
+    expect(status).to_have_text("Ready to help")
+    expect(page.get_by_test_id("button-start-voice-chat")).to_be_visible()
+    assert page.evaluate("window.mrblueVoice.transport") is None
+    assert page.evaluate("window.mrblueVoice.microphone") is None
+    daphne_server.wait_for_output(f"call {call_id} closed")
+
+
+def test_talking_over_mr_blue_cuts_the_answer(daphne_server, interrupting_browser, editor_page):
+    page = editor_page(interrupting_browser)
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Voice Chat")
+    cut = page.locator("[data-testid=message-assistant][data-interrupted=true]").first
+    expect(cut).to_contain_text("(interrupted)")
+    full = "I can change text, colours, backgrounds, sizes and alignment"
+    expect(cut).not_to_contain_text(full + ", add, move or delete blocks, and undo or redo.")
+    page.get_by_test_id("button-stop-voice-chat").click()
+
+
+def test_a_denied_microphone_is_explained(daphne_server, denying_browser, editor_page):
+    page = editor_page(denying_browser)
+    page.get_by_test_id("button-start-voice-chat").click()
+    error = page.get_by_test_id("text-voice-error")
+    expect(error).to_contain_text("microphone access was blocked")
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Ready to help")
+    assert page.evaluate("window.mrblueVoice.transport") is None
+    screenshot(page, "voice-panel-error")
+
+
+def test_a_failing_session_endpoint_is_explained(daphne_server, greeting_browser, editor_page):
+    page = editor_page(greeting_browser)
+    page.route(
+        "**/api/realtime/session",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/json",
+            headers={"Retry-After": "5"},
+            body='{"error": {"code": "provider_rate_limited", "message": "busy"}}',
+        ),
+    )
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-error")).to_contain_text("very busy right now")
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Ready to help")
+    assert page.evaluate("window.mrblueVoice.microphone") is None
+
+
+def test_a_refused_call_is_explained(daphne_server, greeting_browser, editor_page):
+    page = editor_page(greeting_browser)
+    page.route(
+        "**/v1/realtime/calls",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            body='{"error": {"code": "session_limit_reached", "message": "full"}}',
+        ),
+    )
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-error")).to_contain_text("too many people")
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Ready to help")
+    assert page.evaluate("window.mrblueVoice.transport") is None
+
+
+def test_text_only_mode_over_websocket(daphne_server, denying_browser, editor_page):
+    page = editor_page(denying_browser, width=320)  # no microphone needed, and a phone width
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    assert page.evaluate("window.mrblueVoice.transport.kind") == "websocket"
+    page.get_by_test_id("input-message").fill("hello")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi! I'm Mr. Blue")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 330, f"the page scrolls sideways at 320 px ({width} px)"
+    page.get_by_test_id("button-stop-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Ready to help")
+
+
+def test_a_dropped_call_reconnects_and_keeps_the_conversation(
+    daphne_server, denying_browser, editor_page
+):
+    page = editor_page(denying_browser)
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    page.get_by_test_id("input-message").fill("hello")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
+    page.evaluate("window.mrblueVoice.transport.close()")  # the network drops
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Reconnecting…")
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
