@@ -245,3 +245,20 @@ async def test_local_flow_from_login_to_an_engine_session(daphne_server, make_us
         created = json.loads(await ws.recv())
     assert created["type"] == "session.created"
     assert "Mundo Tango" in created["session"]["instructions"]
+
+
+def test_instructions_are_rebuilt_for_a_selection(editor_client, client):
+    answer = editor_client.post(
+        "/api/realtime/instructions",
+        json.dumps({"page": "mundo-tango", "selected": "p1"}),
+        content_type="application/json",
+    )
+    assert answer.status_code == 200
+    assert 'paragraph "Welcome here." (id p1)' in answer.json()["instructions"]
+    client.logout()
+    anonymous = client.post(
+        "/api/realtime/instructions",
+        json.dumps({"page": "mundo-tango"}),
+        content_type="application/json",
+    )
+    assert anonymous.status_code == 401

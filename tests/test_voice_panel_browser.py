@@ -228,3 +228,51 @@ def test_a_dropped_call_reconnects_and_keeps_the_conversation(
     expect(page.get_by_test_id("text-voice-status")).to_have_text("Reconnecting…")
     expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
+
+
+def record_sent(page):
+    """Record every event the panel sends to the provider."""
+    page.evaluate("""() => {
+      window.sent = [];
+      const transport = window.mrblueVoice.transport;
+      const send = transport.send.bind(transport);
+      transport.send = (event) => { window.sent.push(event); send(event); };
+    }""")
+
+
+def test_selecting_a_block_updates_the_instructions(daphne_server, denying_browser, editor_page):
+    page = editor_page(denying_browser)
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    record_sent(page)
+    page.locator("[data-block-id=cta]").click()
+    page.wait_for_function("window.sent.some(e => e.type === 'session.update')")
+    update = page.evaluate("window.sent.find(e => e.type === 'session.update')")
+    assert update["session"]["type"] == "realtime"
+    assert 'button "Join a class" (id cta)' in update["session"]["instructions"]
+
+
+def test_an_expired_secret_is_reminted_without_a_word(daphne_server, greeting_browser, editor_page):
+    page = editor_page(greeting_browser)
+    refusals = []
+
+    def first_call_expired(route):
+        if not refusals:
+            refusals.append(route.request.url)
+            return route.fulfill(
+                status=401,
+                content_type="application/json",
+                body='{"error": {"code": "invalid_api_key", "message": "x"}}',
+            )
+        return route.continue_()
+
+    page.route("**/v1/realtime/calls", first_call_expired)
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Voice Chat")
+    expect(page.get_by_test_id("text-voice-error")).to_be_hidden()
+    assert len(refusals) == 1
+    page.get_by_test_id("button-mute").click()
+    expect(page.get_by_test_id("button-mute")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("indicator-listening")).to_be_hidden()
+    page.get_by_test_id("button-stop-voice-chat").click()
