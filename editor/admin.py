@@ -10,7 +10,7 @@ class PageRevisionInline(admin.TabularInline):
     """The page's latest revisions, read-only."""
 
     model = PageRevision
-    fields = ("created_at", "author", "note")
+    fields = ("created_at", "author", "kind", "note", "call_id")
     readonly_fields = fields
     extra = 0
     max_num = 0
@@ -53,10 +53,22 @@ class PageAdmin(admin.ModelAdmin):
 class PageRevisionAdmin(admin.ModelAdmin):
     """Every saved version of every page; any of them can be restored."""
 
-    list_display = ("page", "created_at", "author", "note")
-    list_filter = ("page",)
+    list_display = ("page", "created_at", "author", "kind", "note", "call_id")
+    list_filter = ("page", "kind")
     search_fields = ("page__title", "note")
-    readonly_fields = ("page", "title", "content", "author", "note", "created_at")
+    readonly_fields = (
+        "page",
+        "title",
+        "content",
+        "author",
+        "kind",
+        "note",
+        "call_id",
+        "content_before",
+        "undone_at",
+        "redoable",
+        "created_at",
+    )
     actions = ["restore_revisions"]
 
     def has_add_permission(self, request):

@@ -34,12 +34,26 @@ class Page(models.Model):
     def __str__(self):
         return self.title
 
-    def save(self, *args, author=None, note="", **kwargs):
-        """Save the page and keep a revision of what was saved, in one transaction."""
+    def save(self, *args, author=None, note="", kind="save", before=None, call_id="", **kwargs):
+        """Save the page and keep a revision of what was saved, in one transaction.
+
+        `kind` says why (an admin save, a tool `edit`, an `undo`...); an `edit` keeps the
+        content it replaced (`before`) so it can be undone.
+        """
         with transaction.atomic():
             super().save(*args, **kwargs)
-            PageRevision.objects.create(
-                page=self, title=self.title, content=self.content, author=author, note=note
+            if kind not in ("undo", "redo"):
+                # A new change ends the redo history, as in any editor.
+                self.revisions.filter(undone_at__isnull=False).update(redoable=False)
+            return PageRevision.objects.create(
+                page=self,
+                title=self.title,
+                content=self.content,
+                author=author,
+                note=note,
+                kind=kind,
+                content_before=before,
+                call_id=call_id,
             )
 
     def get_absolute_url(self):
@@ -69,6 +83,11 @@ class PageRevision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     note = models.CharField(max_length=200, blank=True)
+    kind = models.CharField(max_length=10, default="save")
+    call_id = models.CharField(max_length=64, blank=True, help_text="The tool call, if any.")
+    content_before = models.JSONField(null=True, blank=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    redoable = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -82,5 +101,5 @@ class PageRevision(models.Model):
         page = self.page
         page.title = self.title
         page.content = self.content
-        page.save(author=author, note=f"restored revision {self.pk}")
+        page.save(author=author, note=f"restored revision {self.pk}", kind="restore")
         return page

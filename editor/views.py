@@ -1,9 +1,15 @@
 """The editor's pages: the list of pages a user may edit, and the canvas of one page."""
 
-from django.contrib.auth.decorators import login_required, permission_required
-from django.shortcuts import get_object_or_404, render
+import json
 
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_POST
+
+from editor.history import run_tool
 from editor.models import Page
+from editor.operations import ToolError
 
 EDIT_PERMISSION = "editor.change_page"
 
@@ -23,9 +29,79 @@ def page_list(request):
 def page_editor(request, slug):
     """One page on the canvas, with the side panel (properties, AI, history)."""
     page = get_object_or_404(Page, slug=slug)
-    revisions = page.revisions.select_related("author")[:20]
     return render(
         request,
         "editor/page_editor.html",
-        {"page": page, "blocks": page.content, "revisions": revisions},
+        {
+            "page": page,
+            "blocks": page.content,
+            "revisions_json": _revisions(page),
+        },
     )
+
+
+def _json_error(status: int, error: str):
+    return JsonResponse({"ok": False, "error": error}, status=status)
+
+
+def _revisions(page) -> list[dict]:
+    return [
+        {
+            "id": r.pk,
+            "created_at": r.created_at.isoformat(),
+            "author": str(r.author or "system"),
+            "note": r.note,
+            "kind": r.kind,
+            "undone": r.undone_at is not None,
+        }
+        for r in page.revisions.select_related("author")[:20]
+    ]
+
+
+def _editor_api(view):
+    """JSON endpoints of the editor: 401/403 as JSON, the page looked up, POST only."""
+
+    @require_POST
+    def wrapped(request, slug, **kwargs):
+        if not request.user.is_authenticated:
+            return _json_error(401, "Log in again to edit this page.")
+        if not request.user.has_perm(EDIT_PERMISSION):
+            return _json_error(403, "You don't have permission to edit this page.")
+        page = Page.objects.filter(slug=slug).first()
+        if page is None:
+            return _json_error(404, f"There is no page {slug!r}.")
+        return view(request, page, **kwargs)
+
+    return wrapped
+
+
+@_editor_api
+def run_tool_view(request, page):
+    """`POST /editor/<slug>/tools/` `{"name", "arguments", "call_id"}`: change the page."""
+    try:
+        body = json.loads(request.body or b"{}")
+        arguments = body.get("arguments", {})
+        if isinstance(arguments, str):
+            arguments = json.loads(arguments or "{}")
+        name, call_id = body.get("name"), str(body.get("call_id") or "")[:64]
+        if not isinstance(name, str) or not isinstance(arguments, dict):
+            raise ValueError
+    except (ValueError, AttributeError):
+        return _json_error(400, 'Send {"name": <tool>, "arguments": {...}} as JSON.')
+    try:
+        result = run_tool(page.pk, request.user, name, arguments, call_id)
+    except ToolError as exc:
+        return _json_error(400, str(exc))
+    page.refresh_from_db()
+    return JsonResponse({**result, "revisions": _revisions(page)})
+
+
+@_editor_api
+def restore_revision_view(request, page, revision_id):
+    """`POST /editor/<slug>/revisions/<id>/restore/`: make an old revision current again."""
+    revision = page.revisions.filter(pk=revision_id).first()
+    if revision is None:
+        return _json_error(404, "There is no such revision of this page.")
+    revision.restore(author=request.user)
+    page.refresh_from_db()
+    return JsonResponse({"ok": True, "blocks": page.content, "revisions": _revisions(page)})

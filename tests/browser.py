@@ -19,6 +19,13 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _patient_expectations():
+    # Voice turns take seconds (end of speech, recognition, an answer): wait for them.
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=30_000)
+
+
 @contextlib.contextmanager
 def playwright_session():
     """Playwright's sync API, for launching one or more browsers in this thread."""
@@ -27,6 +34,7 @@ def playwright_session():
     # Playwright's sync API keeps an event loop running in this thread, which makes Django
     # refuse the (really synchronous) ORM calls the tests make; the check does not apply here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    _patient_expectations()
     try:
         with sync_playwright() as playwright:
             yield playwright

@@ -1,6 +1,7 @@
 // The voice panel in the editor's AI tab: start and end the call, show both sides as live
 // text, the microphone level and Mr. Blue speaking; type messages; reconnect when dropped.
 
+import { describeCall, runCall } from "../editor/page-tools.js";
 import { Conversation } from "./conversation.js";
 import { ApiError, instructionsFor, mintSession } from "./session.js";
 import { connectWebRTC, connectWebSocket, openMicrophone, TransportError, websocketUrl }
@@ -26,7 +27,7 @@ export class VoicePanel {
     this.microphone = null;
     this.meter = null;
     this.shownErrors = 0;
-    this.toolHandler = null; // set by the page-editing tools (they answer function calls)
+    this.pendingResponse = false; // a response.create waiting for the current response to end
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.bind();
     this.render();
@@ -158,10 +159,33 @@ export class VoicePanel {
       // Ask what was actually heard, to show the answer cut where the person cut it.
       this.transport?.send({ type: "conversation.item.retrieve", item_id: event.item_id });
     }
-    if (event.type === "response.function_call_arguments.done" && this.toolHandler) {
-      this.toolHandler(this.conversation.toolCalls.shift(), this);
+    if (event.type === "response.function_call_arguments.done") {
+      this.runTool(this.conversation.toolCalls.shift());
+    }
+    if (event.type === "response.done" && this.pendingResponse) {
+      this.pendingResponse = false;
+      this.transport?.send({ type: "response.create" });
     }
     this.render();
+  }
+
+  /** Run a page tool the model called, say so meanwhile, and hand back its output. */
+  async runTool(call) {
+    this.showToolStatus(describeCall(call));
+    const output = await runCall(call);
+    this.showToolStatus("");
+    if (!this.transport) return;
+    this.transport.send({ type: "conversation.item.create", item: {
+      type: "function_call_output", call_id: call.callId, output: JSON.stringify(output) } });
+    // Only one response at a time: ask for the next once the one that called has ended.
+    if (this.conversation.responding) this.pendingResponse = true;
+    else this.transport.send({ type: "response.create" });
+  }
+
+  showToolStatus(text) {
+    const status = this.el("text-tool-status");
+    status.textContent = text;
+    status.hidden = !text;
   }
 
   sendText(text) {

@@ -128,3 +128,32 @@ test("unknown and irrelevant events change nothing", () => {
     item: { id: "f", type: "function_call" } }), false);
   assert.deepEqual(conversation.list(), []);
 });
+
+test("a recorded OpenAI tool-call sequence queues the call and shows no message", () => {
+  const conversation = play([
+    { type: "response.created", event_id: "e1", response: { id: "resp_1", status: "in_progress",
+      output: [] } },
+    { type: "response.output_item.added", event_id: "e2", response_id: "resp_1", output_index: 0,
+      item: { id: "item_f", type: "function_call", status: "in_progress", name: "update_style",
+              call_id: "call_x", arguments: "" } },
+    { type: "conversation.item.added", event_id: "e3", previous_item_id: "u1",
+      item: { id: "item_f", type: "function_call", status: "in_progress", name: "update_style",
+              call_id: "call_x", arguments: "" } },
+    { type: "response.function_call_arguments.delta", event_id: "e4", response_id: "resp_1",
+      item_id: "item_f", output_index: 0, call_id: "call_x", delta: '{"block_id":"heading",' },
+    { type: "response.function_call_arguments.delta", event_id: "e5", response_id: "resp_1",
+      item_id: "item_f", output_index: 0, call_id: "call_x", delta: '"color":"blue"}' },
+    { type: "response.function_call_arguments.done", event_id: "e6", response_id: "resp_1",
+      item_id: "item_f", output_index: 0, call_id: "call_x", name: "update_style",
+      arguments: '{"block_id":"heading","color":"blue"}' },
+    { type: "response.output_item.done", event_id: "e7", response_id: "resp_1", output_index: 0,
+      item: { id: "item_f", type: "function_call", status: "completed", name: "update_style",
+              call_id: "call_x", arguments: '{"block_id":"heading","color":"blue"}' } },
+    { type: "response.done", event_id: "e8", response: { id: "resp_1", status: "completed",
+      output: [{ id: "item_f", type: "function_call" }] } },
+  ]);
+  assert.deepEqual(conversation.toolCalls, [{ callId: "call_x", name: "update_style",
+    arguments: '{"block_id":"heading","color":"blue"}' }]);
+  assert.deepEqual(conversation.list(), []);
+  assert.equal(conversation.responding, false);
+});

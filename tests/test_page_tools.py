@@ -1,0 +1,174 @@
+"""Page tools on the server: schemas, the tool endpoint, revisions, one undo/redo history."""
+
+import json
+
+import jsonschema
+import pytest
+
+from editor.models import Page
+from editor.operations import ToolError, apply
+from editor.tools import EDITOR_TOOLS
+
+pytestmark = pytest.mark.django_db
+BLOCKS = [
+    {"id": "heading", "type": "heading", "text": "Mundo Tango", "style": {}},
+    {"id": "intro", "type": "paragraph", "text": "Tango for all.", "style": {}},
+    {"id": "cta", "type": "button", "text": "Join", "style": {}},
+]
+
+
+@pytest.fixture
+def page(make_page):
+    return make_page("mundo-tango", "Mundo Tango", blocks=BLOCKS)
+
+
+@pytest.fixture
+def tool(client, editor_user, page):
+    client.force_login(editor_user)
+
+    def call(name, arguments=None, call_id="call_1", raw=None):
+        body = (
+            raw
+            if raw is not None
+            else json.dumps({"name": name, "arguments": arguments or {}, "call_id": call_id})
+        )
+        return client.post("/editor/mundo-tango/tools/", body, content_type="application/json")
+
+    return call
+
+
+def texts(page):
+    page.refresh_from_db()
+    return [block.get("text") for block in page.content]
+
+
+@pytest.mark.parametrize("tool_definition", EDITOR_TOOLS, ids=[t["name"] for t in EDITOR_TOOLS])
+def test_tool_schemas_are_valid_json_schema(tool_definition):
+    jsonschema.Draft202012Validator.check_schema(tool_definition["parameters"])
+    assert tool_definition["description"]
+
+
+def test_an_edit_changes_the_page_and_records_who_and_which_call(tool, page, editor_user):
+    answer = tool("update_style", {"block_id": "heading", "color": "blue"}, call_id="call_42")
+    assert answer.status_code == 200
+    data = answer.json()
+    assert data["ok"] and data["blocks"][0]["style"] == {"color": "#1e88e5"}
+    assert data["revisions"][0]["kind"] == "edit"
+    revision = page.revisions.first()
+    assert (revision.author, revision.call_id, revision.kind) == (editor_user, "call_42", "edit")
+    assert revision.content_before == BLOCKS
+    page.refresh_from_db()
+    assert page.content[0]["style"]["color"] == "#1e88e5"
+
+
+@pytest.mark.parametrize(
+    ("name", "arguments", "error"),
+    [
+        ("update_style", {"block_id": "heading", "color": 5}, "Invalid arguments"),
+        ("update_style", {"block_id": "heading", "shadow": "big"}, "Invalid arguments"),
+        ("update_text", {"block_id": "nope", "text": "x"}, "no block with id 'nope'"),
+        ("delete_block", {}, "Invalid arguments"),
+        ("insert_block", {"type": "video", "text": "x", "position": "end"}, "Invalid arguments"),
+        (
+            "move_block",
+            {"block_id": "cta", "position": "before", "relative_to": "cta"},
+            "next to itself",
+        ),
+        ("update_style", {"block_id": "heading", "color": "blurple"}, "unknown colour"),
+        ("describe_page", {}, "does not change the page"),
+        ("launch_rockets", {}, "no tool called"),
+        ("undo", {}, "nothing to undo"),
+    ],
+)
+def test_bad_calls_are_error_outputs_and_change_nothing(tool, page, name, arguments, error):
+    answer = tool(name, arguments)
+    assert answer.status_code == 400
+    assert answer.json()["ok"] is False and error in answer.json()["error"]
+    page.refresh_from_db()
+    assert page.content == BLOCKS and page.revisions.count() == 1
+
+
+def test_bad_json_is_refused(tool, page):
+    assert tool(None, raw="{nope").status_code == 400
+    assert tool(None, raw='{"name": "undo", "arguments": [1]}').status_code == 400
+
+
+def test_only_editors_may_change_pages(client, page, make_user):
+    body = json.dumps({"name": "delete_block", "arguments": {"block_id": "cta"}})
+    url = "/editor/mundo-tango/tools/"
+    assert client.post(url, body, content_type="application/json").status_code == 401
+    client.force_login(make_user("visitor"))
+    assert client.post(url, body, content_type="application/json").status_code == 403
+    page.refresh_from_db()
+    assert page.content == BLOCKS
+
+
+def test_insert_move_delete(tool, page):
+    tool(
+        "insert_block",
+        {"type": "button", "text": "Sign up", "position": "after", "relative_to": "intro"},
+    )
+    assert texts(page) == ["Mundo Tango", "Tango for all.", "Sign up", "Join"]
+    tool("move_block", {"block_id": "cta", "position": "before", "relative_to": "heading"})
+    assert texts(page) == ["Join", "Mundo Tango", "Tango for all.", "Sign up"]
+    tool("delete_block", {"block_id": "intro"})
+    assert texts(page) == ["Join", "Mundo Tango", "Sign up"]
+    tool("insert_block", {"type": "paragraph", "text": "The end", "position": "end"})
+    assert texts(page)[-1] == "The end"
+
+
+def test_undo_and_redo_share_one_history(tool, page):
+    tool("update_text", {"block_id": "heading", "text": "One"})
+    tool("update_text", {"block_id": "heading", "text": "Two"})
+    tool("undo")
+    assert texts(page)[0] == "One"
+    tool("undo")
+    assert texts(page)[0] == "Mundo Tango"
+    assert tool("undo").json()["error"] == "There is nothing to undo."
+    tool("redo")
+    assert texts(page)[0] == "One"
+    tool("update_text", {"block_id": "heading", "text": "Three"})  # ends the redo history
+    assert tool("redo").json()["error"] == "There is nothing to redo."
+    tool("undo")
+    assert texts(page)[0] == "One"
+    kinds = list(page.revisions.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["save", "edit", "edit", "undo", "undo", "redo", "edit", "undo"]
+
+
+def test_any_revision_can_be_restored_from_the_editor(client, editor_user, tool, page):
+    first = page.revisions.get()
+    tool("delete_block", {"block_id": "cta"})
+    answer = client.post(
+        f"/editor/mundo-tango/revisions/{first.pk}/restore/", "{}", content_type="application/json"
+    )
+    assert answer.status_code == 200 and answer.json()["blocks"] == BLOCKS
+    assert page.revisions.first().kind == "restore"
+    missing = client.post(
+        "/editor/mundo-tango/revisions/999999/restore/", "{}", content_type="application/json"
+    )
+    assert missing.status_code == 404
+
+
+def test_the_editor_page_lists_revisions(client, editor_user, tool, page):
+    tool("update_text", {"block_id": "heading", "text": "New"})
+    html = client.get("/editor/mundo-tango/").content.decode()
+    assert 'id="page-revisions"' in html and "update_text" in html
+    assert 'data-testid="button-undo"' in html and 'data-testid="button-redo"' in html
+
+
+def test_operations_on_images_and_styles():
+    image = [{"id": "img", "type": "image", "src": "/a.png", "alt": "", "style": {}}]
+    with pytest.raises(ToolError, match="image"):
+        apply(image, "update_text", {"block_id": "img", "text": "x"})
+    blocks, said = apply(
+        BLOCKS, "update_style", {"block_id": "cta", "font_size": 20, "align": "center"}
+    )
+    assert blocks[2]["style"] == {"font_size": 20, "align": "center"} and "cta" not in said
+    assert BLOCKS[2]["style"] == {}  # the input is not changed
+
+
+def test_page_admin_lists_revisions(client, make_user, tool, page):
+    tool("update_text", {"block_id": "heading", "text": "New"})
+    client.force_login(make_user("root", superuser=True))
+    html = client.get(f"/admin/editor/page/{Page.objects.get().pk}/change/").content.decode()
+    assert "update_text" in html
