@@ -36,6 +36,9 @@ def page_editor(request, slug):
             "page": page,
             "blocks": page.content,
             "revisions_json": _revisions(page),
+            "conversations": page.conversations.filter(user=request.user)
+            .prefetch_related("transcript")
+            .order_by("-started_at")[:5],
         },
     )
 

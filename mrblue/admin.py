@@ -1,9 +1,11 @@
 """Admin screens for Mr. Blue's assistant profiles."""
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 
 from mrblue.admin_preview import session_preview_html
-from mrblue.models import AssistantProfile, Conversation
+from mrblue.costs import conversation_usage, estimated_cost, usage_totals
+from mrblue.models import AssistantProfile, Conversation, TranscriptEntry
 
 
 @admin.register(AssistantProfile)
@@ -59,24 +61,138 @@ class AssistantProfileAdmin(admin.ModelAdmin):
         return super().has_delete_permission(request, obj)
 
 
+class TranscriptInline(admin.TabularInline):
+    """The conversation as said, in its own order."""
+
+    model = TranscriptEntry
+    fields = ("position", "role", "text", "final", "interrupted", "item_id")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    """Voice conversations: who talked, on which page, with which provider."""
+    """Voice conversations: who talked, on which page, what was said, what it cost."""
 
-    list_display = ("started_at", "user", "page_title", "provider", "model")
-    list_filter = ("provider", "model")
-    search_fields = ("user__username", "page_title")
+    list_display = (
+        "started_at",
+        "user",
+        "page_title",
+        "provider",
+        "model",
+        "duration",
+        "turns",
+        "tokens",
+        "cost",
+    )
+    list_filter = ("provider", "model", "started_at")
+    search_fields = ("user__username", "page_title", "transcript__text")
     readonly_fields = (
         "user",
         "page",
         "page_title",
         "provider",
         "model",
-        "session",
         "started_at",
         "ended_at",
+        "duration",
+        "tokens",
+        "cost",
+        "dialogue",
+        "tool_calls",
+        "metrics",
+        "session",
     )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "user",
+                    "page",
+                    "page_title",
+                    "provider",
+                    "model",
+                    "started_at",
+                    "ended_at",
+                    "duration",
+                    "tokens",
+                    "cost",
+                )
+            },
+        ),
+        ("What was said", {"fields": ("dialogue",)}),
+        ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
+        ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
+    )
+    inlines = [TranscriptInline]
+
+    def get_queryset(self, request):
+        """Search over transcript text can match several entries: one row per conversation."""
+        return super().get_queryset(request).select_related("user").distinct()
 
     def has_add_permission(self, request):
         """Conversations are made by starting a call, never by hand."""
         return False
+
+    def has_change_permission(self, request, obj=None):
+        """A record of what was said: viewed, never edited."""
+        return False
+
+    @admin.display(description="Duration")
+    def duration(self, obj):
+        """How long the call lasted (or has lasted so far)."""
+        if obj.ended_at is None:
+            return "ongoing or not ended"
+        seconds = int((obj.ended_at - obj.started_at).total_seconds())
+        return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @admin.display(description="Turns")
+    def turns(self, obj):
+        """How many times the person spoke or typed."""
+        return obj.transcript.filter(role="user").count()
+
+    def _totals(self, obj):
+        return usage_totals(conversation_usage(obj))
+
+    @admin.display(description="Tokens")
+    def tokens(self, obj):
+        """All tokens of all responses."""
+        return sum(self._totals(obj).values())
+
+    @admin.display(description="Est. cost (USD)")
+    def cost(self, obj):
+        """Estimated from the price table in settings (`MRBLUE_PRICES`)."""
+        value = estimated_cost(obj.model, self._totals(obj))
+        return "no price for this model" if value is None else f"${value:.4f}"
+
+    @admin.display(description="Dialogue")
+    def dialogue(self, obj):
+        """The transcript as a dialogue."""
+        lines = [
+            format_html(
+                "<p><strong>{}:</strong> {}{}</p>",
+                entry.get_role_display(),
+                entry.text,
+                " (interrupted)" if entry.interrupted else "",
+            )
+            for entry in obj.transcript.all()
+        ]
+        return format_html_join("", "{}", ((line,) for line in lines)) or "Nothing yet."
+
+    @admin.display(description="Tool calls")
+    def tool_calls(self, obj):
+        """Every function call Mr. Blue made, with its output."""
+        rows = (
+            (m.payload["name"], m.payload["arguments"], m.payload["output"])
+            for m in obj.log.filter(type="tool_call")
+        )
+        return format_html_join("", "<p><code>{}({})</code> → <code>{}</code></p>", rows) or "None."
+
+    @admin.display(description="Metrics")
+    def metrics(self, obj):
+        """Timings the browser measured, e.g. time to first audio."""
+        rows = ((m.payload["name"], m.payload["value_ms"]) for m in obj.log.filter(type="metric"))
+        return format_html_join("", "<p>{}: {} ms</p>", rows) or "None."

@@ -10,6 +10,11 @@ from functools import cached_property
 
 from django.conf import settings
 
+DEFAULT_PRICES = {
+    "gpt-realtime": {"audio": (32.0, 0.40, 64.0), "text": (4.0, 0.40, 16.0)},
+    "gpt-realtime-2": {"audio": (32.0, 0.40, 64.0), "text": (4.0, 0.40, 24.0)},
+    "gpt-realtime-2.1-mini": {"audio": (10.0, 0.30, 20.0), "text": (0.60, 0.06, 2.40)},
+}
 VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 
 
@@ -149,6 +154,16 @@ class AppSettings:
     def WEBRTC_CONNECT_TIMEOUT(self) -> float:
         """Seconds a WebRTC call may take to connect before it is dropped."""
         return float(self._get("MRBLUE_WEBRTC_CONNECT_TIMEOUT", 20.0))
+
+    @property
+    def LOG_MESSAGES_PER_10S(self) -> int:
+        """Transcript-log messages one connection may send per 10 seconds."""
+        return int(self._get("MRBLUE_LOG_MESSAGES_PER_10S", 500))
+
+    @property
+    def PRICES(self) -> dict:
+        """USD per 1M tokens per model: audio/text × input/cached/output (published rates)."""
+        return self._get("MRBLUE_PRICES", None) or DEFAULT_PRICES
 
 
 app_settings = AppSettings()

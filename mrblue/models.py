@@ -187,4 +187,54 @@ class Conversation(models.Model):
         return f"/ws/mrblue/conversations/{self.pk}/"
 
 
+class LogMessage(models.Model):
+    """Every message of a conversation's log, once per `seq`: the receipt that makes replays
+    harmless, and the record of usage, tool calls, metrics and the end of the call."""
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="log")
+    seq = models.PositiveBigIntegerField()
+    type = models.CharField(max_length=20)
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="mrblue_log_once")
+        ]
+
+    def __str__(self):
+        return f"#{self.seq} {self.type}"
+
+
+class TranscriptEntry(models.Model):
+    """One message of the conversation as finally said (the latest `seq` for its item wins)."""
+
+    class Role(models.TextChoices):
+        USER = "user", "You"
+        ASSISTANT = "assistant", "Mr. Blue"
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="transcript"
+    )
+    item_id = models.CharField(max_length=64)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    text = models.TextField()
+    final = models.BooleanField(default=False)
+    interrupted = models.BooleanField(default=False)
+    position = models.PositiveIntegerField(default=0, help_text="Place in the conversation.")
+    seq = models.PositiveBigIntegerField(help_text="The message this text came from.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "item_id"], name="mrblue_item_once")
+        ]
+        verbose_name_plural = "transcript"
+
+    def __str__(self):
+        return f"{self.get_role_display()}: {self.text[:60]}"
+
+
 from mrblue.engine.models import EngineClientSecret  # noqa: E402, F401  (the engine's model)

@@ -9,12 +9,18 @@ from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
+from mrblue.consumers import TranscriptLogConsumer
 from mrblue.engine.consumer import EngineConsumer
 
 engine_urlpatterns = [path("v1/realtime", EngineConsumer.as_asgi())]
 
 # Session-authenticated, origin-checked sockets of the web app (the transcript log).
-web_urlpatterns = []
+web_urlpatterns = [
+    path(
+        "ws/mrblue/conversations/<int:conversation_id>/",
+        TranscriptLogConsumer.as_asgi(),
+    ),
+]
 
 
 class PrefixRouter:

@@ -78,6 +78,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not :memory:, so a live server in another thread sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
+else:
+    # Keep connections open between requests in production (e.g. DB_CONN_MAX_AGE=60); 0 opens
+    # one per request, which the test suite's many threads need.
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
@@ -180,5 +185,6 @@ for _name in (
     "MRBLUE_WEBRTC_HOSTS",
     "MRBLUE_ICE_SERVERS",
     "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
+    "MRBLUE_LOG_MESSAGES_PER_10S",
 ):
     globals()[_name] = env.str(_name, default=None)

@@ -119,3 +119,10 @@ def login(daphne_server):
         page.wait_for_url(f"{daphne_server.url}/editor/")
 
     return do_login
+
+
+def make_superuser(username: str, password: str = "pw-12345!"):
+    """A superuser for admin checks (outside fixtures, e.g. inside a browser test)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.create_superuser(username, "", password)

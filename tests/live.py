@@ -35,6 +35,7 @@ class LiveServer:
         extra_env: dict | None = None,
         startup_timeout: float = 30.0,
         database_url: str | None = None,
+        app: str = "mrblue.asgi:application",
     ):
         env = {
             **os.environ,
@@ -53,7 +54,7 @@ class LiveServer:
                 "1",
                 "-e",
                 "tcp:port=0:interface=127.0.0.1",
-                "mrblue.asgi:application",
+                app,
             ],
             cwd=ROOT,
             env=env,

@@ -143,6 +143,34 @@ def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, edi
     assert page.evaluate("window.mrblueVoice.transport") is None
     assert page.evaluate("window.mrblueVoice.microphone") is None
     daphne_server.wait_for_output(f"call {call_id} closed")
+    expect(page.get_by_test_id("text-log-status")).to_have_text("Conversation saved")
+    show_in_admin(greeting_browser, daphne_server)
+
+
+def show_in_admin(browser, server):
+    """The conversation just held is in the admin: both sides, in order, with its usage."""
+    from mrblue.models import Conversation
+    from tests.conftest import make_superuser
+
+    make_superuser("root")
+    conversation = Conversation.objects.latest("started_at")
+    assert conversation.ended_at is not None
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{server.url}/admin/login/")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", "pw-12345!")
+    page.click("input[type=submit]")
+    page.goto(f"{server.url}/admin/mrblue/conversation/{conversation.pk}/change/")
+    dialogue = page.locator(".field-dialogue").inner_text()
+    hello = dialogue.lower().index("you: hello")
+    greeting = dialogue.index("Mr. Blue: Hi")  # cut where the typed question interrupted it
+    asked = dialogue.index("You: What can you do?")
+    assert hello < greeting < asked
+    tokens = int(page.locator(".field-tokens .readonly").inner_text())
+    assert tokens > 0
+    screenshot(page, "admin-conversation")
+    context.close()
 
 
 def test_talking_over_mr_blue_cuts_the_answer(daphne_server, interrupting_browser, editor_page):

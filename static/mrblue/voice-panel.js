@@ -4,6 +4,7 @@
 import { describeCall, runCall } from "../editor/page-tools.js";
 import { Conversation } from "./conversation.js";
 import { ApiError, instructionsFor, mintSession } from "./session.js";
+import { TranscriptLog } from "./transcript-log.js";
 import { connectWebRTC, connectWebSocket, openMicrophone, TransportError, websocketUrl }
   from "./transport.js";
 
@@ -28,6 +29,9 @@ export class VoicePanel {
     this.meter = null;
     this.shownErrors = 0;
     this.pendingResponse = false; // a response.create waiting for the current response to end
+    this.log = null; // the transcript log of the current conversation
+    this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
+    this.resumed = TranscriptLog.resumeAll((saved) => this.showSaved(saved));
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.bind();
     this.render();
@@ -78,6 +82,7 @@ export class VoicePanel {
       const secret = await mintSession(this.page, this.selected);
       try {
         this.transport = await this.open(secret);
+        this.startLog(secret);
         if (this.transport.kind === "websocket") {
           this.transport.send({ type: "session.update",
                                 session: { type: "realtime", output_modalities: ["text"] } });
@@ -108,8 +113,50 @@ export class VoicePanel {
 
   end() {
     if (this.state === "idle") return;
+    this.endLog();
     this.teardown();
     this.setState("idle");
+  }
+
+  // --- the transcript log ------------------------------------------------------------
+
+  startLog(secret) {
+    if (this.log && this.log.key.endsWith(`-${secret.conversation_id}`)) return;
+    this.endLog(); // a reconnect starts a new provider session: close the old one's log
+    this.log = new TranscriptLog(secret.conversation_id, secret.transcript_ws,
+                                 (saved) => this.showSaved(saved));
+    this.loggedUpTo = 0;
+  }
+
+  endLog() {
+    if (!this.log) return;
+    this.conversation.list().forEach((message, index) => {
+      if (message.text && !message.final) this.log.transcript({ ...message, final: true }, index);
+    });
+    this.log.push({ type: "end" });
+    this.log = null;
+  }
+
+  logEvent(event) {
+    if (!this.log) return;
+    this.conversation.list().forEach((message, index) => this.log.transcript(message, index));
+    if (event.type === "response.done" && event.response?.usage) {
+      this.log.push({ type: "usage", response_id: event.response.id || "",
+                      usage: event.response.usage });
+    }
+    if (event.type === "input_audio_buffer.speech_stopped") this.turnStarted = performance.now();
+    const answered = ["output_audio_buffer.started", "response.output_text.delta"];
+    if (this.turnStarted !== null && answered.includes(event.type)) {
+      this.log.push({ type: "metric", name: "time_to_answer",
+                      value_ms: Math.round(performance.now() - this.turnStarted) });
+      this.turnStarted = null;
+    }
+  }
+
+  showSaved(saved) {
+    const status = this.el("text-log-status");
+    status.textContent = saved ? "Conversation saved" : "Saving conversation…";
+    status.hidden = false;
   }
 
   teardown() {
@@ -155,6 +202,7 @@ export class VoicePanel {
 
   onEvent(event) {
     this.conversation.handle(event);
+    this.logEvent(event);
     if (event.type === "conversation.item.truncated") {
       // Ask what was actually heard, to show the answer cut where the person cut it.
       this.transport?.send({ type: "conversation.item.retrieve", item_id: event.item_id });
@@ -174,6 +222,8 @@ export class VoicePanel {
     this.showToolStatus(describeCall(call));
     const output = await runCall(call);
     this.showToolStatus("");
+    this.log?.push({ type: "tool_call", call_id: call.callId, name: call.name,
+                     arguments: call.arguments, output: JSON.stringify(output) });
     if (!this.transport) return;
     this.transport.send({ type: "conversation.item.create", item: {
       type: "function_call_output", call_id: call.callId, output: JSON.stringify(output) } });

@@ -1,0 +1,95 @@
+"""The transcript log's WebSocket: `/ws/mrblue/conversations/<id>/`, for its owner only.
+
+Each message is validated and stored exactly once, then acknowledged with its `seq`; mistakes
+get an `error` and the connection stays open, unless the client keeps making them.
+"""
+
+import json
+import time
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from mrblue.conf import app_settings
+from mrblue.models import Conversation
+from mrblue.transcript_log import LogError, store, validate
+
+# Daphne sends no close reason: the reason goes in an `error` message just before the close.
+FORBIDDEN, TOO_MANY = 4403, 4429
+MAX_ERRORS = 50
+
+
+def _owned_by(user, conversation_id) -> Conversation | None:
+    if user is None or not user.is_authenticated:
+        return None
+    return Conversation.objects.filter(pk=conversation_id, user=user).first()
+
+
+class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
+    """Stores one conversation's log, sent by the browser that holds it."""
+
+    conversation: Conversation | None = None
+
+    async def connect(self):
+        """Only the conversation's owner may connect."""
+        await self.accept()
+        user = self.scope.get("user")
+        conversation_id = self.scope["url_route"]["kwargs"]["conversation_id"]
+        self.conversation = await self._owned(user, conversation_id)
+        if self.conversation is None:
+            await self._refuse(
+                "forbidden", "This conversation is not yours, or you are not logged in.", FORBIDDEN
+            )
+            return
+        self.window_start, self.window_count, self.errors = time.monotonic(), 0, 0
+
+    async def _owned(self, user, conversation_id):
+        return await database_sync_to_async(_owned_by, thread_sensitive=False)(
+            user, conversation_id
+        )
+
+    async def _refuse(self, code, message, close_code):
+        await self.send_json({"type": "error", "code": code, "message": message})
+        await self.close(code=close_code)
+
+    async def receive(self, text_data=None, bytes_data=None, **kwargs):
+        """Parse JSON ourselves, so bad JSON is an error message, not a dropped socket."""
+        if self.conversation is None:
+            return
+        try:
+            content = json.loads(text_data if text_data is not None else bytes_data)
+        except (TypeError, ValueError):
+            await self._error(None, LogError("invalid_json", "The message is not valid JSON."))
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content, **kwargs):
+        """Validate, store once, acknowledge."""
+        seq = content.get("seq") if isinstance(content, dict) else None
+        if self._over_rate():
+            await self._error(seq, LogError("rate_limited", "Too many messages; slow down."))
+            return
+        try:
+            checked = validate(content)
+        except LogError as error:
+            await self._error(seq, error)
+            return
+        # Not thread-sensitive: stores run in parallel worker threads, not one shared thread.
+        await database_sync_to_async(store, thread_sensitive=False)(self.conversation, checked)
+        await self.send_json({"type": "ack", "seq": checked["seq"]})
+
+    def _over_rate(self) -> bool:
+        now = time.monotonic()
+        if now - self.window_start >= 10:
+            self.window_start, self.window_count = now, 0
+        self.window_count += 1
+        return self.window_count > app_settings.LOG_MESSAGES_PER_10S
+
+    async def _error(self, seq, error: LogError):
+        reply = {"type": "error", "code": error.code, "message": error.message}
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            reply["seq"] = seq
+        await self.send_json(reply)
+        self.errors += 1
+        if self.errors > MAX_ERRORS:
+            await self._refuse("too_many_errors", "Too many invalid messages.", TOO_MANY)

@@ -1,0 +1,152 @@
+"""The conversation log: validating what browsers send, and storing it exactly once.
+
+Messages carry a `seq` that increases per conversation and survives reconnects; a message whose
+`seq` is already stored is a replay, acknowledged again and not written twice. Transcript text
+is kept per item, and an older `seq` never overwrites a newer one (messages may arrive out of
+order after a reconnect). Nothing here trusts the browser: every field is checked.
+"""
+
+import re
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mrblue.models import Conversation, LogMessage, TranscriptEntry
+
+MAX_TEXT = 20_000
+TYPES = ("transcript", "usage", "tool_call", "metric", "end")
+_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+class LogError(Exception):
+    """An invalid message, reported back as `{"type": "error", "code", "message"}`."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _field(message: dict, name: str, kind, *, optional=False, max_length=None):
+    if name not in message:
+        if optional:
+            return None
+        raise LogError("missing_field", f"'{name}' is required.")
+    value = message[name]
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise LogError("invalid_type", f"'{name}' has the wrong type.")
+    if max_length is not None and len(value) > max_length:
+        raise LogError("too_large", f"'{name}' is longer than {max_length} characters.")
+    return value
+
+
+def validate(message) -> dict:
+    """Check one client message; return the fields to store (without `type`/`seq`)."""
+    if not isinstance(message, dict):
+        raise LogError("invalid_message", "A message is a JSON object.")
+    kind = _field(message, "type", str)
+    if kind not in TYPES:
+        raise LogError("unknown_type", f"Unknown message type {kind!r}.")
+    seq = _field(message, "seq", int)
+    if seq < 0:
+        raise LogError("invalid_value", "'seq' counts up from 0.")
+    return {"type": kind, "seq": seq, "payload": _PAYLOADS[kind](message)}
+
+
+def _transcript(message) -> dict:
+    role = _field(message, "role", str)
+    if role not in TranscriptEntry.Role.values:
+        raise LogError("invalid_value", "'role' is 'user' or 'assistant'.")
+    index = _field(message, "index", int, optional=True)
+    if index is not None and index < 0:
+        raise LogError("invalid_value", "'index' counts up from 0.")
+    return {
+        "item_id": _field(message, "item_id", str, max_length=64),
+        "role": role,
+        "text": _field(message, "text", str, max_length=MAX_TEXT),
+        "final": _field(message, "final", bool),
+        "interrupted": bool(_field(message, "interrupted", bool, optional=True)),
+        "index": index,
+    }
+
+
+def _usage(message) -> dict:
+    usage = _field(message, "usage", dict)
+    for key in ("input_tokens", "output_tokens", "total_tokens"):
+        if key in usage and (isinstance(usage[key], bool) or not isinstance(usage[key], int)):
+            raise LogError("invalid_type", f"'usage.{key}' must be a whole number.")
+    return {"response_id": _field(message, "response_id", str, max_length=64), "usage": usage}
+
+
+def _tool_call(message) -> dict:
+    return {
+        "call_id": _field(message, "call_id", str, max_length=64),
+        "name": _field(message, "name", str, max_length=64),
+        "arguments": _field(message, "arguments", str, max_length=MAX_TEXT),
+        "output": _field(message, "output", str, max_length=MAX_TEXT),
+    }
+
+
+def _metric(message) -> dict:
+    name = _field(message, "name", str, max_length=64)
+    if not _NAME.match(name):
+        raise LogError("invalid_value", "'name' is lowercase letters, digits and '_'.")
+    value = _field(message, "value_ms", (int, float))
+    if not 0 <= value <= 3_600_000:
+        raise LogError("invalid_value", "'value_ms' is between 0 and one hour.")
+    return {"name": name, "value_ms": value}
+
+
+_PAYLOADS = {
+    "transcript": _transcript,
+    "usage": _usage,
+    "tool_call": _tool_call,
+    "metric": _metric,
+    "end": lambda message: {},
+}
+
+
+def store(conversation: Conversation, checked: dict) -> bool:
+    """Store a validated message; False when its `seq` was already stored (a replay)."""
+    try:
+        with transaction.atomic():
+            LogMessage.objects.create(
+                conversation=conversation,
+                seq=checked["seq"],
+                type=checked["type"],
+                payload=checked["payload"],
+            )
+            _apply(conversation, checked["seq"], checked["type"], checked["payload"])
+    except IntegrityError:
+        return False
+    return True
+
+
+def _apply(conversation: Conversation, seq: int, kind: str, payload: dict) -> None:
+    if kind == "end":
+        Conversation.objects.filter(pk=conversation.pk, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+    if kind != "transcript":
+        return
+    entry = (
+        TranscriptEntry.objects.select_for_update()
+        .filter(conversation=conversation, item_id=payload["item_id"])
+        .first()
+    )
+    if entry is not None and entry.seq > seq:
+        return  # a newer message for this item is already stored
+    fields = {
+        "role": payload["role"],
+        "text": payload["text"],
+        "final": payload["final"],
+        "interrupted": payload["interrupted"],
+        "seq": seq,
+    }
+    if payload["index"] is not None:
+        fields["position"] = payload["index"]
+    elif entry is None:
+        fields["position"] = conversation.transcript.count()
+    TranscriptEntry.objects.update_or_create(
+        conversation=conversation, item_id=payload["item_id"], defaults=fields
+    )

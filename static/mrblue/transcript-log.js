@@ -1,0 +1,116 @@
+// Sends a conversation's log (transcripts, usage, tool calls, metrics, the end) to our server
+// through a durable outbox: every message waits in localStorage until the server acknowledges
+// its `seq`, and is resent after a reconnect or a page reload. The server stores each `seq`
+// once, so resending is always safe.
+
+const PREFIX = "mrblue-outbox-";
+const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+
+function load(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key)) || null;
+  } catch {
+    return null;
+  }
+}
+
+export class TranscriptLog {
+  /** `path` is the conversation's `transcript_ws`; `onStatus(saved: boolean)` reports. */
+  constructor(conversationId, path, onStatus = () => {}) {
+    this.key = `${PREFIX}${conversationId}`;
+    const saved = load(this.key);
+    this.box = saved || { path, nextSeq: 0, pending: [] };
+    this.onStatus = onStatus;
+    this.socket = null;
+    this.attempt = 0;
+    this.closed = false;
+    this.lastSent = new Map(); // item id -> what was last logged for it
+    this.persist();
+    this.connect();
+  }
+
+  persist() {
+    if (this.box.pending.length || !this.ended) localStorage.setItem(this.key, JSON.stringify(this.box));
+    else localStorage.removeItem(this.key);
+    this.onStatus(this.box.pending.length === 0);
+  }
+
+  /** Queue a message (a `seq` is added) and send it when the socket is open. */
+  push(message) {
+    const entry = { ...message, seq: this.box.nextSeq };
+    this.box.nextSeq += 1;
+    this.box.pending.push(entry);
+    if (message.type === "end") this.ended = true;
+    this.persist();
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(entry));
+  }
+
+  /** Log a message's text if it changed in a way worth keeping. */
+  transcript(message, index) {
+    const state = `${message.text}|${message.final}|${message.interrupted}`;
+    if (!message.text || this.lastSent.get(message.id) === state) return;
+    if (!message.final && !message.interrupted) return; // deltas: wait for the final words
+    this.lastSent.set(message.id, state);
+    this.push({ type: "transcript", item_id: message.id, role: message.role, text: message.text,
+                final: message.final, interrupted: message.interrupted, index });
+  }
+
+  connect() {
+    if (this.closed) return;
+    const url = new URL(this.box.path, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    const socket = new WebSocket(url);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempt = 0;
+      this.box.pending.forEach((entry) => socket.send(JSON.stringify(entry)));
+    };
+    socket.onmessage = (message) => this.receive(JSON.parse(message.data));
+    socket.onclose = () => {
+      if (this.socket !== socket || this.closed) return;
+      this.socket = null;
+      const delay = BACKOFF_MS[Math.min(this.attempt, BACKOFF_MS.length - 1)];
+      this.attempt += 1;
+      this.retry = setTimeout(() => this.connect(), delay);
+    };
+  }
+
+  receive(reply) {
+    if (reply.type === "ack") {
+      this.box.pending = this.box.pending.filter((entry) => entry.seq !== reply.seq);
+      this.persist();
+      if (this.ended && !this.box.pending.length) this.stop();
+    } else if (reply.type === "error" && reply.code === "forbidden") {
+      this.stop(); // not ours to send: keep the outbox, nothing more to do here
+    } else if (reply.type === "error" && reply.seq !== undefined) {
+      // The server refused this message for good: drop it rather than resend it forever.
+      this.box.pending = this.box.pending.filter((entry) => entry.seq !== reply.seq);
+      this.persist();
+    }
+  }
+
+  /** Stop sending (the outbox stays for the next page load if anything is unacknowledged). */
+  stop() {
+    this.closed = true;
+    clearTimeout(this.retry);
+    if (this.socket) this.socket.close();
+    this.socket = null;
+  }
+
+  /** After a reload: resend what earlier conversations left unacknowledged. */
+  static resumeAll(onStatus) {
+    return Object.keys(localStorage)
+      .filter((key) => key.startsWith(PREFIX))
+      .map((key) => {
+        const box = load(key);
+        if (!box || !box.pending.length) {
+          localStorage.removeItem(key);
+          return null;
+        }
+        const log = new TranscriptLog(key.slice(PREFIX.length), box.path, onStatus);
+        log.ended = box.pending.some((entry) => entry.type === "end");
+        return log;
+      })
+      .filter(Boolean);
+  }
+}

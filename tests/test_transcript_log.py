@@ -1,0 +1,191 @@
+"""The transcript log's WebSocket consumer, message by message, with the real ASGI stack."""
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from mrblue.asgi import application
+from mrblue.models import Conversation, LogMessage, TranscriptEntry
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def conversation(make_user, make_page):
+    owner = make_user("owner", perms=("editor.change_page",))
+    page = make_page("mundo-tango", "Mundo Tango")
+    return Conversation.objects.create(
+        user=owner,
+        page=page,
+        page_title="Mundo Tango",
+        provider="local",
+        model="gpt-realtime",
+        session={},
+    )
+
+
+def cookie_for(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def connect(conversation_id, user=None):
+    headers = [(b"origin", b"http://127.0.0.1")]
+    if user is not None:
+        headers.append((b"cookie", await database_sync_to_async(cookie_for)(user)))
+    communicator = WebsocketCommunicator(
+        application, f"/ws/mrblue/conversations/{conversation_id}/", headers=headers
+    )
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+def transcript(seq, item_id="item_1", text="Hello", role="user", **extra):
+    return {
+        "type": "transcript",
+        "seq": seq,
+        "item_id": item_id,
+        "role": role,
+        "text": text,
+        "final": True,
+        **extra,
+    }
+
+
+@pytest.fixture
+async def owner_socket(conversation):
+    owner = await database_sync_to_async(lambda: conversation.user)()
+    socket = await connect(conversation.pk, owner)
+    yield socket
+    await socket.disconnect()
+
+
+async def send(socket, message):
+    await socket.send_json_to(message)
+    return await socket.receive_json_from(timeout=5)
+
+
+MESSAGES = [
+    transcript(0),
+    {
+        "type": "usage",
+        "seq": 1,
+        "response_id": "resp_1",
+        "usage": {
+            "total_tokens": 30,
+            "input_tokens": 20,
+            "output_tokens": 10,
+            "input_token_details": {"audio_tokens": 15, "text_tokens": 5},
+            "output_token_details": {"audio_tokens": 8, "text_tokens": 2},
+        },
+    },
+    {
+        "type": "tool_call",
+        "seq": 2,
+        "call_id": "call_1",
+        "name": "undo",
+        "arguments": "{}",
+        "output": '{"ok": true}',
+    },
+    {"type": "metric", "seq": 3, "name": "time_to_answer", "value_ms": 812.5},
+    {"type": "end", "seq": 4},
+]
+
+
+async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conversation):
+    for message in MESSAGES:
+        assert await send(owner_socket, message) == {"type": "ack", "seq": message["seq"]}
+    stored = await database_sync_to_async(
+        lambda: list(LogMessage.objects.values_list("seq", "type"))
+    )()
+    assert stored == [(m["seq"], m["type"]) for m in MESSAGES]
+    await conversation.arefresh_from_db()
+    assert conversation.ended_at is not None
+    entry = await TranscriptEntry.objects.aget()
+    assert (entry.role, entry.text, entry.final) == ("user", "Hello", True)
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        ({"seq": 1}, "missing_field"),
+        ({"type": "gossip", "seq": 1}, "unknown_type"),
+        ({"type": "end"}, "missing_field"),
+        ({"type": "end", "seq": "1"}, "invalid_type"),
+        ({"type": "end", "seq": -1}, "invalid_value"),
+        (transcript(1, text=5), "invalid_type"),
+        (transcript(1, text="x" * 20_001), "too_large"),
+        (transcript(1, role="system"), "invalid_value"),
+        ({k: v for k, v in transcript(1).items() if k != "final"}, "missing_field"),
+        (
+            {"type": "usage", "seq": 1, "response_id": "r", "usage": {"total_tokens": "many"}},
+            "invalid_type",
+        ),
+        ({"type": "metric", "seq": 1, "name": "Bad Name", "value_ms": 5}, "invalid_value"),
+        ({"type": "metric", "seq": 1, "name": "x", "value_ms": -5}, "invalid_value"),
+        ({"type": "tool_call", "seq": 1, "call_id": "c", "name": "undo"}, "missing_field"),
+        (["not", "an", "object"], "invalid_message"),
+    ],
+)
+async def test_invalid_messages_get_an_error_and_the_socket_stays_open(owner_socket, message, code):
+    reply = await send(owner_socket, message)
+    assert reply["type"] == "error" and reply["code"] == code and reply["message"]
+    assert await send(owner_socket, transcript(7)) == {"type": "ack", "seq": 7}
+    assert await LogMessage.objects.acount() == 1
+
+
+async def test_bad_json_is_an_error(owner_socket):
+    await owner_socket.send_to(text_data="{nope")
+    reply = await owner_socket.receive_json_from(timeout=5)
+    assert reply["code"] == "invalid_json"
+    assert await send(owner_socket, transcript(0)) == {"type": "ack", "seq": 0}
+
+
+async def test_a_replayed_seq_is_acknowledged_again_without_a_second_write(owner_socket):
+    assert await send(owner_socket, transcript(3, text="first")) == {"type": "ack", "seq": 3}
+    assert await send(owner_socket, transcript(3, text="changed")) == {"type": "ack", "seq": 3}
+    assert await LogMessage.objects.acount() == 1
+    assert (await TranscriptEntry.objects.aget()).text == "first"
+
+
+async def test_out_of_order_arrival_keeps_the_newest_text_and_the_item_order(owner_socket):
+    await send(owner_socket, transcript(5, "item_a", "final words", index=0))
+    await send(owner_socket, transcript(2, "item_a", "early words", index=0))
+    await send(owner_socket, transcript(6, "item_b", "answer", role="assistant", index=1))
+    await send(owner_socket, transcript(4, "item_c", "question", index=0))
+    await send(owner_socket, transcript(7, "item_a", "final words", index=2))
+    entries = await database_sync_to_async(
+        lambda: list(TranscriptEntry.objects.values_list("item_id", "text"))
+    )()
+    assert entries == [("item_c", "question"), ("item_b", "answer"), ("item_a", "final words")]
+
+
+async def test_only_the_owner_may_connect(conversation, make_user):
+    stranger = await database_sync_to_async(make_user)("stranger")
+    for user in (stranger, None):
+        socket = await connect(conversation.pk, user)
+        reply = await socket.receive_json_from(timeout=5)
+        assert reply["code"] == "forbidden"
+        closed = await socket.receive_output(timeout=5)
+        assert closed == {"type": "websocket.close", "code": 4403}
+    missing = await connect(999_999, stranger)
+    assert (await missing.receive_json_from(timeout=5))["code"] == "forbidden"
+
+
+async def test_rate_limit_and_abuse(owner_socket, settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 3
+    replies = [await send(owner_socket, transcript(seq)) for seq in range(4)]
+    assert [r["type"] for r in replies] == ["ack", "ack", "ack", "error"]
+    assert replies[-1]["code"] == "rate_limited"
+
+
+async def test_a_client_that_keeps_sending_garbage_is_closed(owner_socket):
+    for _ in range(51):
+        await owner_socket.send_to(text_data="garbage")
+        await owner_socket.receive_json_from(timeout=5)
+    reply = await owner_socket.receive_json_from(timeout=5)
+    assert reply["code"] == "too_many_errors"
+    assert (await owner_socket.receive_output(timeout=5))["code"] == 4429
