@@ -89,7 +89,7 @@ class ConversationAdmin(admin.ModelAdmin):
     )
     list_filter = ("provider", "model", "started_at")
     search_fields = ("user__username", "page_title", "transcript__text")
-    readonly_fields = (
+    summary = (
         "user",
         "page",
         "page_title",
@@ -100,29 +100,10 @@ class ConversationAdmin(admin.ModelAdmin):
         "duration",
         "tokens",
         "cost",
-        "dialogue",
-        "tool_calls",
-        "metrics",
-        "session",
     )
+    readonly_fields = (*summary, "dialogue", "tool_calls", "metrics", "session")
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "user",
-                    "page",
-                    "page_title",
-                    "provider",
-                    "model",
-                    "started_at",
-                    "ended_at",
-                    "duration",
-                    "tokens",
-                    "cost",
-                )
-            },
-        ),
+        (None, {"fields": summary}),
         ("What was said", {"fields": ("dialogue",)}),
         ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),

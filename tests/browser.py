@@ -56,3 +56,12 @@ def chromium(*extra_args, exclude=()):
         browser = launch(playwright, *extra_args, exclude=exclude)
         yield browser
         browser.close()
+
+
+def log_in(page, server_url: str, username: str, password: str = "pw-12345!") -> None:
+    """Log a browser page in through the login form."""
+    page.goto(f"{server_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("[data-testid=button-login]")
+    page.wait_for_url(f"{server_url}/editor/")

@@ -5,7 +5,7 @@ import os
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.browser import chromium
+from tests.browser import chromium, log_in
 from tests.live import LiveServer
 
 
@@ -112,11 +112,7 @@ def login(daphne_server):
     """Return a function that logs a browser page in through the login form."""
 
     def do_login(page, username, password="pw-12345!"):
-        page.goto(f"{daphne_server.url}/accounts/login/")
-        page.fill("input[name=username]", username)
-        page.fill("input[name=password]", password)
-        page.click("[data-testid=button-login]")
-        page.wait_for_url(f"{daphne_server.url}/editor/")
+        log_in(page, daphne_server.url, username, password)
 
     return do_login
 

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.audio_fixtures import silence, spoken, write_wav
-from tests.browser import launch, playwright_session
+from tests.browser import launch, log_in, playwright_session
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 # tiny.en hears a lone "Undo." as "And you": say it in a sentence.
@@ -45,10 +45,7 @@ def test_editing_the_page_by_voice(daphne_server, speaking_browser, make_page, m
     context = speaking_browser.new_context()
     page = context.new_page()
     page.set_default_timeout(40_000)
-    page.goto(f"{daphne_server.url}/accounts/login/")
-    page.fill("input[name=username]", "editor")
-    page.fill("input[name=password]", "pw-12345!")
-    page.click("[data-testid=button-login]")
+    log_in(page, daphne_server.url, "editor")
     page.goto(f"{daphne_server.url}/editor/mundo-tango/")
     page.get_by_test_id("tab-ai").click()
     page.evaluate("""() => {
@@ -109,10 +106,7 @@ def test_undo_and_redo_buttons(daphne_server, speaking_browser, make_page, make_
     make_user("editor", perms=("editor.change_page", "editor.view_page"))
     context = speaking_browser.new_context()
     page = context.new_page()
-    page.goto(f"{daphne_server.url}/accounts/login/")
-    page.fill("input[name=username]", "editor")
-    page.fill("input[name=password]", "pw-12345!")
-    page.click("[data-testid=button-login]")
+    log_in(page, daphne_server.url, "editor")
     page.goto(f"{daphne_server.url}/editor/mundo-tango/")
     result = page.evaluate("""async () => {
       const tools = await import("/static/editor/page-tools.js");

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.audio_fixtures import silence, spoken, utterance, write_wav
-from tests.browser import launch, playwright_session
+from tests.browser import launch, log_in, playwright_session
 from tests.live import ROOT
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -75,11 +75,7 @@ def editor_page(daphne_server, make_user, make_page):
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
-        page.goto(f"{daphne_server.url}/accounts/login/")
-        page.fill("input[name=username]", "editor")
-        page.fill("input[name=password]", "pw-12345!")
-        page.click("[data-testid=button-login]")
-        page.wait_for_url(f"{daphne_server.url}/editor/")
+        log_in(page, daphne_server.url, "editor")
         page.goto(f"{daphne_server.url}/editor/mundo-tango/")
         page.get_by_test_id("tab-ai").click()
         return page
