@@ -62,3 +62,20 @@ def test_login_and_logout(client, editor_user):
 def test_wrong_password_shows_an_error(client, editor_user):
     response = client.post("/accounts/login/", {"username": "editor", "password": "nope"})
     assert response.status_code == 200 and b"didn't match" in response.content
+
+
+def test_editors_see_their_own_conversations_on_the_page(client, make_page, editor_user, make_user):
+    from mrblue.models import Conversation, TranscriptEntry
+
+    page = make_page()
+    other = make_user("other", perms=("editor.change_page",))
+    for user, words in ((editor_user, "my own words"), (other, "someone else's words")):
+        conversation = Conversation.objects.create(
+            user=user, page=page, page_title="Home", provider="local", model="m", session={}
+        )
+        TranscriptEntry.objects.create(
+            conversation=conversation, item_id="i1", role="user", text=words, final=True, seq=0
+        )
+    client.force_login(editor_user)
+    html = client.get("/editor/home/").content.decode()
+    assert "my own words" in html and "someone else" not in html
