@@ -122,3 +122,14 @@ def make_superuser(username: str, password: str = "pw-12345!"):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_superuser(username, "", password)
+
+
+@pytest.fixture
+async def close_async_connections():
+    """Async ORM calls run on asgiref's worker thread, whose connection outlives the test:
+    close it afterwards, or PostgreSQL refuses to drop the test database at the end."""
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    yield
+    await sync_to_async(connections.close_all)()

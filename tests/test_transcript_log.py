@@ -8,7 +8,10 @@ from django.test import Client
 from mrblue.asgi import application
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 
-pytestmark = [pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_async_connections"),
+]
 
 
 @pytest.fixture

@@ -11,7 +11,11 @@ from channels.db import database_sync_to_async
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 from tests.live import LiveServer
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_async_connections"),
+]
 MESSAGES = 120
 DROP_AFTER = 25
 
