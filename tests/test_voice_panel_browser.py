@@ -300,3 +300,41 @@ def test_an_expired_secret_is_reminted_without_a_word(daphne_server, greeting_br
     expect(page.get_by_test_id("button-mute")).to_have_attribute("aria-pressed", "true")
     expect(page.get_by_test_id("indicator-listening")).to_be_hidden()
     page.get_by_test_id("button-stop-voice-chat").click()
+
+
+def test_the_log_survives_a_reload_while_the_server_is_unreachable(
+    daphne_server, denying_browser, editor_page
+):
+    from mrblue.models import Conversation, LogMessage
+
+    page = editor_page(denying_browser)
+    page.route_web_socket("**/ws/mrblue/conversations/**", lambda ws: None)  # goes nowhere
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    page.get_by_test_id("input-message").fill("hello")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
+    page.get_by_test_id("button-stop-voice-chat").click()
+    expect(page.get_by_test_id("text-log-status")).to_have_text("Saving conversation…")
+    waiting = page.evaluate("""Object.keys(localStorage)
+        .filter(k => k.startsWith("mrblue-outbox-"))
+        .map(k => JSON.parse(localStorage.getItem(k)).pending.length)""")
+    assert waiting and waiting[0] >= 3  # both transcripts and the end, at least
+    conversation = Conversation.objects.latest("started_at")
+    assert not LogMessage.objects.filter(conversation=conversation).exists()
+
+    fresh = page.context.new_page()  # the same browser profile, the server reachable again
+    fresh.goto(f"{daphne_server.url}/editor/mundo-tango/")
+    fresh.get_by_test_id("tab-ai").click()
+    expect(fresh.get_by_test_id("text-log-status")).to_have_text("Conversation saved")
+    kinds = set(LogMessage.objects.filter(conversation=conversation).values_list("type", flat=True))
+    assert {"transcript", "end"} <= kinds
+    texts = list(conversation.transcript.values_list("role", "text"))
+    assert texts[0] == ("user", "hello") and texts[1][0] == "assistant"
+    assert (
+        fresh.evaluate(
+            "Object.keys(localStorage).filter(k => k.startsWith('mrblue-outbox-')).length"
+        )
+        == 0
+    )

@@ -31,10 +31,11 @@ export class VoicePanel {
     this.pendingResponse = false; // a response.create waiting for the current response to end
     this.log = null; // the transcript log of the current conversation
     this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
-    this.resumed = TranscriptLog.resumeAll((saved) => this.showSaved(saved));
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.bind();
     this.render();
+    // Resend what earlier conversations left unacknowledged (e.g. before a reload).
+    this.resumed = TranscriptLog.resumeAll((saved) => this.showSaved(saved));
   }
 
   bind() {
