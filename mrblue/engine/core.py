@@ -498,6 +498,23 @@ class RealtimeSession:
             ),
         ]
 
+    def transcription_failed(self, item_id: str, message: str) -> list[dict]:
+        """The words of a committed audio item could not be recognized."""
+        error = {
+            "type": "server_error",
+            "code": "transcription_failed",
+            "message": message,
+            "param": None,
+        }
+        return [
+            server_event(
+                "conversation.item.input_audio_transcription.failed",
+                item_id=item_id,
+                content_index=0,
+                error=error,
+            )
+        ]
+
     def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> list[dict]:
         """The person stayed silent past `idle_timeout_ms`."""
         return [

@@ -99,14 +99,20 @@ class VoiceTurns:
         task.add_done_callback(self._transcriptions.discard)
 
     async def _transcribe(self, item: dict, respond: bool) -> None:
-        pcm24 = self.connection.audio_payload(item)
         config = self.session.config["audio"]["input"].get("transcription") or {}
+        if self.session.config["audio"]["input"]["format"]["type"] != "audio/pcm":
+            await self._transcription_failed(
+                item, config, "G.711 input is not transcribed by this engine; send audio/pcm."
+            )
+            return
+        pcm24 = self.connection.audio_payload(item)
         try:
             transcript = await speech.transcribe(
                 Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE), config.get("language")
             )
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
+            await self._transcription_failed(item, config, "Speech recognition failed.")
             return
         self.turn_timings["transcript"] = time.monotonic()
         events = self.session.transcribed(item["id"], transcript.text, transcript.seconds)
@@ -116,6 +122,13 @@ class VoiceTurns:
             step = self.session.start_response()
             await self.connection.send_events(step.events)
             self.connection.run_response(step.start_response)
+
+    async def _transcription_failed(self, item: dict, config: dict, message: str) -> None:
+        logger.warning("%s: no transcript for %s: %s", self.connection.label, item["id"], message)
+        if config:
+            await self.connection.send_events(
+                self.session.transcription_failed(item["id"], message)
+            )
 
     async def transcriptions_done(self) -> None:
         """Wait until every committed audio item has its words."""

@@ -527,3 +527,10 @@ def test_event_and_item_ids_are_unique(session):
     assert len(ids) == len(set(ids))
     item_ids = [item["id"] for item in session.items]
     assert len(item_ids) == len(set(item_ids))
+
+
+def test_transcription_failed_event(session):
+    send(session, {"type": "input_audio_buffer.append", "audio": pcm_ms(200)})
+    step = send(session, {"type": "input_audio_buffer.commit"})
+    (event,) = validated(session.transcription_failed(step.committed_item["id"], "no words"))
+    assert event["error"]["code"] == "transcription_failed"
