@@ -38,7 +38,13 @@ def ensure_venv(extras: str) -> None:
     """Create `.venv` and install the project with `extras` unless already done."""
     if not PYTHON.exists():
         log(f"creating {VENV}")
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        try:
+            venv.EnvBuilder(with_pip=True).create(VENV)
+        except (subprocess.CalledProcessError, OSError):
+            # Debian's system Python ships venv's pip support separately.
+            shutil.rmtree(VENV, ignore_errors=True)
+            apt_install(["python3-venv"])
+            venv.EnvBuilder(with_pip=True).create(VENV)
     stamp = VENV / f".installed-{extras.replace(',', '-') or 'base'}"
     digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if stamp.exists() and stamp.read_text() == digest:
@@ -51,18 +57,20 @@ def ensure_venv(extras: str) -> None:
 
 
 def ensure_debian_packages(packages: dict[str, str]) -> None:
-    """Install missing Debian packages with apt-get (as root), or say what is missing."""
+    """Install the Debian packages whose command is missing."""
     missing = [pkg for pkg, command in packages.items() if not shutil.which(command)]
-    if not missing:
-        return
+    if missing:
+        apt_install(missing)
+
+
+def apt_install(packages: list[str]) -> None:
+    """apt-get install, as root; otherwise say what to install."""
     if os.geteuid() != 0:
-        sys.exit(
-            f"Missing Debian packages {missing}: run `sudo apt-get install -y {' '.join(missing)}`"
-        )
-    log(f"installing Debian packages {missing}")
+        sys.exit(f"Missing Debian packages: run `sudo apt-get install -y {' '.join(packages)}`")
+    log(f"installing Debian packages {packages}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run("apt-get", "update", "-q", env=env)
-    run("apt-get", "install", "-y", "-q", *missing, env=env)
+    run("apt-get", "install", "-y", "-q", *packages, env=env)
 
 
 def manage(*args) -> None:
