@@ -130,6 +130,15 @@ class AppSettings:
         return self._get("MRBLUE_STT_MODEL", "")
 
     @property
+    def STT_PROMPT(self) -> str:
+        """Words that prime recognition when the session gives no transcription prompt."""
+        return self._get(
+            "MRBLUE_STT_PROMPT",
+            "Mr. Blue, edit the page: make the heading blue, add a button that says Sign up, "
+            "undo, redo, delete the paragraph.",
+        )
+
+    @property
     def TTS_VOICES(self) -> dict[str, str]:
         """Realtime voice → piper model path, as `marin=/p/a.onnx,*=/p/default.onnx`."""
         raw = self._get("MRBLUE_TTS_VOICES", "")

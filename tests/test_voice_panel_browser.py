@@ -121,7 +121,7 @@ def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, edi
     expect(you).to_contain_text(re.compile("hello", re.I))
     answer = page.get_by_test_id("message-assistant").first
     expect(answer).to_contain_text("Mr. Blue")
-    expect(answer).to_contain_text("Hi! I'm Mr. Blue")
+    expect(answer.locator("p")).not_to_be_empty()  # its words (they depend on what was heard)
     page.wait_for_function("window.remotePeak > 0.05")  # the answer was heard
     screenshot(page, "voice-panel-live")
 
@@ -160,7 +160,7 @@ def show_in_admin(browser, server):
     page.goto(f"{server.url}/admin/mrblue/conversation/{conversation.pk}/change/")
     dialogue = page.locator(".field-dialogue").inner_text()
     hello = dialogue.lower().index("you: hello")
-    greeting = dialogue.index("Mr. Blue: Hi")  # cut where the typed question interrupted it
+    greeting = dialogue.index("Mr. Blue: ", hello)
     asked = dialogue.index("You: What can you do?")
     assert hello < greeting < asked
     tokens = int(page.locator(".field-tokens .readonly").inner_text())

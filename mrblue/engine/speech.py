@@ -59,7 +59,7 @@ class Transcript:
     seconds: float
 
 
-def _transcribe(pcm16k: bytes, language: str | None) -> Transcript:
+def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> Transcript:
     model = _once("whisper", _whisper)
     segments, _info = model.transcribe(
         pcm_to_float(pcm16k),
@@ -68,15 +68,21 @@ def _transcribe(pcm16k: bytes, language: str | None) -> Transcript:
         vad_filter=False,
         without_timestamps=True,
         condition_on_previous_text=False,
+        # A few words of the expected vocabulary keep small models on track ("Undo." is
+        # otherwise heard as "And do").
+        initial_prompt=prompt or app_settings.STT_PROMPT or None,
     )
     text = " ".join(segment.text.strip() for segment in segments).strip()
     return Transcript(text, ms_of(pcm16k, SPEECH_RATE) / 1000)
 
 
-async def transcribe(pcm16k: bytes, language: str | None = None) -> Transcript:
-    """Transcribe 16 kHz mono pcm16 on the recognition thread."""
+async def transcribe(
+    pcm16k: bytes, language: str | None = None, prompt: str | None = None
+) -> Transcript:
+    """Transcribe 16 kHz mono pcm16 on the recognition thread; `prompt` is the session's
+    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language)
+    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language, prompt)
 
 
 # --- synthesis --------------------------------------------------------------------------------

@@ -108,7 +108,9 @@ class VoiceTurns:
         pcm24 = self.connection.audio_payload(item)
         try:
             transcript = await speech.transcribe(
-                Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE), config.get("language")
+                Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
+                config.get("language"),
+                config.get("prompt"),
             )
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
