@@ -1,7 +1,5 @@
 """The editor's pages: the list of pages a user may edit, and the canvas of one page."""
 
-import json
-
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -10,6 +8,7 @@ from django.views.decorators.http import require_POST
 from editor.history import run_tool
 from editor.models import Page
 from editor.operations import ToolError
+from mrblue.jsonparse import parse_json
 
 EDIT_PERMISSION = "editor.change_page"
 
@@ -82,10 +81,10 @@ def _editor_api(view):
 def run_tool_view(request, page):
     """`POST /editor/<slug>/tools/` `{"name", "arguments", "call_id"}`: change the page."""
     try:
-        body = json.loads(request.body or b"{}")
+        body = parse_json(request.body or b"{}")
         arguments = body.get("arguments", {})
         if isinstance(arguments, str):
-            arguments = json.loads(arguments or "{}")
+            arguments = parse_json(arguments or "{}")
         name, call_id = body.get("name"), str(body.get("call_id") or "")[:64]
         if not isinstance(name, str) or not isinstance(arguments, dict):
             raise ValueError

@@ -4,7 +4,6 @@ Every answer is JSON; errors are `{"error": {"code", "message"}}` with a fitting
 never carry a stack trace, a key or a provider's raw body.
 """
 
-import json
 import logging
 
 from asgiref.sync import sync_to_async
@@ -12,6 +11,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from editor.models import Page
+from mrblue.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
 from mrblue.ratelimit import minute_limiter
@@ -103,7 +103,7 @@ def _read_body(raw: bytes) -> tuple[str, str | None]:
     if len(raw) > MAX_BODY:
         raise ValueError("The request body is too large.")
     try:
-        body = json.loads(raw or b"null")
+        body = parse_json(raw or b"null")
     except ValueError:
         raise ValueError("The request body is not valid JSON.") from None
     if not isinstance(body, dict):

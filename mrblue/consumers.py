@@ -4,19 +4,22 @@ Each message is validated and stored exactly once, then acknowledged with its `s
 get an `error` and the connection stays open, unless the client keeps making them.
 """
 
-import json
 import time
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from mrblue.conf import app_settings
+from mrblue.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.transcript_log import LogError, store, validate
 
 # Daphne sends no close reason: the reason goes in an `error` message just before the close.
 FORBIDDEN, TOO_MANY = 4403, 4429
 MAX_ERRORS = 50
+# The largest message: a tool call's arguments and output at their limits, in any script.
+MAX_MESSAGE_BYTES = 256 * 1024
+RATE_WINDOW_SECONDS = 10
 
 
 def _owned_by(user, conversation_id) -> Conversation | None:
@@ -56,8 +59,13 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         """Parse JSON ourselves, so bad JSON is an error message, not a dropped socket."""
         if self.conversation is None:
             return
+        data = text_data if text_data is not None else bytes_data
+        if len(data) > MAX_MESSAGE_BYTES:
+            message = f"A message is at most {MAX_MESSAGE_BYTES} bytes."
+            await self._error(None, LogError("too_large", message))
+            return
         try:
-            content = json.loads(text_data if text_data is not None else bytes_data)
+            content = parse_json(data)
         except (TypeError, ValueError):
             await self._error(None, LogError("invalid_json", "The message is not valid JSON."))
             return
@@ -66,8 +74,9 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         """Validate, store once, acknowledge."""
         seq = content.get("seq") if isinstance(content, dict) else None
-        if self._over_rate():
-            await self._error(seq, LogError("rate_limited", "Too many messages; slow down."))
+        wait_ms = self._over_rate()
+        if wait_ms is not None:
+            await self._rate_limited(seq, wait_ms)
             return
         try:
             checked = validate(content)
@@ -78,18 +87,41 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(store, thread_sensitive=False)(self.conversation, checked)
         await self.send_json({"type": "ack", "seq": checked["seq"]})
 
-    def _over_rate(self) -> bool:
+    def _over_rate(self) -> int | None:
+        """None while within the rate; else the milliseconds until the window opens again."""
         now = time.monotonic()
-        if now - self.window_start >= 10:
+        if now - self.window_start >= RATE_WINDOW_SECONDS:
             self.window_start, self.window_count = now, 0
         self.window_count += 1
-        return self.window_count > app_settings.LOG_MESSAGES_PER_10S
+        if self.window_count <= app_settings.LOG_MESSAGES_PER_10S:
+            return None
+        return max(1, round((self.window_start + RATE_WINDOW_SECONDS - now) * 1000))
+
+    async def _rate_limited(self, seq, wait_ms: int):
+        """Refuse for now (the client keeps the message and resends it after `retry_after_ms`);
+        a client sending at twice the rate is not listening, and is closed."""
+        if self.window_count > 2 * app_settings.LOG_MESSAGES_PER_10S:
+            await self._refuse("too_many_messages", "Far too many messages.", TOO_MANY)
+            return
+        reply = {
+            "type": "error",
+            "code": "rate_limited",
+            "message": "Too many messages; resend this one later.",
+            "retry_after_ms": wait_ms,
+        }
+        if _is_seq(seq):
+            reply["seq"] = seq
+        await self.send_json(reply)
 
     async def _error(self, seq, error: LogError):
         reply = {"type": "error", "code": error.code, "message": error.message}
-        if isinstance(seq, int) and not isinstance(seq, bool):
+        if _is_seq(seq):
             reply["seq"] = seq
         await self.send_json(reply)
         self.errors += 1
         if self.errors > MAX_ERRORS:
             await self._refuse("too_many_errors", "Too many invalid messages.", TOO_MANY)
+
+
+def _is_seq(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

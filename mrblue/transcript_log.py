@@ -14,6 +14,9 @@ from django.utils import timezone
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 
 MAX_TEXT = 20_000
+# `seq` must survive a round trip through a browser's Number (2**53 - 1) and fit the database.
+MAX_SEQ = 2**53 - 1
+MAX_INDEX = 1_000_000
 TYPES = ("transcript", "usage", "tool_call", "metric", "end")
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
@@ -48,8 +51,8 @@ def validate(message) -> dict:
     if kind not in TYPES:
         raise LogError("unknown_type", f"Unknown message type {kind!r}.")
     seq = _field(message, "seq", int)
-    if seq < 0:
-        raise LogError("invalid_value", "'seq' counts up from 0.")
+    if not 0 <= seq <= MAX_SEQ:
+        raise LogError("invalid_value", f"'seq' counts up from 0, to at most {MAX_SEQ}.")
     return {"type": kind, "seq": seq, "payload": _PAYLOADS[kind](message)}
 
 
@@ -58,8 +61,8 @@ def _transcript(message) -> dict:
     if role not in TranscriptEntry.Role.values:
         raise LogError("invalid_value", "'role' is 'user' or 'assistant'.")
     index = _field(message, "index", int, optional=True)
-    if index is not None and index < 0:
-        raise LogError("invalid_value", "'index' counts up from 0.")
+    if index is not None and not 0 <= index <= MAX_INDEX:
+        raise LogError("invalid_value", f"'index' counts up from 0, to at most {MAX_INDEX}.")
     return {
         "item_id": _field(message, "item_id", str, max_length=64),
         "role": role,

@@ -91,6 +91,9 @@ def test_bad_calls_are_error_outputs_and_change_nothing(tool, page, name, argume
 def test_bad_json_is_refused(tool, page):
     assert tool(None, raw="{nope").status_code == 400
     assert tool(None, raw='{"name": "undo", "arguments": [1]}').status_code == 400
+    assert tool(None, raw="[" * 50_000 + "]" * 50_000).status_code == 400
+    deep_arguments = json.dumps({"name": "undo", "arguments": "[" * 50_000})
+    assert tool(None, raw=deep_arguments).status_code == 400
 
 
 def test_only_editors_may_change_pages(client, page, make_user):

@@ -131,6 +131,7 @@ def test_unreachable_provider(editor_client, openai_provider, settings):
     [
         ("{not json", 400, "bad_request"),
         ("[1, 2]", 400, "bad_request"),
+        ("[" * 5000 + "]" * 5000, 400, "bad_request"),
         ('{"selected": "h1"}', 400, "bad_request"),
         ('{"page": "mundo-tango", "selected": 5}', 400, "bad_request"),
         ('{"page": "nowhere"}', 404, "page_not_found"),

@@ -119,6 +119,9 @@ async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conve
         ({"type": "end"}, "missing_field"),
         ({"type": "end", "seq": "1"}, "invalid_type"),
         ({"type": "end", "seq": -1}, "invalid_value"),
+        ({"type": "end", "seq": 2**53}, "invalid_value"),
+        ({"type": "end", "seq": 2**70}, "invalid_value"),
+        (transcript(1, index=2**40), "invalid_value"),
         (transcript(1, text=5), "invalid_type"),
         (transcript(1, text="x" * 20_001), "too_large"),
         (transcript(1, role="system"), "invalid_value"),
@@ -140,10 +143,18 @@ async def test_invalid_messages_get_an_error_and_the_socket_stays_open(owner_soc
     assert await LogMessage.objects.acount() == 1
 
 
-async def test_bad_json_is_an_error(owner_socket):
-    await owner_socket.send_to(text_data="{nope")
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("{nope", "invalid_json"),
+        ("[" * 50_000 + "]" * 50_000, "invalid_json"),
+        ('{"type": "end", "seq": 1, "pad": "' + "x" * 300_000 + '"}', "too_large"),
+    ],
+)
+async def test_unreadable_messages_are_errors(owner_socket, text, code):
+    await owner_socket.send_to(text_data=text)
     reply = await owner_socket.receive_json_from(timeout=5)
-    assert reply["code"] == "invalid_json"
+    assert reply["code"] == code
     assert await send(owner_socket, transcript(0)) == {"type": "ack", "seq": 0}
 
 
@@ -178,11 +189,37 @@ async def test_only_the_owner_may_connect(conversation, make_user):
     assert (await missing.receive_json_from(timeout=5))["code"] == "forbidden"
 
 
-async def test_rate_limit_and_abuse(owner_socket, settings):
+async def test_over_the_rate_a_message_is_refused_for_now_and_stored_when_resent(
+    owner_socket, conversation, settings
+):
     settings.MRBLUE_LOG_MESSAGES_PER_10S = 3
-    replies = [await send(owner_socket, transcript(seq)) for seq in range(4)]
+    replies = [await send(owner_socket, transcript(seq, f"item_{seq}")) for seq in range(4)]
     assert [r["type"] for r in replies] == ["ack", "ack", "ack", "error"]
-    assert replies[-1]["code"] == "rate_limited"
+    refused = replies[-1]
+    assert refused["code"] == "rate_limited" and refused["seq"] == 3
+    assert 0 < refused["retry_after_ms"] <= 10_000
+    assert await LogMessage.objects.acount() == 3
+    # A reconnect starts a new window and takes the resent message.
+    owner = await database_sync_to_async(lambda: conversation.user)()
+    again = await connect(conversation.pk, owner)
+    assert await send(again, transcript(3, "item_3")) == {"type": "ack", "seq": 3}
+    await again.disconnect()
+    assert await TranscriptEntry.objects.acount() == 4
+
+
+async def test_a_client_far_over_the_rate_is_closed(owner_socket, settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 3
+    codes = [(await send(owner_socket, transcript(seq))).get("code") for seq in range(7)]
+    assert codes == [
+        None,
+        None,
+        None,
+        "rate_limited",
+        "rate_limited",
+        "rate_limited",
+        "too_many_messages",
+    ]
+    assert (await owner_socket.receive_output(timeout=5))["code"] == 4429
 
 
 async def test_a_client_that_keeps_sending_garbage_is_closed(owner_socket):

@@ -17,6 +17,7 @@ from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import ProtocolError, error_event, server_event
 from mrblue.engine.voice import VoiceTurns
+from mrblue.jsonparse import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -107,7 +108,7 @@ class EngineConnection:
             )
             return
         try:
-            event = json.loads(text)
+            event = parse_json(text)
         except ValueError:
             await self.send_events(
                 [ProtocolError("invalid_json", "The client event is not valid JSON.").to_event()]

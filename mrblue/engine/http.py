@@ -1,6 +1,5 @@
 """HTTP endpoints of the built-in engine, in the OpenAI API's shapes."""
 
-import json
 import logging
 import time
 
@@ -14,6 +13,7 @@ from mrblue.engine.auth import bearer_token, is_engine_key
 from mrblue.engine.events import ProtocolError
 from mrblue.engine.fields import get, no_unknown, number_in
 from mrblue.engine.models import EngineClientSecret
+from mrblue.jsonparse import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 SECRET_SECONDS = (10, 7200)
@@ -43,7 +43,7 @@ def client_secrets(request):
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
     try:
-        body = json.loads(request.body or b"{}")
+        body = parse_json(request.body or b"{}")
     except ValueError:
         return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
     try:

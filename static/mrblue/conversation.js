@@ -56,6 +56,21 @@ export class Conversation {
     return this.messages.get(id);
   }
 
+  /** The call ended: words still arriving are final as they stand, and an answer cut off by
+   * hanging up was interrupted. Returns the messages this changed, in conversation order. */
+  endCall() {
+    const changed = this.list().filter((message) => message.text && !message.final);
+    for (const message of changed) {
+      message.text = message.text.trim();
+      message.final = true;
+      if (message.role === "assistant") message.interrupted = true;
+    }
+    this.userSpeaking = false;
+    this.assistantSpeaking = false;
+    this.responding = false;
+    return changed;
+  }
+
   /** Apply one server event; returns true if what is shown changed. */
   handle(event) {
     const handler = HANDLERS[event.type];

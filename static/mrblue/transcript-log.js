@@ -63,7 +63,7 @@ export class TranscriptLog {
     this.socket = socket;
     socket.onopen = () => {
       this.attempt = 0;
-      this.box.pending.forEach((entry) => socket.send(JSON.stringify(entry)));
+      this.flush();
     };
     socket.onmessage = (message) => this.receive(JSON.parse(message.data));
     socket.onclose = () => {
@@ -75,8 +75,18 @@ export class TranscriptLog {
     };
   }
 
+  /** Send everything not yet acknowledged (the server stores each `seq` once). */
+  flush() {
+    if (this.socket?.readyState !== WebSocket.OPEN) return;
+    this.box.pending.forEach((entry) => this.socket.send(JSON.stringify(entry)));
+  }
+
   receive(reply) {
-    if (reply.type === "ack") {
+    if (reply.type === "error" && reply.retry_after_ms !== undefined) {
+      // Refused for now (too many at once): keep it, and resend what is pending later.
+      clearTimeout(this.resend);
+      this.resend = setTimeout(() => this.flush(), reply.retry_after_ms);
+    } else if (reply.type === "ack") {
       this.box.pending = this.box.pending.filter((entry) => entry.seq !== reply.seq);
       this.persist();
       if (this.ended && !this.box.pending.length) this.stop();
@@ -93,6 +103,7 @@ export class TranscriptLog {
   stop() {
     this.closed = true;
     clearTimeout(this.retry);
+    clearTimeout(this.resend);
     if (this.socket) this.socket.close();
     this.socket = null;
   }

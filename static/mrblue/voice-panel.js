@@ -131,9 +131,10 @@ export class VoicePanel {
 
   endLog() {
     if (!this.log) return;
-    this.conversation.list().forEach((message, index) => {
-      if (message.text && !message.final) this.log.transcript({ ...message, final: true }, index);
-    });
+    const messages = this.conversation.list();
+    for (const message of this.conversation.endCall()) {
+      this.log.transcript(message, messages.indexOf(message));
+    }
     this.log.push({ type: "end" });
     this.log = null;
   }

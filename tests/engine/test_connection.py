@@ -131,6 +131,15 @@ async def test_bad_json_and_oversized_messages_are_errors():
     await connection.shutdown()
 
 
+async def test_json_nested_too_deeply_is_an_error():
+    connection, client = await connect(CommandsBrain(), max_bytes=1_000_000)
+    await connection.receive_text("[" * 50_000 + "]" * 50_000)
+    assert client.of("error")[-1]["error"]["code"] == "invalid_json"
+    await say(connection, "hi")
+    assert (await client.wait_for("response.done"))["response"]["status"] == "completed"
+    await connection.shutdown()
+
+
 async def test_the_session_expires_with_an_error_and_closes():
     connection, client = await connect(CommandsBrain(), max_seconds=0.05)
     await asyncio.wait_for(client.closed.wait(), 5)

@@ -203,7 +203,13 @@ async def test_client_secret_errors_are_openai_style(daphne_server):
             content=b"{oops",
             headers={"Authorization": f"Bearer {ENGINE_KEY}"},
         )
-    assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_json"
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "invalid_json"
+        deep = await client.post(
+            f"{daphne_server.url}/v1/realtime/client_secrets",
+            content=b"[" * 50_000,
+            headers={"Authorization": f"Bearer {ENGINE_KEY}"},
+        )
+    assert deep.status_code == 400 and deep.json()["error"]["code"] == "invalid_json"
 
 
 def test_secrets_are_stored_only_as_hashes(daphne_server, transactional_db):

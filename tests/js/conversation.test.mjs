@@ -98,6 +98,23 @@ test("barge-in: a cancelled answer is marked and cut to what was heard", () => {
   assert.equal(conversation.userSpeaking, true);
 });
 
+test("hanging up mid-answer keeps the words so far, marked interrupted", () => {
+  const conversation = play([
+    user("u1", null),
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "What can you do?" },
+    { type: "response.created", response: { id: "r1" } },
+    assistant("a1", "u1"),
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "I can change " },
+  ]);
+  const changed = conversation.endCall();
+  assert.deepEqual(changed.map((m) => m.id), ["a1"]);
+  assert.deepEqual(shown(conversation), ["user:What can you do?", "assistant:I can change (cut)"]);
+  assert.equal(conversation.list()[1].final, true);
+  assert.equal(conversation.responding, false);
+  assert.deepEqual(conversation.endCall(), []);
+});
+
 test("errors and failed responses are put in words", () => {
   const conversation = play([
     { type: "error", error: { type: "invalid_request_error", code: "session_expired",

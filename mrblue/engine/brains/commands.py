@@ -6,13 +6,13 @@ comes back, says briefly what happened. It holds no state: every decision is rea
 conversation, so a reconnecting client or a second worker gets the same answers.
 """
 
-import json
 import re
 
 from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.brains.intents import Intent, describe_ref, parse, resolve
 from mrblue.engine.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.items import item_text
+from mrblue.jsonparse import parse_json
 
 DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
 DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}
@@ -331,7 +331,7 @@ def _selected_from(instructions: str) -> str | None:
 
 def _json(text):
     try:
-        return json.loads(text) if isinstance(text, str) else None
+        return parse_json(text) if isinstance(text, str) else None
     except ValueError:
         return None
 
