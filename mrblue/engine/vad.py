@@ -1,9 +1,9 @@
 """Turn detection: when the person starts and stops speaking, from 16 kHz audio.
 
-`TurnDetector` is a state machine with no I/O: feed it audio, get `SpeechStarted` and
-`SpeechStopped` back, with times in milliseconds of session audio (the protocol's
-`audio_start_ms` / `audio_end_ms`). The speech probability comes from a callable, Silero by
-default, so tests can drive it with a scripted one.
+`TurnDetector` is a state machine with no I/O: feed it audio, get `SpeechStarted`,
+`PauseBegan` and `SpeechStopped` back, with times in milliseconds of session audio (the
+protocol's `audio_start_ms` / `audio_end_ms`). The speech probability comes from a callable,
+Silero by default, so tests can drive it with a scripted one.
 """
 
 from dataclasses import dataclass
@@ -16,6 +16,9 @@ CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 350}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
+# A pause this long (at most half the turn-ending silence) may be the end of the turn: recognition
+# starts then, so the transcript is nearly ready when the silence confirms it.
+EARLY_PAUSE_MS = 300
 
 
 @dataclass
@@ -23,6 +26,13 @@ class SpeechStarted:
     """Speech began at `audio_start_ms` (of session audio)."""
 
     audio_start_ms: int
+
+
+@dataclass
+class PauseBegan:
+    """The person paused at `audio_end_ms`; if the silence lasts, the turn ends there."""
+
+    audio_end_ms: int
 
 
 @dataclass
@@ -52,6 +62,7 @@ class TurnDetector:
         self._speech_ms = 0.0
         self._silence_ms = 0.0
         self._start_ms = 0.0
+        self._pause_told = False
 
     def configure(self, turn_detection: dict) -> None:
         """Apply (new) turn-detection settings, e.g. after `session.update`."""
@@ -61,6 +72,7 @@ class TurnDetector:
             self.silence_ms = EAGERNESS_SILENCE_MS[turn_detection.get("eagerness", "auto")]
         else:
             self.silence_ms = turn_detection.get("silence_duration_ms", 500)
+        self.pause_ms = max(CHUNK_MS, min(self.silence_ms / 2, EARLY_PAUSE_MS))
 
     def feed(self, pcm16k: bytes) -> list:
         """Feed 16 kHz mono pcm16; return the turn events it completes."""
@@ -88,10 +100,14 @@ class TurnDetector:
                 self._speech_ms = 0.0
             return None
         if voiced:
-            self._silence_ms = 0.0
+            self._silence_ms, self._pause_told = 0.0, False
             return None
         self._silence_ms += CHUNK_MS
+        end_ms = int(self.elapsed_ms - self._silence_ms)
         if self._silence_ms >= self.silence_ms:
-            self.speaking, self._speech_ms = False, 0.0
-            return SpeechStopped(int(self.elapsed_ms - self._silence_ms))
+            self.speaking, self._speech_ms, self._pause_told = False, 0.0, False
+            return SpeechStopped(end_ms)
+        if self._silence_ms >= self.pause_ms and not self._pause_told:
+            self._pause_told = True
+            return PauseBegan(end_ms)
         return None

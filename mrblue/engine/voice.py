@@ -10,9 +10,9 @@ import logging
 import time
 
 from mrblue.engine import speech
-from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler
+from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler, ms_of
 from mrblue.engine.events import server_event
-from mrblue.engine.vad import SpeechStarted, TurnDetector
+from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
@@ -31,6 +31,8 @@ class VoiceTurns:
         self._appended_16k = Resampler(SPEECH_RATE)  # appended protocol audio → detection
         self._speech_item: str | None = None
         self._transcriptions: set[asyncio.Task] = set()
+        # Recognition started at a pause: (where the speech paused, the running recognition).
+        self._early: tuple[int, asyncio.Future] | None = None
         self._idle: asyncio.TimerHandle | None = None
         self._last_speech_end_ms = 0
         self.turn_timings: dict[str, float] = {}
@@ -56,6 +58,8 @@ class VoiceTurns:
         for event in detector.feed(pcm16k):
             if isinstance(event, SpeechStarted):
                 await self._speech_started(event.audio_start_ms, settings)
+            elif isinstance(event, PauseBegan):
+                self._pause_began(event.audio_end_ms)
             else:
                 await self._speech_stopped(event.audio_end_ms, settings)
         if not detector.speaking:
@@ -79,6 +83,30 @@ class VoiceTurns:
             await self.clear_playout()
             await self.connection.cancel_response("turn_detected")
 
+    def _pause_began(self, audio_end_ms: int) -> None:
+        # Recognise what was said so far while the silence runs on: if the pause ends the
+        # turn, its transcript is ready (almost) as soon as speech_stopped.
+        self._drop_early()
+        if self.session.config["audio"]["input"]["format"]["type"] == "audio/pcm":
+            recognition = asyncio.ensure_future(self._recognize(bytes(self.session.input_audio)))
+            # A dropped recognition's failure is of no interest: mark it seen.
+            recognition.add_done_callback(lambda done: done.cancelled() or done.exception())
+            self._early = (audio_end_ms, recognition)
+
+    def _drop_early(self) -> None:
+        if self._early is not None:
+            self._early[1].cancel()  # frees the recognition thread if it has not started
+            self._early = None
+
+    def _early_recognition(self, audio_end_ms: int) -> asyncio.Future | None:
+        """The recognition started at the pause that turned out to end the turn, if any."""
+        early, self._early = self._early, None
+        if early is not None and early[0] == audio_end_ms:
+            return early[1]
+        if early is not None:
+            early[1].cancel()
+        return None
+
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         self._last_speech_end_ms = audio_end_ms
         now = time.monotonic()
@@ -88,17 +116,30 @@ class VoiceTurns:
         self.turn_timings = {"speech_end": now - heard_since_s, "speech_stopped": now}
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
         await self.connection.send_events(step.events)
-        self.transcribe_later(step.committed_item, respond=settings.get("create_response", True))
+        self.transcribe_later(
+            step.committed_item,
+            respond=settings.get("create_response", True),
+            early=self._early_recognition(audio_end_ms),
+        )
 
     # --- transcription ------------------------------------------------------------------------
 
-    def transcribe_later(self, item: dict, respond: bool) -> None:
-        """Transcribe a committed audio item in the background, then maybe respond."""
-        task = asyncio.create_task(self._transcribe(item, respond))
+    def transcribe_later(self, item: dict, respond: bool, early=None) -> None:
+        """Transcribe a committed audio item in the background (or finish the recognition
+        `early` started on the same speech), then maybe respond."""
+        task = asyncio.create_task(self._transcribe(item, respond, early))
         self._transcriptions.add(task)
         task.add_done_callback(self._transcriptions.discard)
 
-    async def _transcribe(self, item: dict, respond: bool) -> None:
+    async def _recognize(self, pcm24: bytes) -> speech.Transcript:
+        config = self.session.config["audio"]["input"].get("transcription") or {}
+        return await speech.transcribe(
+            Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
+            config.get("language"),
+            config.get("prompt"),
+        )
+
+    async def _transcribe(self, item: dict, respond: bool, early=None) -> None:
         config = self.session.config["audio"]["input"].get("transcription") or {}
         if self.session.config["audio"]["input"]["format"]["type"] != "audio/pcm":
             await self._transcription_failed(
@@ -107,17 +148,14 @@ class VoiceTurns:
             return
         pcm24 = self.connection.audio_payload(item)
         try:
-            transcript = await speech.transcribe(
-                Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
-                config.get("language"),
-                config.get("prompt"),
-            )
+            transcript = await (early or self._recognize(pcm24))
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
             await self._transcription_failed(item, config, "Speech recognition failed.")
             return
         self.turn_timings["transcript"] = time.monotonic()
-        events = self.session.transcribed(item["id"], transcript.text, transcript.seconds)
+        seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
+        events = self.session.transcribed(item["id"], transcript.text, seconds)
         if config:  # the protocol reports transcripts only when asked to
             await self.connection.send_events(events)
         if respond and transcript.text and self.session.active_response_id is None:
@@ -209,5 +247,6 @@ class VoiceTurns:
     def shutdown(self) -> None:
         """Stop timers and background transcriptions."""
         self.cancel_idle_timer()
+        self._drop_early()
         for task in list(self._transcriptions):
             task.cancel()

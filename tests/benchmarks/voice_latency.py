@@ -99,11 +99,21 @@ def latencies(page, turns):
     return rows
 
 
+def audio_stats(page):
+    """The received-audio counters, once the browser reports them (not at once on connect)."""
+    for _ in range(150):
+        stats = page.evaluate(STATS_SCRIPT)
+        if stats is not None:
+            return stats
+        page.wait_for_timeout(100)
+    raise RuntimeError("the browser reported no received audio")
+
+
 def gap_ratio(page, seconds):
     """Share of received audio samples the browser had to conceal over `seconds`."""
-    first = page.evaluate(STATS_SCRIPT)
+    first = audio_stats(page)
     page.wait_for_timeout(seconds * 1000)
-    last = page.evaluate(STATS_SCRIPT)
+    last = audio_stats(page)
     total = last["total"] - first["total"]
     return (last["concealed"] - first["concealed"]) / total if total else 1.0
 

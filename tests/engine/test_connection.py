@@ -1,16 +1,19 @@
 """The async adapter: brain runs, cancellation, failures, limits, expiry."""
 
 import asyncio
+import base64
 import json
 
 import pytest
 
+from mrblue.engine import speech
 from mrblue.engine.brains.commands import CommandsBrain
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.playout import PlayoutQueue
 from tests import brains
+from tests.audio_fixtures import utterance
 from tests.realtime_schema import validate_server_event
 
 
@@ -173,6 +176,65 @@ async def test_speech_during_a_response_interrupts_it():
     done = await client.wait_for("response.done")
     assert done["response"]["status_details"]["reason"] == "turn_detected"
     assert client.of("input_audio_buffer.speech_started")[0]["audio_start_ms"] == 1000
+    await connection.shutdown()
+
+
+async def append_audio(connection, pcm, chunk=4800):
+    """Stream 24 kHz pcm16 as a client would, 100 ms per event."""
+    for start in range(0, len(pcm), chunk):
+        audio = base64.b64encode(pcm[start : start + chunk]).decode()
+        await connection.receive_text(
+            json.dumps({"type": "input_audio_buffer.append", "audio": audio})
+        )
+
+
+@pytest.fixture
+def recognitions(monkeypatch):
+    """Each recognition the engine runs, as seconds of audio (it still runs for real)."""
+    seen = []
+    real = speech.transcribe
+
+    async def watched(pcm16k, *args):
+        seen.append(len(pcm16k) / 2 / 16_000)
+        return await real(pcm16k, *args)
+
+    monkeypatch.setattr(speech, "transcribe", watched)
+    return seen
+
+
+async def listening(playout=None):
+    connection, client = await connect(CommandsBrain(), text_only=False, playout=playout)
+    connection.session.config["audio"]["input"]["transcription"] = {"model": "whisper-1"}
+    return connection, client
+
+
+async def test_recognition_starts_at_the_pause_that_ends_the_turn(recognitions):
+    connection, client = await listening()
+    await append_audio(connection, utterance("Make the heading blue.", after=1.0))
+    heard = await client.wait_for(
+        "conversation.item.input_audio_transcription.completed", timeout=30
+    )
+    assert "heading blue" in heard["transcript"].lower()
+    # One recognition, of the speech without the silence that confirmed the end of the turn;
+    # the usage still counts the whole item.
+    assert len(recognitions) == 1
+    assert heard["usage"]["seconds"] - recognitions[0] >= 0.2
+    await connection.shutdown()
+
+
+async def test_a_pause_the_person_talks_through_is_recognised_again(recognitions):
+    connection, client = await listening()
+    speech_with_a_pause = utterance("Make the heading", after=0.2) + utterance(
+        "blue.", before=0.0, after=1.0
+    )
+    await append_audio(connection, speech_with_a_pause)
+    heard = await client.wait_for(
+        "conversation.item.input_audio_transcription.completed", timeout=30
+    )
+    assert "heading blue" in heard["transcript"].lower().replace(",", "")
+    # The first pause ended nothing: what was recognised there is not the transcript.
+    assert len(client.of("input_audio_buffer.speech_stopped")) == 1
+    assert recognitions[-1] >= 1.5
     await connection.shutdown()
 
 

@@ -2,7 +2,14 @@
 
 from mrblue.engine.connection import split_sentences
 from mrblue.engine.playout import FRAME_BYTES, PlayoutQueue
-from mrblue.engine.vad import CHUNK_BYTES, CHUNK_MS, SpeechStarted, SpeechStopped, TurnDetector
+from mrblue.engine.vad import (
+    CHUNK_BYTES,
+    CHUNK_MS,
+    PauseBegan,
+    SpeechStarted,
+    SpeechStopped,
+    TurnDetector,
+)
 
 SERVER_VAD = {
     "type": "server_vad",
@@ -22,11 +29,38 @@ def feed(detector, chunks):
     return detector.feed(bytes(CHUNK_BYTES * chunks))
 
 
+def turns(events):
+    """Only the starts and stops (pauses are checked on their own)."""
+    return [e for e in events if not isinstance(e, PauseBegan)]
+
+
 def test_speech_start_and_stop_times():
     pattern = [0.0] * 10 + [0.9] * 20 + [0.1] * 20
     detector = TurnDetector(SERVER_VAD, probability=scripted(pattern))
     events = feed(detector, 50)
-    assert events == [SpeechStarted(int(10 * CHUNK_MS)), SpeechStopped(int(30 * CHUNK_MS))]
+    assert turns(events) == [SpeechStarted(int(10 * CHUNK_MS)), SpeechStopped(int(30 * CHUNK_MS))]
+
+
+def test_a_pause_is_told_early_once_with_the_time_the_turn_would_end():
+    # 500 ms of silence end a turn; recognition may start after 250 ms of it (8 chunks).
+    pattern = [0.9] * 10 + [0.0] * 9 + [0.9] * 5 + [0.0] * 20
+    detector = TurnDetector(SERVER_VAD, probability=scripted(pattern))
+    events = feed(detector, len(pattern))
+    first_pause, resumed_until = int(10 * CHUNK_MS), int(24 * CHUNK_MS)
+    assert events == [
+        SpeechStarted(0),
+        PauseBegan(first_pause),  # the person went on: this pause ended nothing
+        PauseBegan(resumed_until),
+        SpeechStopped(resumed_until),
+    ]
+    short = [0.9] * 10 + [0.0] * 7 + [0.9] * 3  # a 224 ms breath is no pause
+    assert feed(TurnDetector(SERVER_VAD, probability=scripted(short)), 20) == [SpeechStarted(0)]
+
+
+def test_the_early_pause_is_at_most_half_the_turn_ending_silence():
+    quick = TurnDetector({**SERVER_VAD, "silence_duration_ms": 200}, scripted([]))
+    slow = TurnDetector({**SERVER_VAD, "silence_duration_ms": 2000}, scripted([]))
+    assert quick.pause_ms == 100 and slow.pause_ms == 300
 
 
 def test_threshold_and_short_clicks():
@@ -39,9 +73,9 @@ def test_threshold_and_short_clicks():
 def test_silence_duration_decides_the_end_of_a_turn():
     pause = [0.9] * 10 + [0.0] * 10 + [0.9] * 10 + [0.0] * 20  # a 320 ms pause inside
     patient = TurnDetector(SERVER_VAD, probability=scripted(pause))
-    assert [type(e) for e in feed(patient, 50)] == [SpeechStarted, SpeechStopped]
+    assert [type(e) for e in turns(feed(patient, 50))] == [SpeechStarted, SpeechStopped]
     eager = TurnDetector({**SERVER_VAD, "silence_duration_ms": 200}, probability=scripted(pause))
-    assert [type(e) for e in feed(eager, 50)] == [
+    assert [type(e) for e in turns(feed(eager, 50))] == [
         SpeechStarted,
         SpeechStopped,
         SpeechStarted,
