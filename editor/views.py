@@ -35,10 +35,25 @@ def page_editor(request, slug):
             "page": page,
             "blocks": page.content,
             "revisions_json": _revisions(page),
-            "conversations": page.conversations.filter(user=request.user)
-            .prefetch_related("transcript")
-            .order_by("-started_at")[:5],
+            "conversations": _own_conversations(page, request.user),
         },
+    )
+
+
+@_editor_view
+def page_conversations(request, slug):
+    """The user's latest conversations on a page, as the AI tab lists them (an HTML piece
+    the voice panel reloads when a call has been saved)."""
+    page = get_object_or_404(Page, slug=slug)
+    conversations = _own_conversations(page, request.user)
+    return render(request, "editor/conversations.html", {"conversations": conversations})
+
+
+def _own_conversations(page, user):
+    return (
+        page.conversations.filter(user=user)
+        .prefetch_related("transcript")
+        .order_by("-started_at")[:5]
     )
 
 

@@ -79,3 +79,9 @@ def test_editors_see_their_own_conversations_on_the_page(client, make_page, edit
     client.force_login(editor_user)
     html = client.get("/editor/home/").content.decode()
     assert "my own words" in html and "someone else" not in html
+    piece = client.get("/editor/home/conversations/")
+    assert piece.status_code == 200
+    assert "my own words" in piece.content.decode()
+    assert "someone else" not in piece.content.decode()
+    client.logout()
+    assert client.get("/editor/home/conversations/").status_code == 302

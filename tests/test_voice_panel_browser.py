@@ -140,6 +140,8 @@ def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, edi
     assert page.evaluate("window.mrblueVoice.microphone") is None
     daphne_server.wait_for_output(f"call {call_id} closed")
     expect(page.get_by_test_id("text-log-status")).to_have_text("Conversation saved")
+    # The call is listed at once, without a reload.
+    expect(page.get_by_test_id("list-conversations")).to_contain_text("What can you do?")
     show_in_admin(greeting_browser, daphne_server)
 
 

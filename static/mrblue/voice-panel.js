@@ -114,6 +114,7 @@ export class VoicePanel {
 
   end() {
     if (this.state === "idle") return;
+    this.historyStale = true;
     this.endLog();
     this.teardown();
     this.setState("idle");
@@ -159,6 +160,17 @@ export class VoicePanel {
     const status = this.el("text-log-status");
     status.textContent = saved ? "Conversation saved" : "Saving conversation…";
     status.hidden = false;
+    if (saved && this.state === "idle" && this.historyStale) this.refreshHistory();
+  }
+
+  /** Reload the list of this page's conversations, once the last call is stored. */
+  async refreshHistory() {
+    this.historyStale = false;
+    const list = document.querySelector("[data-testid='list-conversations']");
+    if (!list) return;
+    // Offline, the list is brought up to date by the next page load.
+    const answer = await fetch(list.dataset.url).catch(() => null);
+    if (answer?.ok) list.innerHTML = await answer.text();
   }
 
   teardown() {
