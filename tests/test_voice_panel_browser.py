@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from tests.audio_fixtures import silence, spoken, utterance, write_wav
 from tests.browser import launch, log_in, playwright_session
-from tests.live import ROOT
+from tests.live import ROOT, LiveServer
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -70,13 +70,13 @@ def editor_page(daphne_server, make_user, make_page):
     make_user("editor", perms=("editor.change_page", "editor.view_page"))
     contexts = []
 
-    def open_editor(browser, width=1280):
+    def open_editor(browser, width=1280, server=daphne_server):
         context = browser.new_context(viewport={"width": width, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(30_000)
-        log_in(page, daphne_server.url, "editor")
-        page.goto(f"{daphne_server.url}/editor/mundo-tango/")
+        log_in(page, server.url, "editor")
+        page.goto(f"{server.url}/editor/mundo-tango/")
         page.get_by_test_id("tab-ai").click()
         return page
 
@@ -209,16 +209,17 @@ def test_a_failing_session_endpoint_is_explained(daphne_server, greeting_browser
     assert page.evaluate("window.mrblueVoice.microphone") is None
 
 
-def test_a_refused_call_is_explained(daphne_server, greeting_browser, editor_page):
-    page = editor_page(greeting_browser)
-    page.route(
-        "**/v1/realtime/calls",
-        lambda route: route.fulfill(
-            status=429,
-            content_type="application/json",
-            body='{"error": {"code": "session_limit_reached", "message": "full"}}',
-        ),
-    )
+@pytest.fixture(scope="module")
+def full_server(django_db_setup, django_db_blocker):
+    """A server whose engine takes no more calls."""
+    with django_db_blocker.unblock():
+        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "0"})
+    yield server
+    server.close()
+
+
+def test_a_refused_call_is_explained(full_server, greeting_browser, editor_page):
+    page = editor_page(greeting_browser, server=full_server)
     page.get_by_test_id("button-start-voice-chat").click()
     expect(page.get_by_test_id("text-voice-error")).to_contain_text("too many people")
     expect(page.get_by_test_id("text-voice-status")).to_have_text("Ready to help")
