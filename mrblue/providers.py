@@ -5,6 +5,7 @@ serves both: OpenAI over the internet, or the built-in engine in-process through
 transport. Failures become `ProviderError`s with the answer our API gives for them.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -164,15 +165,22 @@ class LocalProvider(SecretsProvider):
     name = "local"
 
     def __init__(self, engine_url: str):
-        from django.core.asgi import get_asgi_application
-
-        transport = httpx.ASGITransport(app=get_asgi_application())
+        transport = httpx.ASGITransport(app=_django_app())
         super().__init__(
             engine_url,
             app_settings.ENGINE_API_KEY,
             f"{engine_url.rstrip('/')}/realtime/calls",
             transport,
         )
+
+
+@functools.cache
+def _django_app():
+    # One handler for the process: `get_asgi_application()` would set Django up (and its
+    # logging) again on every mint.
+    from django.core.handlers.asgi import ASGIHandler
+
+    return ASGIHandler()
 
 
 def get_provider(engine_url: str) -> SecretsProvider:
