@@ -15,7 +15,7 @@ ENGINE_KEY = "sk-mrblue-test-engine-key"
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 
 
-def test_database_url() -> str:
+def shared_database_url() -> str:
     """The URL of the database pytest-django set up, for the server process to share."""
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -39,7 +39,7 @@ class LiveServer:
     ):
         env = {
             **os.environ,
-            "DATABASE_URL": database_url or test_database_url(),
+            "DATABASE_URL": database_url or shared_database_url(),
             "MRBLUE_ENGINE_API_KEY": ENGINE_KEY,
             "MRBLUE_WEBRTC_HOSTS": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
