@@ -49,6 +49,15 @@ def interrupting_browser(playwright, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def late_greeting_browser(playwright, tmp_path_factory):
+    """Chromium whose microphone waits three seconds, says hello, then stays quiet."""
+    path = wav(tmp_path_factory, "late-hello.wav", utterance("Hello Mister Blue.", 3.0, 12.0))
+    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
+    yield browser
+    browser.close()
+
+
+@pytest.fixture(scope="module")
 def denying_browser(playwright):
     """Chromium that refuses the microphone (no fake consent)."""
     browser = launch(playwright, exclude=("--use-fake-ui-for-media-stream",))
@@ -180,6 +189,30 @@ def test_talking_over_mr_blue_cuts_the_answer(daphne_server, interrupting_browse
     full = "I can change text, colours, backgrounds, sizes and alignment"
     expect(cut).not_to_contain_text(full + ", add, move or delete blocks, and undo or redo.")
     page.get_by_test_id("button-stop-voice-chat").click()
+
+
+def test_push_to_talk(daphne_server, late_greeting_browser, editor_page, make_profile):
+    make_profile(name="Push to talk", turn_detection="none", is_default=True)
+    page = editor_page(late_greeting_browser)
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Voice Chat")
+    talk = page.get_by_test_id("button-push-to-talk")
+    expect(talk).to_have_text("Hold to talk")
+    expect(page.get_by_test_id("indicator-listening")).to_be_hidden()
+    talk.hover()
+    page.mouse.down()
+    expect(talk).to_have_attribute("aria-pressed", "true")
+    expect(talk).to_have_text("Release to send")
+    expect(page.get_by_test_id("indicator-listening")).to_be_visible()
+    level = page.get_by_test_id("meter-level")
+    expect(level).to_have_attribute("style", re.compile(r"width: (?:[5-9]\d|100)%"))  # speech
+    expect(level).to_have_attribute("style", "width: 0%;")  # and quiet again
+    page.mouse.up()
+    expect(talk).to_have_attribute("aria-pressed", "false")
+    you = page.get_by_test_id("message-user").first
+    expect(you).to_contain_text(re.compile("hello", re.I))
+    expect(page.get_by_test_id("message-assistant").first.locator("p")).not_to_be_empty()
+    screenshot(page, "voice-panel-push-to-talk")
 
 
 def test_a_denied_microphone_is_explained(daphne_server, denying_browser, editor_page):

@@ -456,8 +456,12 @@ class RealtimeSession:
     # --- voice input, fed by the adapter's turn detection ----------------------------------
 
     def buffer_audio(self, pcm: bytes) -> None:
-        """Add input audio that arrived outside the protocol (the WebRTC microphone track)."""
+        """Add input audio that arrived outside the protocol (the WebRTC microphone track).
+
+        The microphone never stops, and with push-to-talk nothing trims the buffer between
+        turns: past the protocol's limit the oldest audio goes."""
         self.input_audio.extend(pcm)
+        self.trim_input_audio(MAX_INPUT_AUDIO_MS)
 
     def trim_input_audio(self, keep_ms: float) -> None:
         """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""

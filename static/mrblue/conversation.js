@@ -32,6 +32,12 @@ export class Conversation {
     this.userSpeaking = false;
     this.assistantSpeaking = false;
     this.responding = false;
+    this.turnDetection = undefined; // the session's, once known; null means push-to-talk
+  }
+
+  /** The person says when a turn ends (no voice activity detection in the session). */
+  get pushToTalk() {
+    return this.turnDetection === null;
   }
 
   /** Messages in conversation order. */
@@ -144,11 +150,22 @@ function retrieved(conversation, event) {
   const message = conversation.messages.get(event.item?.id);
   if (!message) return false;
   const text = messageText(event.item);
-  if (message.interrupted) message.text = text; // what was actually heard
+  // What was actually heard; OpenAI deletes the transcript of a truncated item instead, and
+  // then the words received stay, marked interrupted.
+  if (message.interrupted && text) message.text = text;
+  return true;
+}
+
+function sessionConfig(conversation, event) {
+  const input = event.session?.audio?.input;
+  if (!input || !("turn_detection" in input)) return false;
+  conversation.turnDetection = input.turn_detection;
   return true;
 }
 
 const HANDLERS = {
+  "session.created": sessionConfig,
+  "session.updated": sessionConfig,
   "conversation.item.added": itemAdded,
   "conversation.item.done": itemAdded,
   "conversation.item.retrieved": retrieved,

@@ -9,6 +9,7 @@ import { connectWebRTC, connectWebSocket, openMicrophone, TransportError, websoc
   from "./transport.js";
 
 const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000];
+const MIN_TALK_MS = 300; // a shorter press is a slip, not a turn
 const STATUS = {
   idle: "Ready to help",
   connecting: "Connecting…",
@@ -31,6 +32,7 @@ export class VoicePanel {
     this.pendingResponse = false; // a response.create waiting for the current response to end
     this.log = null; // the transcript log of the current conversation
     this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
+    this.talkingSince = null; // push-to-talk: when the button was pressed
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.bind();
     this.render();
@@ -43,6 +45,7 @@ export class VoicePanel {
     this.el("button-stop-voice-chat").addEventListener("click", () => this.end());
     this.el("button-mute").addEventListener("click", () => this.toggleMute());
     this.el("button-stop-speaking").addEventListener("click", () => this.stopSpeaking());
+    this.bindPushToTalk(this.el("button-push-to-talk"));
     this.el("form-message").addEventListener("submit", (event) => {
       event.preventDefault();
       const input = this.el("input-message");
@@ -51,6 +54,26 @@ export class VoicePanel {
     });
     document.addEventListener("editor:selection", (event) => this.select(event.detail));
     window.addEventListener("pagehide", () => this.end());
+  }
+
+  /** Hold the button (pointer, Space or Enter) to talk; let go to send the turn. */
+  bindPushToTalk(button) {
+    const isTalkKey = (event) => event.key === " " || event.key === "Enter";
+    button.addEventListener("pointerdown", (event) => {
+      event.preventDefault();
+      this.startTalking();
+    });
+    for (const type of ["pointerup", "pointerleave", "pointercancel", "blur"]) {
+      button.addEventListener(type, () => this.stopTalking());
+    }
+    button.addEventListener("keydown", (event) => {
+      if (!isTalkKey(event)) return;
+      event.preventDefault();
+      if (!event.repeat) this.startTalking();
+    });
+    button.addEventListener("keyup", (event) => {
+      if (isTalkKey(event)) this.stopTalking();
+    });
   }
 
   get textOnly() {
@@ -183,6 +206,7 @@ export class VoicePanel {
     this.microphone = null;
     this.conversation.assistantSpeaking = false;
     this.conversation.responding = false;
+    this.talkingSince = null;
     clearTimeout(this.retryTimer);
   }
 
@@ -263,6 +287,30 @@ export class VoicePanel {
     this.transport.send({ type: "response.create" });
   }
 
+  // Push-to-talk, as the Realtime API has it: the turn is what the microphone heard between
+  // `input_audio_buffer.clear` and `input_audio_buffer.commit`.
+  startTalking() {
+    if (!this.transport || this.talkingSince !== null) return;
+    this.talkingSince = performance.now();
+    this.stopSpeaking();
+    this.transport.send({ type: "input_audio_buffer.clear" });
+    this.render();
+  }
+
+  stopTalking() {
+    if (this.talkingSince === null) return;
+    const held = performance.now() - this.talkingSince;
+    this.talkingSince = null;
+    if (this.transport && held >= MIN_TALK_MS) {
+      this.transport.send({ type: "input_audio_buffer.commit" });
+      this.transport.send({ type: "response.create" });
+      this.turnStarted = performance.now();
+    } else {
+      this.transport?.send({ type: "input_audio_buffer.clear" });
+    }
+    this.render();
+  }
+
   stopSpeaking() {
     if (!this.transport) return;
     if (this.conversation.responding) this.transport.send({ type: "response.cancel" });
@@ -319,7 +367,14 @@ export class VoicePanel {
     this.el("button-mute").hidden = !live || !this.microphone;
     this.el("button-mute").setAttribute("aria-pressed", String(muted));
     this.el("button-mute").textContent = muted ? "Unmute" : "Mute";
-    this.el("indicator-listening").hidden = !live || !this.microphone || muted;
+    const pushToTalk = live && this.transport?.kind === "webrtc" && this.conversation.pushToTalk;
+    const talking = this.talkingSince !== null;
+    const talk = this.el("button-push-to-talk");
+    talk.hidden = !pushToTalk;
+    talk.setAttribute("aria-pressed", String(talking));
+    talk.textContent = talking ? "Release to send" : "Hold to talk";
+    const hearing = pushToTalk ? talking : true;
+    this.el("indicator-listening").hidden = !live || !this.microphone || muted || !hearing;
     const speaking = this.conversation.assistantSpeaking ||
       (this.transport?.kind === "websocket" && this.conversation.responding);
     this.el("indicator-speaking").hidden = !live || !speaking;

@@ -288,6 +288,15 @@ def test_audio_append_commit_clear(session):
     assert len(session.input_audio) == 0
 
 
+def test_microphone_audio_keeps_only_the_last_ten_minutes(session):
+    minute = b"\x01\x00" * 24_000 * 60
+    for _ in range(11):
+        session.buffer_audio(minute)
+    session.buffer_audio(b"\x02\x00" * 24)
+    assert len(session.input_audio) == 10 * len(minute)
+    assert session.input_audio[-48:] == b"\x02\x00" * 24  # the newest audio is kept
+
+
 # --- responses ------------------------------------------------------------------------------
 
 

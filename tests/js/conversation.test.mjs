@@ -98,6 +98,20 @@ test("barge-in: a cancelled answer is marked and cut to what was heard", () => {
   assert.equal(conversation.userSpeaking, true);
 });
 
+test("barge-in with OpenAI, whose truncation deletes the transcript: the words stay", () => {
+  const conversation = play([
+    user("u1", null),
+    assistant("a1", "u1"),
+    { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "One two three" },
+    { type: "response.output_audio_transcript.done", item_id: "a1",
+      transcript: "One two three" },
+    { type: "conversation.item.truncated", item_id: "a1", content_index: 0, audio_end_ms: 400 },
+    { type: "conversation.item.retrieved", item: { id: "a1", type: "message",
+      role: "assistant", content: [{ type: "output_audio", transcript: null }] } },
+  ]);
+  assert.deepEqual(shown(conversation), ["user:", "assistant:One two three (cut)"]);
+});
+
 test("hanging up mid-answer keeps the words so far, marked interrupted", () => {
   const conversation = play([
     user("u1", null),
@@ -113,6 +127,20 @@ test("hanging up mid-answer keeps the words so far, marked interrupted", () => {
   assert.equal(conversation.list()[1].final, true);
   assert.equal(conversation.responding, false);
   assert.deepEqual(conversation.endCall(), []);
+});
+
+test("push-to-talk is known from the session the provider reports", () => {
+  const conversation = new Conversation();
+  assert.equal(conversation.pushToTalk, false); // not known yet
+  const session = (turnDetection) => ({ type: "realtime",
+    audio: { input: { turn_detection: turnDetection }, output: { voice: "marin" } } });
+  conversation.handle({ type: "session.created", session: session(null) });
+  assert.equal(conversation.pushToTalk, true);
+  conversation.handle({ type: "session.updated", session: { type: "realtime", instructions: "x" } });
+  assert.equal(conversation.pushToTalk, true); // an update that leaves audio alone
+  conversation.handle({ type: "session.updated",
+                        session: session({ type: "server_vad", threshold: 0.5 }) });
+  assert.equal(conversation.pushToTalk, false);
 });
 
 test("errors and failed responses are put in words", () => {
