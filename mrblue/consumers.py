@@ -52,6 +52,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _refuse(self, code, message, close_code):
+        self.conversation = None  # messages still on their way are not read
         await self.send_json({"type": "error", "code": code, "message": message})
         await self.close(code=close_code)
 

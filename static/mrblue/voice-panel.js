@@ -33,6 +33,7 @@ export class VoicePanel {
     this.log = null; // the transcript log of the current conversation
     this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
     this.talkingSince = null; // push-to-talk: when the button was pressed
+    this.historyStale = false; // a call ended: list it once it is saved
     this.el = (id) => root.querySelector(`[data-testid="${id}"]`);
     this.bind();
     this.render();
@@ -191,9 +192,9 @@ export class VoicePanel {
     this.historyStale = false;
     const list = document.querySelector("[data-testid='list-conversations']");
     if (!list) return;
-    // Offline, the list is brought up to date by the next page load.
+    // Offline or logged out (redirected to the login page), the next page load lists it.
     const answer = await fetch(list.dataset.url).catch(() => null);
-    if (answer?.ok) list.innerHTML = await answer.text();
+    if (answer?.ok && !answer.redirected) list.innerHTML = await answer.text();
   }
 
   teardown() {
