@@ -79,7 +79,9 @@ class EngineConnection:
         self.closed = False
 
     async def start(self) -> None:
-        """Announce the session and arm its time limit."""
+        """Announce the session, arm its time limit, and have the speech models ready before
+        the person has finished their first sentence."""
+        speech.warm_up()
         loop = asyncio.get_running_loop()
         self._expiry = loop.call_later(
             self.max_seconds, lambda: asyncio.ensure_future(self._expire())

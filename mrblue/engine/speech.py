@@ -8,7 +8,7 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from mrblue.conf import VOICES, app_settings
@@ -136,9 +136,12 @@ async def synthesize(text: str, voice: str, speed: float = 1.0) -> bytes:
     return await loop.run_in_executor(_tts_thread, _synthesize, text, voice, speed)
 
 
-def preload() -> None:
-    """Load the models now rather than on the first turn (blocking)."""
-    _once("whisper", _whisper)
+def warm_up() -> list[Future]:
+    """Start loading the models on their own threads, so that a session's first turn does not
+    wait for them (~0.5 s here). Returns at once; a failed load is retried, and reported, by
+    the first real use."""
+    futures = [_stt_thread.submit(_once, "whisper", _whisper)]
     if tts_available():
         path = next(p for p in voice_files().values() if p)
-        _once(f"piper:{path}", lambda: _piper(path))
+        futures.append(_tts_thread.submit(_once, f"piper:{path}", lambda: _piper(path)))
+    return futures

@@ -208,6 +208,18 @@ async def listening(playout=None):
     return connection, client
 
 
+async def test_a_new_session_loads_the_speech_models_before_the_first_turn(monkeypatch):
+    monkeypatch.setattr(speech, "_models", {})
+    connection, _client = await connect(CommandsBrain())
+    # Each model loads on its own single worker thread: once a job queued after the session
+    # started has run there, the load queued by the start has finished.
+    await asyncio.to_thread(lambda: speech._stt_thread.submit(lambda: None).result())
+    await asyncio.to_thread(lambda: speech._tts_thread.submit(lambda: None).result())
+    assert "whisper" in speech._models
+    assert any(name.startswith("piper:") for name in speech._models)
+    await connection.shutdown()
+
+
 async def test_recognition_starts_at_the_pause_that_ends_the_turn(recognitions):
     connection, client = await listening()
     await append_audio(connection, utterance("Make the heading blue.", after=1.0))
