@@ -18,13 +18,14 @@ from mrblue.conf import app_settings
 from mrblue.engine.brains import load_brain
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import new_id
+from mrblue.engine.events import error_event, new_id
 from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
 from mrblue.engine.registry import sessions
 
 logger = logging.getLogger("mrblue.engine.webrtc")
 EVENTS_CHANNEL = "oai-events"
 MIC_BACKLOG_FRAMES = 100  # 2 s of 20 ms frames
+MAX_WAITING_EVENTS = 256  # client events received but not yet handled
 
 
 def _offer_only_configured_hosts() -> None:
@@ -112,7 +113,7 @@ class Call:
         if channel.label != EVENTS_CHANNEL:
             return
         self.channel = channel
-        channel.on("message", self._inbox.put_nowait)
+        channel.on("message", self._receive)
         channel.on("close", lambda: self._spawn(self.close()))
         if channel.readyState == "open":
             self._spawn(self._channel_open())
@@ -124,6 +125,19 @@ class Call:
         for event in waiting:
             self.channel.send(json.dumps(event))
         await self.connection.start()  # session.created, first thing on the channel
+
+    def _receive(self, message) -> None:
+        # aiortc hands over every message at once: a client sending faster than the events
+        # are handled gets an error per event refused, instead of growing the queue.
+        if self._inbox.qsize() >= MAX_WAITING_EVENTS:
+            refused = error_event(
+                "invalid_request_error",
+                "too_many_events",
+                f"More than {MAX_WAITING_EVENTS} events are waiting; this one was dropped.",
+            )
+            self._spawn(self._send(refused))
+            return
+        self._inbox.put_nowait(message)
 
     async def _work_inbox(self) -> None:
         while True:  # one at a time, in order

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mrblue.engine import speech
+from mrblue.engine import speech, webrtc
 from mrblue.engine.brains.commands import CommandsBrain
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
@@ -277,3 +277,15 @@ async def test_barge_in_over_webrtc_clears_playout_and_truncates_to_what_was_hea
     assert not client.of("response.output_audio.delta")  # audio rides the track
     assert not playout.busy
     await connection.shutdown()
+
+
+async def test_a_call_refuses_client_events_beyond_its_queue():
+    call = webrtc.Call(default_session())
+    for _ in range(webrtc.MAX_WAITING_EVENTS + 2):
+        call._receive('{"type": "input_audio_buffer.clear"}')
+    await asyncio.gather(*call._tasks)  # the refusals, queued until the data channel opens
+    assert call._inbox.qsize() == webrtc.MAX_WAITING_EVENTS
+    assert [e["error"]["code"] for e in call._waiting] == ["too_many_events"] * 2
+    for event in call._waiting:
+        validate_server_event(event)
+    await call.close()
