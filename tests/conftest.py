@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from tests.browser import chromium, log_in
-from tests.live import LiveServer
+from tests.live import serving
 
 
 def pytest_configure(config):
@@ -83,10 +83,8 @@ def make_page(db):
 @pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker):
     """A real Daphne serving the app on a free port, sharing the test database."""
-    with django_db_blocker.unblock():
-        server = LiveServer()
-    yield server
-    server.close()
+    with serving(django_db_blocker) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
 """A real Daphne server in a subprocess, serving the app against the test database."""
 
+import contextlib
 import os
 import re
 import signal
@@ -120,3 +121,14 @@ def run_python(args: list[str], drop: tuple[str, ...] = (), **env) -> subprocess
         text=True,
         timeout=120,
     )
+
+
+@contextlib.contextmanager
+def serving(django_db_blocker, extra_env: dict | None = None):
+    """A LiveServer for a pytest fixture: started with database access, closed afterwards."""
+    with django_db_blocker.unblock():
+        server = LiveServer(extra_env)
+    try:
+        yield server
+    finally:
+        server.close()

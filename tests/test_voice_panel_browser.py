@@ -1,24 +1,30 @@
 """The voice panel in the editor, in headless Chromium against a live Daphne and the engine."""
 
+import contextlib
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.audio_fixtures import silence, spoken, utterance, write_wav
 from tests.browser import launch, log_in, playwright_session
-from tests.live import ROOT, LiveServer
+from tests.live import ROOT, serving
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = ROOT / "test-artifacts"
 LONG_QUESTION = "What can you do?"
 
 
-def wav(tmp_path_factory, name, pcm) -> Path:
+@contextlib.contextmanager
+def hearing(playwright, tmp_path_factory, name, pcm):
+    """Chromium whose fake microphone plays `pcm` (made here, looped by Chromium)."""
     path = tmp_path_factory.mktemp("audio") / name
     write_wav(path, pcm)
-    return path
+    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +36,9 @@ def playwright():
 @pytest.fixture(scope="module")
 def greeting_browser(playwright, tmp_path_factory):
     """Chromium whose microphone says hello, then stays quiet for a while."""
-    path = wav(tmp_path_factory, "hello.wav", utterance("Hello Mister Blue.", 1.0, 12.0))
-    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
-    yield browser
-    browser.close()
+    pcm = utterance("Hello Mister Blue.", 1.0, 12.0)
+    with hearing(playwright, tmp_path_factory, "hello.wav", pcm) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -42,19 +47,16 @@ def interrupting_browser(playwright, tmp_path_factory):
     pcm = (
         silence(1.0) + spoken(LONG_QUESTION) + silence(2.2) + spoken("Wait, stop.") + silence(12.0)
     )
-    path = wav(tmp_path_factory, "interrupt.wav", pcm)
-    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
-    yield browser
-    browser.close()
+    with hearing(playwright, tmp_path_factory, "interrupt.wav", pcm) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
 def late_greeting_browser(playwright, tmp_path_factory):
     """Chromium whose microphone waits three seconds, says hello, then stays quiet."""
-    path = wav(tmp_path_factory, "late-hello.wav", utterance("Hello Mister Blue.", 3.0, 12.0))
-    browser = launch(playwright, f"--use-file-for-fake-audio-capture={path}")
-    yield browser
-    browser.close()
+    pcm = utterance("Hello Mister Blue.", 3.0, 12.0)
+    with hearing(playwright, tmp_path_factory, "late-hello.wav", pcm) as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")
@@ -245,10 +247,8 @@ def test_a_failing_session_endpoint_is_explained(daphne_server, greeting_browser
 @pytest.fixture(scope="module")
 def full_server(django_db_setup, django_db_blocker):
     """A server whose engine takes no more calls."""
-    with django_db_blocker.unblock():
-        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "0"})
-    yield server
-    server.close()
+    with serving(django_db_blocker, {"MRBLUE_ENGINE_MAX_SESSIONS": "0"}) as server:
+        yield server
 
 
 def test_a_refused_call_is_explained(full_server, greeting_browser, editor_page):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from editor.tools import editor_tools
 from mrblue.engine.models import EngineClientSecret, hash_secret
-from tests.live import ENGINE_KEY, LiveServer
+from tests.live import ENGINE_KEY, serving
 from tests.realtime_client import engine_api, next_event, until
 from tests.realtime_schema import validate_server_event
 
@@ -32,12 +32,9 @@ PAGE = {
 @pytest.fixture(scope="module")
 def hanging_server(django_db_setup, django_db_blocker):
     """A second server whose brain never finishes, and with room for one session only."""
-    with django_db_blocker.unblock():
-        server = LiveServer(
-            {"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain", "MRBLUE_ENGINE_MAX_SESSIONS": "1"}
-        )
-    yield server
-    server.close()
+    env = {"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain", "MRBLUE_ENGINE_MAX_SESSIONS": "1"}
+    with serving(django_db_blocker, env) as server:
+        yield server
 
 
 async def turn(conn, text):

@@ -8,7 +8,7 @@ import pytest
 
 from tests.audio_fixtures import utterance, write_wav
 from tests.browser import chromium
-from tests.live import ENGINE_KEY, ROOT, LiveServer
+from tests.live import ENGINE_KEY, ROOT, LiveServer, serving
 from tests.realtime_client import engine_api, next_event, until
 from tests.realtime_schema import validate_server_event
 
@@ -20,10 +20,8 @@ LISTENING = {"type": "realtime", "audio": {"input": {"transcription": {"model": 
 @pytest.fixture(scope="module")
 def hanging_server(django_db_setup, django_db_blocker):
     """A server whose brain says one sentence, then waits until it is interrupted."""
-    with django_db_blocker.unblock():
-        server = LiveServer({"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain"})
-    yield server
-    server.close()
+    with serving(django_db_blocker, {"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain"}) as server:
+        yield server
 
 
 async def start_listening(conn):
