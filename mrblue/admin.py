@@ -1,11 +1,12 @@
 """Admin screens for Mr. Blue's assistant profiles."""
 
 from django.contrib import admin
+from django.db.models import Count, Prefetch, Q
 from django.utils.html import format_html, format_html_join
 
 from mrblue.admin_preview import session_preview_html
 from mrblue.costs import conversation_usage, estimated_cost, usage_totals
-from mrblue.models import AssistantProfile, Conversation, TranscriptEntry
+from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
 
 
 @admin.register(AssistantProfile)
@@ -111,8 +112,19 @@ class ConversationAdmin(admin.ModelAdmin):
     inlines = [TranscriptInline]
 
     def get_queryset(self, request):
-        """Search over transcript text can match several entries: one row per conversation."""
-        return super().get_queryset(request).select_related("user").distinct()
+        """One row per conversation (a search over transcript text can match several entries),
+        with what the columns show fetched in a fixed number of queries, however many rows."""
+        usage_log = LogMessage.objects.filter(type="usage").order_by("seq")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("user")
+            .annotate(
+                user_turns=Count("transcript", filter=Q(transcript__role="user"), distinct=True)
+            )
+            .prefetch_related(Prefetch("log", queryset=usage_log, to_attr="usage_log"))
+            .distinct()
+        )
 
     def has_add_permission(self, request):
         """Conversations are made by starting a call, never by hand."""
@@ -133,10 +145,10 @@ class ConversationAdmin(admin.ModelAdmin):
     @admin.display(description="Turns")
     def turns(self, obj):
         """How many times the person spoke or typed."""
-        return obj.transcript.filter(role="user").count()
+        return obj.user_turns
 
     def _totals(self, obj):
-        return usage_totals(conversation_usage(obj))
+        return usage_totals(conversation_usage(obj.usage_log))
 
     @admin.display(description="Tokens")
     def tokens(self, obj):

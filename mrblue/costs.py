@@ -37,10 +37,11 @@ def estimated_cost(model: str, totals: dict[str, int]) -> float | None:
     return cost
 
 
-def conversation_usage(conversation) -> list[dict]:
-    """The usage of each response of a conversation, once per response id."""
+def conversation_usage(usage_messages) -> list[dict]:
+    """The usage of each response, once per response id, from a conversation's `usage` log
+    messages."""
     seen, usages = set(), []
-    for message in conversation.log.filter(type="usage"):
+    for message in usage_messages:
         response_id = message.payload.get("response_id")
         if response_id not in seen:
             seen.add(response_id)

@@ -1,9 +1,11 @@
 """The Django admin: screens render, settings can be changed, editors stay out."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from editor.models import Page
-from mrblue.models import AssistantProfile
+from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -155,3 +157,60 @@ def test_an_editor_cannot_reach_the_admin(client, editor_user):
     response = client.get("/admin/mrblue/assistantprofile/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def add_conversation(user, page, said="Make the heading blue"):
+    """A conversation with two turns and two responses' usage (one resent), as logged."""
+    conversation = Conversation.objects.create(
+        user=user,
+        page=page,
+        page_title=page.title,
+        provider="local",
+        model="gpt-realtime",
+        session={},
+    )
+    for seq, (role, text) in enumerate(
+        [("user", said), ("assistant", "Done."), ("user", "Thanks")]
+    ):
+        TranscriptEntry.objects.create(
+            conversation=conversation,
+            item_id=f"item_{seq}",
+            role=role,
+            text=text,
+            final=True,
+            seq=seq,
+            position=seq,
+        )
+    usage = {
+        "input_token_details": {"audio_tokens": 1000},
+        "output_token_details": {"text_tokens": 500},
+    }
+    for seq, response_id in [(10, "resp_1"), (11, "resp_1"), (12, "resp_2")]:
+        LogMessage.objects.create(
+            conversation=conversation,
+            seq=seq,
+            type="usage",
+            payload={"response_id": response_id, "usage": usage},
+        )
+    return conversation
+
+
+def test_conversation_list_shows_turns_tokens_and_cost_in_a_fixed_number_of_queries(
+    admin_client_for, make_page, editor_user
+):
+    page = make_page()
+    add_conversation(editor_user, page)
+    url = "/admin/mrblue/conversation/"
+    with CaptureQueriesContext(connection) as one:
+        body = admin_client_for.get(url).content.decode()
+    # 2 turns; 2 responses (a resent usage counts once) of 1000 audio tokens in and 500 text
+    # tokens out each; gpt-realtime's default rates: 2 * (1000 * $32 + 500 * $16) / 1M.
+    assert '<td class="field-turns">2</td>' in body
+    assert '<td class="field-tokens">3000</td>' in body
+    assert '<td class="field-cost">$0.0800</td>' in body
+    for n in range(5):
+        add_conversation(editor_user, page, said=f"Request {n}")
+    with CaptureQueriesContext(connection) as six:
+        assert admin_client_for.get(url).content.decode().count("field-turns") == 6
+    assert len(six) == len(one)
+    assert admin_client_for.get(f"{url}?q=Request+3").content.decode().count("field-turns") == 1
