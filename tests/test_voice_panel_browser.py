@@ -284,10 +284,26 @@ def test_a_dropped_call_reconnects_and_keeps_the_conversation(
     page.get_by_test_id("input-message").fill("hello")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
+    said = page.evaluate("window.mrblueVoice.conversation.list().map((m) => m.id)")
+    page.evaluate("""() => {
+      window.received = [];
+      const panel = window.mrblueVoice;
+      const onEvent = panel.onEvent.bind(panel);
+      panel.onEvent = (event) => { window.received.push(event); onEvent(event); };
+    }""")
     page.evaluate("window.mrblueVoice.transport.close()")  # the network drops
     expect(page.get_by_test_id("text-voice-status")).to_have_text("Reconnecting…")
     expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
+    # The new session was told what was said, under the same ids, and nothing shows twice.
+    page.wait_for_function(
+        """(ids) => ids.every((id) => window.received.some(
+             (e) => e.type === "conversation.item.added" && e.item.id === id))""",
+        arg=said,
+    )
+    assert len(said) == 2
+    expect(page.get_by_test_id("message-user")).to_have_count(1)
+    expect(page.get_by_test_id("message-assistant")).to_have_count(1)
 
 
 def record_sent(page):

@@ -4,6 +4,7 @@
 // Messages are kept in the conversation's own item order (`previous_item_id`), not arrival
 // order, so a user transcript that arrives late still sits above the answer it caused.
 
+const MAX_REPLAYED = 40;
 const ERROR_WORDS = {
   session_expired: "The conversation reached its time limit. Start a new one to keep talking.",
   invalid_api_key: "The connection to Mr. Blue expired. Start the chat again.",
@@ -77,6 +78,23 @@ export class Conversation {
     return changed;
   }
 
+  /** `conversation.item.create` events that give a new session (after a reconnect) what was
+   * said so far, as text, under the same item ids (so nothing shows twice): the last `max`
+   * messages. */
+  replayEvents(max = MAX_REPLAYED) {
+    const said = this.list().filter((message) => message.text).slice(-max);
+    return said.map((message) => ({
+      type: "conversation.item.create",
+      item: {
+        id: message.id,
+        type: "message",
+        role: message.role,
+        content: [{ type: message.role === "user" ? "input_text" : "output_text",
+                    text: message.text }],
+      },
+    }));
+  }
+
   /** Apply one server event; returns true if what is shown changed. */
   handle(event) {
     const handler = HANDLERS[event.type];
@@ -87,16 +105,18 @@ export class Conversation {
 function itemAdded(conversation, event) {
   const item = event.item || {};
   if (item.type !== "message" || !["user", "assistant"].includes(item.role)) return false;
-  const known = conversation.messages.has(item.id);
+  const known = conversation.messages.get(item.id);
   if (!known) {
     conversation.messages.set(item.id, {
-      id: item.id, role: item.role, text: "", final: false, interrupted: false,
+      id: item.id, role: item.role, text: "", final: false, interrupted: false, placed: true,
     });
     conversation.place(item.id, event.previous_item_id);
-  } else if (event.previous_item_id !== undefined) {
+  } else if (!known.placed && event.previous_item_id !== undefined) {
     // It was created early by a delta: move it to where the conversation says it belongs.
+    // (A placed one stays put, e.g. when a new session echoes what was replayed to it.)
     conversation.order.splice(conversation.order.indexOf(item.id), 1);
     conversation.place(item.id, event.previous_item_id);
+    known.placed = true;
   }
   const message = conversation.messages.get(item.id);
   const text = messageText(item);

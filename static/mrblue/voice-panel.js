@@ -108,6 +108,10 @@ export class VoicePanel {
       try {
         this.transport = await this.open(secret);
         this.startLog(secret);
+        if (this.state === "reconnecting") {
+          // A new provider session knows nothing yet: tell it what was said.
+          this.conversation.replayEvents().forEach((event) => this.transport.send(event));
+        }
         if (this.transport.kind === "websocket") {
           this.transport.send({ type: "session.update",
                                 session: { type: "realtime", output_modalities: ["text"] } });

@@ -143,6 +143,34 @@ test("push-to-talk is known from the session the provider reports", () => {
   assert.equal(conversation.pushToTalk, false);
 });
 
+test("after a reconnect, what was said is given to the new session under the same ids", () => {
+  const conversation = play([
+    user("u1", null),
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "Make the heading blue." },
+    assistant("a1", "u1"),
+    { type: "response.output_audio_transcript.done", item_id: "a1", transcript: "Done." },
+    user("u2", "a1"), // nothing heard: not replayed
+  ]);
+  const replay = conversation.replayEvents();
+  assert.deepEqual(replay.map((e) => [e.type, e.item.id, e.item.role, e.item.content[0]]), [
+    ["conversation.item.create", "u1", "user", { type: "input_text", text: "Make the heading blue." }],
+    ["conversation.item.create", "a1", "assistant", { type: "output_text", text: "Done." }],
+  ]);
+  assert.deepEqual(conversation.replayEvents(1).map((e) => e.item.id), ["a1"]);
+  // The new session echoes them: the conversation on screen does not change.
+  conversation.handle({ type: "conversation.item.added", previous_item_id: null,
+                        item: { ...replay[0].item, status: "completed" } });
+  conversation.handle({ type: "conversation.item.added", previous_item_id: "u1",
+                        item: { ...replay[1].item, status: "completed" } });
+  assert.deepEqual(shown(conversation), ["user:Make the heading blue.", "assistant:Done.", "user:"]);
+  // Only the latest are replayed; the first of them, first in the new session, stays put.
+  const [latest] = conversation.replayEvents(1);
+  conversation.handle({ type: "conversation.item.added", previous_item_id: null,
+                        item: { ...latest.item, status: "completed" } });
+  assert.deepEqual(shown(conversation), ["user:Make the heading blue.", "assistant:Done.", "user:"]);
+});
+
 test("errors and failed responses are put in words", () => {
   const conversation = play([
     { type: "error", error: { type: "invalid_request_error", code: "session_expired",
