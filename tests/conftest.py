@@ -1,5 +1,6 @@
 """Shared fixtures: factories that make users, profiles and pages on demand."""
 
+import gc
 import os
 
 import pytest
@@ -131,3 +132,12 @@ async def close_async_connections():
 
     yield
     await sync_to_async(connections.close_all)()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_orphaned_connections(django_db_setup):
+    """A connection opened on a test event loop's worker thread (`thread_sensitive=False`)
+    outlives the thread until garbage collection closes it: collect before the test database
+    is dropped, which PostgreSQL refuses while a session is open."""
+    yield
+    gc.collect()
