@@ -104,25 +104,18 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         if self.window_count > 2 * app_settings.LOG_MESSAGES_PER_10S:
             await self._refuse("too_many_messages", "Far too many messages.", TOO_MANY)
             return
-        reply = {
-            "type": "error",
-            "code": "rate_limited",
-            "message": "Too many messages; resend this one later.",
-            "retry_after_ms": wait_ms,
-        }
-        if _is_seq(seq):
-            reply["seq"] = seq
-        await self.send_json(reply)
+        message = "Too many messages; resend this one later."
+        await self._send_error(seq, "rate_limited", message, retry_after_ms=wait_ms)
 
     async def _error(self, seq, error: LogError):
-        reply = {"type": "error", "code": error.code, "message": error.message}
-        if _is_seq(seq):
-            reply["seq"] = seq
-        await self.send_json(reply)
+        """An invalid message: say so; a client that keeps sending them is closed."""
+        await self._send_error(seq, error.code, error.message)
         self.errors += 1
         if self.errors > MAX_ERRORS:
             await self._refuse("too_many_errors", "Too many invalid messages.", TOO_MANY)
 
-
-def _is_seq(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    async def _send_error(self, seq, code: str, message: str, **extra):
+        reply = {"type": "error", "code": code, "message": message, **extra}
+        if isinstance(seq, int) and not isinstance(seq, bool):
+            reply["seq"] = seq
+        await self.send_json(reply)

@@ -8,11 +8,10 @@ import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 
 from mrblue.conf import VOICES, app_settings
-from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler, ms_of, pcm_to_float
+from mrblue.engine.audio import PROTOCOL_RATE, Resampler, pcm_to_float
 
 logger = logging.getLogger("mrblue.engine.speech")
 _stt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-stt")
@@ -51,15 +50,7 @@ def _whisper():
     return WhisperModel(stt_model_name(), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-@dataclass
-class Transcript:
-    """What was heard, and how long the audio was."""
-
-    text: str
-    seconds: float
-
-
-def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> Transcript:
+def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
     model = _once("whisper", _whisper)
     segments, _info = model.transcribe(
         pcm_to_float(pcm16k),
@@ -72,14 +63,11 @@ def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) 
         # otherwise heard as "And do").
         initial_prompt=prompt or app_settings.STT_PROMPT or None,
     )
-    text = " ".join(segment.text.strip() for segment in segments).strip()
-    return Transcript(text, ms_of(pcm16k, SPEECH_RATE) / 1000)
+    return " ".join(segment.text.strip() for segment in segments).strip()
 
 
-async def transcribe(
-    pcm16k: bytes, language: str | None = None, prompt: str | None = None
-) -> Transcript:
-    """Transcribe 16 kHz mono pcm16 on the recognition thread; `prompt` is the session's
+async def transcribe(pcm16k: bytes, language: str | None = None, prompt: str | None = None) -> str:
+    """The words in 16 kHz mono pcm16, heard on the recognition thread; `prompt` is the session's
     `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`)."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language, prompt)
@@ -136,12 +124,11 @@ async def synthesize(text: str, voice: str, speed: float = 1.0) -> bytes:
     return await loop.run_in_executor(_tts_thread, _synthesize, text, voice, speed)
 
 
-def warm_up() -> list[Future]:
+def warm_up() -> None:
     """Start loading the models on their own threads, so that a session's first turn does not
     wait for them (~0.5 s here). Returns at once; a failed load is retried, and reported, by
     the first real use."""
-    futures = [_stt_thread.submit(_once, "whisper", _whisper)]
+    _stt_thread.submit(_once, "whisper", _whisper)
     if tts_available():
         path = next(p for p in voice_files().values() if p)
-        futures.append(_tts_thread.submit(_once, f"piper:{path}", lambda: _piper(path)))
-    return futures
+        _tts_thread.submit(_once, f"piper:{path}", lambda: _piper(path))

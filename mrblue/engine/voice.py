@@ -100,12 +100,11 @@ class VoiceTurns:
 
     def _early_recognition(self, audio_end_ms: int) -> asyncio.Future | None:
         """The recognition started at the pause that turned out to end the turn, if any."""
-        early, self._early = self._early, None
-        if early is not None and early[0] == audio_end_ms:
-            return early[1]
-        if early is not None:
-            early[1].cancel()
-        return None
+        if self._early is None or self._early[0] != audio_end_ms:
+            self._drop_early()
+            return None
+        recognition, self._early = self._early[1], None
+        return recognition
 
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         self._last_speech_end_ms = audio_end_ms
@@ -131,7 +130,7 @@ class VoiceTurns:
         self._transcriptions.add(task)
         task.add_done_callback(self._transcriptions.discard)
 
-    async def _recognize(self, pcm24: bytes) -> speech.Transcript:
+    async def _recognize(self, pcm24: bytes) -> str:
         config = self.session.config["audio"]["input"].get("transcription") or {}
         return await speech.transcribe(
             Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
@@ -148,17 +147,17 @@ class VoiceTurns:
             return
         pcm24 = self.connection.audio_payload(item)
         try:
-            transcript = await (early or self._recognize(pcm24))
+            text = await (early or self._recognize(pcm24))
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
             await self._transcription_failed(item, config, "Speech recognition failed.")
             return
         self.turn_timings["transcript"] = time.monotonic()
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
-        events = self.session.transcribed(item["id"], transcript.text, seconds)
+        events = self.session.transcribed(item["id"], text, seconds)
         if config:  # the protocol reports transcripts only when asked to
             await self.connection.send_events(events)
-        if respond and transcript.text and self.session.active_response_id is None:
+        if respond and text and self.session.active_response_id is None:
             step = self.session.start_response()
             await self.connection.send_events(step.events)
             self.connection.run_response(step.start_response)
