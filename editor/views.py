@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from editor.history import run_tool
 from editor.models import Page
 from editor.operations import ToolError
-from mrblue.jsonparse import parse_json
+from mrblue.engine.jsonparse import parse_json
 
 EDIT_PERMISSION = "editor.change_page"
 

@@ -11,7 +11,7 @@ from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
 from editor.models import Page
-from mrblue.jsonparse import parse_json
+from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
 from mrblue.ratelimit import minute_limiter

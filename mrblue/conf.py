@@ -15,7 +15,6 @@ DEFAULT_PRICES = {
     "gpt-realtime-2": {"audio": (32.0, 0.40, 64.0), "text": (4.0, 0.40, 24.0)},
     "gpt-realtime-2.1-mini": {"audio": (10.0, 0.30, 20.0), "text": (0.60, 0.06, 2.40)},
 }
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar")
 
 
 class AppSettings:

@@ -10,7 +10,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from mrblue.conf import app_settings
-from mrblue.jsonparse import parse_json
+from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.transcript_log import LogError, store, validate
 

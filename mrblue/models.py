@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from mrblue.conf import VOICES, app_settings
+from mrblue.conf import app_settings
+from mrblue.engine.vocabulary import VOICES
 from mrblue.instructions import validate_template
 
 DEFAULT_INSTRUCTIONS = (

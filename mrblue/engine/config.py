@@ -7,9 +7,9 @@ for the per-response overrides of `response.create`; all raise ProtocolError on 
 import copy
 import time
 
-from mrblue.conf import VOICES
 from mrblue.engine.events import ProtocolError, new_id
 from mrblue.engine.fields import choice, get, no_unknown, number_in
+from mrblue.engine.vocabulary import VOICES
 
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful, witty and friendly assistant. Keep your answers short and speak clearly."

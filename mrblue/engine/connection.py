@@ -16,8 +16,8 @@ from mrblue.engine import speech
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import ProtocolError, error_event, server_event
+from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.voice import VoiceTurns
-from mrblue.jsonparse import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -12,8 +12,8 @@ from mrblue.engine import config as session_config
 from mrblue.engine.auth import bearer_token, is_engine_key
 from mrblue.engine.events import ProtocolError
 from mrblue.engine.fields import get, no_unknown, number_in
+from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.models import EngineClientSecret
-from mrblue.jsonparse import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 SECRET_SECONDS = (10, 7200)

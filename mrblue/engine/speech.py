@@ -10,8 +10,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mrblue.conf import VOICES, app_settings
+from mrblue.conf import app_settings
 from mrblue.engine.audio import PROTOCOL_RATE, Resampler, pcm_to_float
+from mrblue.engine.vocabulary import VOICES
 
 logger = logging.getLogger("mrblue.engine.speech")
 _stt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-stt")

@@ -12,7 +12,7 @@ from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.brains.intents import Intent, describe_ref, parse, resolve
 from mrblue.engine.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.items import item_text
-from mrblue.jsonparse import parse_json
+from mrblue.engine.jsonparse import parse_json
 
 DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
 DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}
