@@ -1,29 +1,32 @@
 """Django settings for Mr. Blue, read from the environment (and `.env` when present).
 
-Every variable is documented, with its default, in `.env.example`. The defaults run on one
-machine with nothing else installed: SQLite in WAL mode and the in-memory channel layer.
+Every variable is declared once, with its default and meaning, in `mrblue/conf.py` (the
+engine's in `mrblue/engine/conf.py`); `.env.example` and the README's table are generated from
+those declarations. The defaults run on one machine with nothing else installed: SQLite in WAL
+mode and the in-memory channel layer.
 """
-
-from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from mrblue.conf import APP_SETTINGS, BASE_DIR, ENGINE_SETTINGS, SETTINGS
+from mrblue.engine.declared import read_environment
 
 env = environ.Env()
 if (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=True)
+# django-environ reads the raw strings (it keeps its `$NAME` references); the declarations
+# give them their types and defaults.
+_values = read_environment(SETTINGS, lambda name: env.str(name, default=None))
 
-_DEV_SECRET_KEY = "django-insecure-mrblue-development-key-never-use-in-production"
-SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
+DEBUG = _values["DEBUG"]
+SECRET_KEY = _values["SECRET_KEY"]
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = _values["ALLOWED_HOSTS"]
+CSRF_TRUSTED_ORIGINS = _values["CSRF_TRUSTED_ORIGINS"]
 
 INSTALLED_APPS = [
     "daphne",
@@ -67,7 +70,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES = {"default": environ.Env.db_url_config(_values["DATABASE_URL"])}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run while one writer writes; IMMEDIATE avoids "database is locked"
     # when two async handlers upgrade a read transaction to a write at once.
@@ -81,12 +84,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Keep connections open between requests in production (e.g. DB_CONN_MAX_AGE=60); 0 opens
     # one per request, which the test suite's many threads need.
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+    DATABASES["default"]["CONN_MAX_AGE"] = _values["DB_CONN_MAX_AGE"]
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------------------------
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = _values["REDIS_URL"]
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
@@ -126,13 +129,13 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 
 # --- Production hardening (DEBUG=0) ----------------------------------------------------------
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
-    if env.bool("BEHIND_TLS_PROXY", default=False):
+    SESSION_COOKIE_SECURE = _values["SESSION_COOKIE_SECURE"]
+    CSRF_COOKIE_SECURE = _values["CSRF_COOKIE_SECURE"]
+    SECURE_SSL_REDIRECT = _values["SECURE_SSL_REDIRECT"]
+    SECURE_HSTS_SECONDS = _values["SECURE_HSTS_SECONDS"]
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _values["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
+    SECURE_HSTS_PRELOAD = _values["SECURE_HSTS_PRELOAD"]
+    if _values["BEHIND_TLS_PROXY"]:
         # The proxy terminates TLS and says so in this header.
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -141,7 +144,7 @@ X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "mrblue.api.csrf_failure"
 
 # --- Logging --------------------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = _values["LOG_LEVEL"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -156,36 +159,6 @@ LOGGING = {
 }
 
 # --- Mr. Blue -------------------------------------------------------------------------------
-# Read through `mrblue.conf.app_settings`, which documents each one and its default.
-OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
-OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="https://api.openai.com/v1")
-MRBLUE_REALTIME_PROVIDER = env.str(
-    "MRBLUE_REALTIME_PROVIDER", default="openai" if OPENAI_API_KEY else "local"
-)
-MRBLUE_ENGINE_API_KEY = env.str("MRBLUE_ENGINE_API_KEY", default="")
-MRBLUE_DEMO_PASSWORD = env.str("MRBLUE_DEMO_PASSWORD", default="")
-# Optional: unset (None) means the default documented in mrblue/conf.py.
-for _name in (
-    "MRBLUE_DEFAULT_MODEL",
-    "MRBLUE_ENGINE_BRAIN",
-    "MRBLUE_BRAIN_URL",
-    "MRBLUE_BRAIN_MODEL",
-    "MRBLUE_BRAIN_API_KEY",
-    "MRBLUE_BRAIN_TIMEOUT",
-    "MRBLUE_ENGINE_MAX_SESSIONS",
-    "MRBLUE_ENGINE_SESSION_SECONDS",
-    "MRBLUE_ENGINE_MAX_MESSAGE_BYTES",
-    "MRBLUE_ENGINE_SECRET_SECONDS",
-    "MRBLUE_SECRET_SECONDS",
-    "MRBLUE_PROVIDER_CONNECT_TIMEOUT",
-    "MRBLUE_PROVIDER_READ_TIMEOUT",
-    "MRBLUE_MINT_RATE_PER_MINUTE",
-    "MRBLUE_STT_MODEL",
-    "MRBLUE_STT_PROMPT",
-    "MRBLUE_TTS_VOICES",
-    "MRBLUE_WEBRTC_HOSTS",
-    "MRBLUE_ICE_SERVERS",
-    "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
-    "MRBLUE_LOG_MESSAGES_PER_10S",
-):
-    globals()[_name] = env.str(_name, default=None)
+# Typed values under their own names (`MRBLUE_ENGINE_BRAIN`, ...); code reads them through
+# `mrblue.conf.app_settings` and `mrblue.engine.conf.engine_settings`.
+globals().update({s.name: _values[s.name] for s in APP_SETTINGS + ENGINE_SETTINGS})

@@ -12,9 +12,9 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from mrblue.conf import app_settings
 from mrblue.engine.auth import bearer_token, session_for_key
 from mrblue.engine.brains import load_brain
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import error_event
@@ -66,15 +66,15 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 TOO_MANY,
             )
         await self.accept(subprotocol)
-        config["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+        config["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
         session = RealtimeSession(config)
         self.connection = EngineConnection(
             session,
-            load_brain(app_settings.ENGINE_BRAIN),
+            load_brain(engine_settings.ENGINE_BRAIN),
             self._send_event,
             self._close,
-            max_message_bytes=app_settings.ENGINE_MAX_MESSAGE_BYTES,
-            max_seconds=app_settings.ENGINE_SESSION_SECONDS,
+            max_message_bytes=engine_settings.ENGINE_MAX_MESSAGE_BYTES,
+            max_seconds=engine_settings.ENGINE_SESSION_SECONDS,
             label=config["id"],
         )
         logger.info(

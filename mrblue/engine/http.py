@@ -7,9 +7,9 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from mrblue.conf import app_settings
 from mrblue.engine import config as session_config
 from mrblue.engine.auth import bearer_token, is_engine_key
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.events import ProtocolError
 from mrblue.engine.fields import get, no_unknown, number_in
 from mrblue.engine.jsonparse import parse_json
@@ -78,13 +78,13 @@ def _read_request(body) -> tuple[int, dict]:
         "seconds",
         int,
         "expires_after.seconds",
-        default=app_settings.ENGINE_SECRET_DEFAULT_SECONDS,
+        default=engine_settings.ENGINE_SECRET_SECONDS,
     )
     number_in(seconds, *SECRET_SECONDS, "expires_after.seconds")
-    base = session_config.default_session(app_settings.DEFAULT_MODEL)
+    base = session_config.default_session(engine_settings.DEFAULT_MODEL)
     session = get(body, "session", dict, "session", default={"type": "realtime"})
     session = session_config.apply_update(base, session, "session")
-    session["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+    session["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
     return seconds, session
 
 

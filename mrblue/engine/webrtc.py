@@ -14,8 +14,8 @@ import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from mrblue.conf import app_settings
 from mrblue.engine.brains import load_brain
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import error_event, new_id
@@ -31,7 +31,7 @@ MAX_WAITING_EVENTS = 256  # client events received but not yet handled
 def _offer_only_configured_hosts() -> None:
     # aioice gathers every address but loopback; tests and single-host setups need exactly
     # the configured ones (e.g. 127.0.0.1), so its address lookup is replaced.
-    hosts = app_settings.WEBRTC_HOSTS
+    hosts = engine_settings.WEBRTC_HOSTS
     if hosts:
         aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: list(hosts)
 
@@ -41,7 +41,7 @@ class Call:
 
     def __init__(self, config: dict):
         self.id = new_id("rtc")
-        servers = [RTCIceServer(urls=url) for url in app_settings.ICE_SERVERS]
+        servers = [RTCIceServer(urls=url) for url in engine_settings.ICE_SERVERS]
         # An explicit empty list: aiortc otherwise asks a public STUN server.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.playout = PlayoutQueue()
@@ -52,11 +52,11 @@ class Call:
         self.closed = asyncio.Event()
         self.connection = EngineConnection(
             RealtimeSession(config, output_audio_buffer=True),
-            load_brain(app_settings.ENGINE_BRAIN),
+            load_brain(engine_settings.ENGINE_BRAIN),
             self._send,
             self.close,
-            max_message_bytes=app_settings.ENGINE_MAX_MESSAGE_BYTES,
-            max_seconds=app_settings.ENGINE_SESSION_SECONDS,
+            max_message_bytes=engine_settings.ENGINE_MAX_MESSAGE_BYTES,
+            max_seconds=engine_settings.ENGINE_SESSION_SECONDS,
             label=self.id,
             playout=self.playout,
         )
@@ -71,7 +71,7 @@ class Call:
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         self._spawn(self._work_inbox())
         loop = asyncio.get_running_loop()
-        loop.call_later(app_settings.WEBRTC_CONNECT_TIMEOUT, self._connect_deadline)
+        loop.call_later(engine_settings.WEBRTC_CONNECT_TIMEOUT, self._connect_deadline)
         return self.pc.localDescription.sdp
 
     def _spawn(self, coroutine) -> None:
@@ -230,7 +230,7 @@ calls = CallRegistry()
 async def start_call(offer_sdp: str, config: dict) -> Call:
     """Create a call for an offer (the caller checked the key and the session limit)."""
     _offer_only_configured_hosts()
-    config["expires_at"] = int(time.time()) + app_settings.ENGINE_SESSION_SECONDS
+    config["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
     call = Call(config)
     calls.add(call)
     try:

@@ -9,8 +9,8 @@ import logging
 
 import httpx
 
-from mrblue.conf import app_settings
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.items import item_text
 
 logger = logging.getLogger(__name__)
@@ -20,10 +20,10 @@ class OpenAICompatibleBrain:
     """A brain backed by a chat-completions server (settings `MRBLUE_BRAIN_*`)."""
 
     def __init__(self, url=None, model=None, api_key=None, timeout=None):
-        self.url = (url or app_settings.BRAIN_URL).rstrip("/")
-        self.model = model or app_settings.BRAIN_MODEL
-        self.api_key = api_key if api_key is not None else app_settings.BRAIN_API_KEY
-        self.timeout = timeout or app_settings.BRAIN_TIMEOUT
+        self.url = (url or engine_settings.BRAIN_URL).rstrip("/")
+        self.model = model or engine_settings.BRAIN_MODEL
+        self.api_key = api_key if api_key is not None else engine_settings.BRAIN_API_KEY
+        self.timeout = timeout or engine_settings.BRAIN_TIMEOUT
 
     async def respond(self, request):
         """Stream text deltas, then any tool calls, of one chat completion."""

