@@ -1,5 +1,7 @@
-"""Settings: production checks, SQLite in WAL mode, the channel layer in use."""
+"""Settings: declared once (docs generated from them), production checks, SQLite in WAL mode,
+the channel layer in use."""
 
+import json
 import os
 import uuid
 from pathlib import Path
@@ -9,6 +11,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
+from mrblue import settings_doc
+from mrblue.conf import SETTINGS, app_settings
+from mrblue.engine.conf import engine_settings
 from tests.live import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,3 +69,61 @@ def test_channel_layer_round_trip():
         return await layer.receive(channel)
 
     assert async_to_sync(round_trip)() == {"type": "hello", "n": 1}
+
+
+def test_env_example_and_readme_table_are_generated_from_the_declarations():
+    # Regenerate with `python -m mrblue.settings_doc` after changing a declaration.
+    assert (ROOT / ".env.example").read_text() == settings_doc.env_example()
+    readme = (ROOT / "README.md").read_text()
+    assert settings_doc.readme_with_table(readme, settings_doc.readme_table()) == readme
+    for setting in SETTINGS:
+        assert f"# {setting.name}=" in settings_doc.env_example()
+        assert f"| `{setting.name}` |" in readme
+
+
+def test_every_setting_is_declared_once():
+    names = [setting.name for setting in SETTINGS]
+    assert len(names) == len(set(names))
+    assert all(setting.doc.endswith(".") for setting in SETTINGS)
+
+
+def test_override_settings_reaches_the_typed_values(settings):
+    settings.MRBLUE_ENGINE_BRAIN = "openai_compatible"
+    settings.MRBLUE_WEBRTC_HOSTS = " 10.0.0.1, 10.0.0.2 "  # a string is read as the env would be
+    settings.MRBLUE_BRAIN_TIMEOUT = 2.5
+    assert engine_settings.ENGINE_BRAIN == "openai_compatible"
+    assert engine_settings.WEBRTC_HOSTS == ["10.0.0.1", "10.0.0.2"]
+    assert engine_settings.BRAIN_TIMEOUT == 2.5
+    # The app reads the engine's settings (its key, the default model) from the same declaration.
+    assert app_settings.ENGINE_API_KEY == engine_settings.ENGINE_API_KEY
+    settings.MRBLUE_DEFAULT_MODEL = None
+    assert app_settings.DEFAULT_MODEL == "gpt-realtime"
+
+
+def _app_setting(name, **env):
+    code = (
+        f"import json; from mrblue.conf import app_settings; print(json.dumps(app_settings.{name}))"
+    )
+    return _manage("shell", "-c", code, **env)
+
+
+def test_prices_come_from_the_environment_as_json():
+    prices = {"gpt-realtime": {"audio": [32, 0.4, 64], "text": [4, 0.4, 16]}}
+    result = _app_setting("PRICES", MRBLUE_PRICES=json.dumps(prices))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == prices
+
+
+@pytest.mark.parametrize(
+    "name, value, reason",
+    [
+        ("MRBLUE_PRICES", '{"gpt-realtime": {"audio": [32, 0.4', "Expecting"),
+        ("MRBLUE_PRICES", '{"gpt-realtime": {"audio": [32, 0.4, 64]}}', '"text" must be three'),
+        ("MRBLUE_ENGINE_MAX_SESSIONS", "twenty", "invalid literal for int()"),
+    ],
+)
+def test_an_invalid_value_refuses_to_start_with_a_clear_error(name, value, reason):
+    result = _app_setting("PRICES", **{name: value})
+    assert result.returncode != 0
+    assert f"ImproperlyConfigured: {name} is not valid" in result.stderr
+    assert reason in result.stderr
