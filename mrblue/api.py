@@ -91,7 +91,7 @@ async def _editable_page(request):
         slug, selected = _read_body(request.body)
     except ValueError as exc:
         return json_error(400, "bad_request", str(exc))
-    page = await Page.objects.select_related("assistant_profile").filter(slug=slug).afirst()
+    page = await Page.objects.select_related("assistant__profile").filter(slug=slug).afirst()
     if page is None:
         return json_error(404, "page_not_found", f"There is no page {slug!r}.")
     if not await user.ahas_perm("editor.change_page"):
