@@ -24,29 +24,7 @@ def page_editor(request, slug):
     return render(
         request,
         "editor/page_editor.html",
-        {
-            "page": page,
-            "blocks": page.content,
-            "revisions_json": _revisions(page),
-            "conversations": _own_conversations(page, request.user),
-        },
-    )
-
-
-@editor_required
-def page_conversations(request, slug):
-    """The user's latest conversations on a page, as the AI tab lists them (an HTML piece
-    the voice panel reloads when a call has been saved)."""
-    page = get_object_or_404(Page, slug=slug)
-    conversations = _own_conversations(page, request.user)
-    return render(request, "editor/conversations.html", {"conversations": conversations})
-
-
-def _own_conversations(page, user):
-    return (
-        page.conversations.filter(user=user)
-        .prefetch_related("transcript")
-        .order_by("-started_at")[:5]
+        {"page": page, "blocks": page.content, "revisions_json": _revisions(page)},
     )
 
 

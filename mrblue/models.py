@@ -227,6 +227,15 @@ class Conversation(models.Model):
     def __str__(self):
         return f"{self.user} on {self.page_title} ({self.started_at:%Y-%m-%d %H:%M})"
 
+    @classmethod
+    def latest_for(cls, page, user, limit: int = 5):
+        """The user's latest conversations on a page, with their transcripts."""
+        return (
+            cls.objects.filter(page=page, user=user)
+            .prefetch_related("transcript")
+            .order_by("-started_at")[:limit]
+        )
+
     @property
     def transcript_ws(self) -> str:
         """Where the browser sends this conversation's transcript."""
