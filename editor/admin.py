@@ -3,7 +3,6 @@
 from django.contrib import admin, messages
 
 from editor.models import Page, PageRevision
-from mrblue.admin_preview import session_preview_html
 
 
 class PageRevisionInline(admin.TabularInline):
@@ -21,28 +20,14 @@ class PageRevisionInline(admin.TabularInline):
 
 @admin.register(Page)
 class PageAdmin(admin.ModelAdmin):
-    """Pages, with Mr. Blue's per-page settings and the session object they produce."""
+    """Pages and their revisions (other apps may extend this screen with their settings)."""
 
-    list_display = ("title", "slug", "assistant_profile", "updated_at")
-    list_filter = ("assistant_profile",)
+    list_display = ("title", "slug", "updated_at")
     search_fields = ("title", "slug")
     prepopulated_fields = {"slug": ("title",)}
-    readonly_fields = ("session_preview", "updated_at")
-    fieldsets = (
-        (None, {"fields": ("title", "slug", "content")}),
-        ("Mr. Blue", {"fields": ("assistant_profile", "assistant_instructions")}),
-        ("What Mr. Blue will be told", {"fields": ("session_preview", "updated_at")}),
-    )
+    readonly_fields = ("updated_at",)
+    fieldsets = ((None, {"fields": ("title", "slug", "content", "updated_at")}),)
     inlines = [PageRevisionInline]
-
-    @admin.display(description="Session object (user name and selection left empty)")
-    def session_preview(self, obj):
-        """The GA session object this page produces, as saved."""
-        from mrblue.session import build_session
-
-        if obj is None or obj.pk is None:
-            return "Save the page to see its session object."
-        return session_preview_html(build_session(obj))
 
     def save_model(self, request, obj, form, change):
         """Record the admin user as the revision's author."""

@@ -8,23 +8,11 @@ from editor.blocks import validate_blocks
 
 
 class Page(models.Model):
-    """A page: a title and an ordered list of blocks, with Mr. Blue's per-page settings."""
+    """A page: a title and an ordered list of blocks."""
 
     slug = models.SlugField(unique=True)
     title = models.CharField(max_length=200)
     content = models.JSONField(default=list, blank=True, help_text="Ordered list of blocks.")
-    assistant_profile = models.ForeignKey(
-        "mrblue.AssistantProfile",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="pages",
-        help_text="Leave empty to use the default profile.",
-    )
-    assistant_instructions = models.TextField(
-        blank=True,
-        help_text="Added to the profile's instructions for this page only (template syntax).",
-    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,15 +50,12 @@ class Page(models.Model):
 
     @property
     def path(self) -> str:
-        """The page's public path, as Mr. Blue's instructions name it."""
+        """The page's public path, `/<slug>/`."""
         return f"/{self.slug}/"
 
     def clean(self):
-        """Validate and normalise the blocks, and the page's instruction template."""
-        from mrblue.instructions import validate_template
-
+        """Validate and normalise the blocks."""
         self.content = validate_blocks(self.content)
-        validate_template(self.assistant_instructions, field="assistant_instructions")
 
 
 class PageRevision(models.Model):

@@ -10,7 +10,6 @@ urlpatterns = [
     path("", views.page_list, name="page_list"),
     path("<slug:slug>/", views.page_editor, name="page_editor"),
     path("<slug:slug>/tools/", views.run_tool_view, name="run_tool"),
-    path("<slug:slug>/conversations/", views.page_conversations, name="page_conversations"),
     path(
         "<slug:slug>/revisions/<int:revision_id>/restore/",
         views.restore_revision_view,

@@ -1,12 +1,21 @@
-"""Admin screens for Mr. Blue's assistant profiles."""
+"""Admin screens for Mr. Blue: profiles, conversations, and Mr. Blue's part of the page screen."""
 
 from django.contrib import admin
 from django.db.models import Count, Prefetch, Q
 from django.utils.html import format_html, format_html_join
 
+from editor.admin import PageAdmin as EditorPageAdmin
+from editor.models import Page
 from mrblue.admin_preview import session_preview_html
 from mrblue.costs import conversation_usage, estimated_cost, usage_totals
-from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
+from mrblue.models import (
+    AssistantProfile,
+    Conversation,
+    LogMessage,
+    PageAssistant,
+    TranscriptEntry,
+)
+from mrblue.session import build_session
 
 
 @admin.register(AssistantProfile)
@@ -47,19 +56,58 @@ class AssistantProfileAdmin(admin.ModelAdmin):
     @admin.display(description="Session object (for an example page)")
     def session_preview(self, obj):
         """The GA session object this profile produces for an example page."""
-        from editor.models import Page
-        from mrblue.session import build_session
-
         if obj is None or obj.pk is None:
             return "Save the profile to see its session object."
-        example = Page(slug="example", title="Example page", assistant_profile=obj)
-        return session_preview_html(build_session(example))
+        example = Page(slug="example", title="Example page")
+        return session_preview_html(build_session(example, profile=obj))
 
     def has_delete_permission(self, request, obj=None):
         """The default profile cannot be deleted: make another one the default first."""
         if obj is not None and obj.is_default:
             return False
         return super().has_delete_permission(request, obj)
+
+
+class PageAssistantInline(admin.StackedInline):
+    """The page's profile and instructions of its own (none saved: the defaults)."""
+
+    model = PageAssistant
+    fields = ("profile", "instructions")
+    extra = max_num = 1
+    can_delete = False
+
+
+admin.site.unregister(Page)
+
+
+@admin.register(Page)
+class PageAdmin(EditorPageAdmin):
+    """The editor's page screen, with Mr. Blue's per-page settings and the session object
+    they produce."""
+
+    list_display = ("title", "slug", "assistant_profile", "updated_at")
+    list_filter = ("assistant__profile",)
+    list_select_related = ("assistant__profile",)
+    readonly_fields = (*EditorPageAdmin.readonly_fields, "session_preview")
+    fieldsets = (
+        *EditorPageAdmin.fieldsets,
+        ("What Mr. Blue will be told", {"fields": ("session_preview",)}),
+    )
+    inlines = [PageAssistantInline, *EditorPageAdmin.inlines]
+
+    @admin.display(description="Assistant profile", ordering="assistant__profile__name")
+    def assistant_profile(self, obj):
+        """The page's own profile; empty for the default."""
+        return PageAssistant.for_page(obj).profile
+
+    @admin.display(description="Session object (user name and selection left empty)")
+    def session_preview(self, obj):
+        """The GA session object this page produces, as saved."""
+        if obj is None or obj.pk is None:
+            return "Save the page to see its session object."
+        # From the database: a form sent back with errors holds unsaved (maybe invalid) values.
+        saved = Page.objects.select_related("assistant__profile").get(pk=obj.pk)
+        return session_preview_html(build_session(saved))
 
 
 class TranscriptInline(admin.TabularInline):

@@ -10,7 +10,9 @@ from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
+from editor.jsonapi import json_error
 from editor.models import Page
+from editor.permissions import acan_edit
 from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
@@ -19,14 +21,6 @@ from mrblue.session import build_instructions, build_session
 
 logger = logging.getLogger("mrblue.api")
 MAX_BODY = 16 * 1024
-
-
-def json_error(status: int, code: str, message: str, retry_after: int | None = None):
-    """An error answer of the API."""
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    return response
 
 
 def csrf_failure(request, reason=""):
@@ -91,10 +85,10 @@ async def _editable_page(request):
         slug, selected = _read_body(request.body)
     except ValueError as exc:
         return json_error(400, "bad_request", str(exc))
-    page = await Page.objects.select_related("assistant_profile").filter(slug=slug).afirst()
+    page = await Page.objects.select_related("assistant__profile").filter(slug=slug).afirst()
     if page is None:
         return json_error(404, "page_not_found", f"There is no page {slug!r}.")
-    if not await user.ahas_perm("editor.change_page"):
+    if not await acan_edit(user, page):
         return json_error(403, "forbidden", "You may not edit this page.")
     return user, page, selected
 

@@ -160,6 +160,51 @@ class AssistantProfile(models.Model):
         return profile
 
 
+class PageAssistant(models.Model):
+    """Mr. Blue on one page: the profile it uses and instructions of its own.
+
+    A page without one uses the default profile and adds no instructions (`for_page`).
+    """
+
+    page = models.OneToOneField("editor.Page", on_delete=models.CASCADE, related_name="assistant")
+    profile = models.ForeignKey(
+        AssistantProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="page_assistants",
+        verbose_name="assistant profile",
+        help_text="Leave empty to use the default profile.",
+    )
+    instructions = models.TextField(
+        blank=True,
+        verbose_name="assistant instructions",
+        help_text="Added to the profile's instructions for this page only (template syntax).",
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "Mr. Blue on this page"
+
+    def __str__(self):
+        return f"Mr. Blue on {self.page}"
+
+    def clean(self):
+        """Refuse an instruction template that does not parse."""
+        validate_template(self.instructions)
+
+    @classmethod
+    def for_page(cls, page) -> "PageAssistant":
+        """The page's settings, or (unsaved) the defaults when the page has none."""
+        try:
+            return page.assistant
+        except cls.DoesNotExist:
+            return cls()
+
+    def profile_or_default(self) -> AssistantProfile:
+        """The profile this page uses: its own, or the default."""
+        return self.profile or AssistantProfile.get_default()
+
+
 class Conversation(models.Model):
     """One voice conversation: who, on which page, with which provider and session object."""
 
@@ -181,6 +226,15 @@ class Conversation(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.page_title} ({self.started_at:%Y-%m-%d %H:%M})"
+
+    @classmethod
+    def latest_for(cls, page, user, limit: int = 5):
+        """The user's latest conversations on a page, with their transcripts."""
+        return (
+            cls.objects.filter(page=page, user=user)
+            .prefetch_related("transcript")
+            .order_by("-started_at")[:limit]
+        )
 
     @property
     def transcript_ws(self) -> str:

@@ -1,20 +1,21 @@
 """Builds the exact Realtime GA `session` object Mr. Blue is started with, for one page.
 
-This is the single place that turns admin settings (profile, page overrides) into what the
-provider receives; the token view, the admin preview and the engine all use it.
+This is the single place that turns admin settings (the profile, and the page's own settings
+in `PageAssistant`) into what the provider receives; the token view, the admin preview and the
+engine all use it.
 """
 
 from editor.blocks import describe_block
 from editor.tools import editor_tools
 from mrblue.instructions import render_instructions
-from mrblue.models import AssistantProfile
+from mrblue.models import AssistantProfile, PageAssistant
 
 AUDIO_FORMAT = {"type": "audio/pcm", "rate": 24000}
 
 
 def profile_for(page) -> AssistantProfile:
     """The profile a page uses: its own, or the default."""
-    return page.assistant_profile or AssistantProfile.get_default()
+    return PageAssistant.for_page(page).profile_or_default()
 
 
 def describe_selected(page, selected) -> str:
@@ -31,9 +32,10 @@ def describe_selected(page, selected) -> str:
 
 def build_instructions(page, user=None, selected=None, profile=None) -> str:
     """The profile's instructions plus the page's own, rendered for this page and selection."""
-    profile = profile or profile_for(page)
+    assistant = PageAssistant.for_page(page)
+    profile = profile or assistant.profile_or_default()
     selected_text = describe_selected(page, selected)
-    parts = [profile.instructions, page.assistant_instructions]
+    parts = [profile.instructions, assistant.instructions]
     rendered = (
         render_instructions(part, page=page, user=user, selected=selected_text)
         for part in parts
@@ -67,9 +69,10 @@ def build_turn_detection(profile: AssistantProfile) -> dict | None:
     return None
 
 
-def build_session(page, user=None, selected=None) -> dict:
-    """The GA session object for `page`, as `user` sees it, with `selected` in context."""
-    profile = profile_for(page)
+def build_session(page, user=None, selected=None, profile=None) -> dict:
+    """The GA session object for `page`, as `user` sees it, with `selected` in context
+    (with `profile` instead of the page's own, e.g. to preview a profile)."""
+    profile = profile or profile_for(page)
     transcription = None
     if profile.transcription_model:
         transcription = {"model": profile.transcription_model}

@@ -5,7 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from mrblue import api
+from mrblue import api, views
 from mrblue.engine import http as engine_http
 
 urlpatterns = [
@@ -14,6 +14,11 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("editor/", include("editor.urls")),
+    path(
+        "editor/<slug:slug>/conversations/",
+        views.page_conversations,
+        name="page_conversations",
+    ),
     path("api/realtime/session", api.realtime_session, name="realtime_session"),
     path("api/realtime/instructions", api.realtime_instructions, name="realtime_instructions"),
     # The built-in realtime engine, in the OpenAI API's paths.

@@ -1,11 +1,19 @@
 """The Django admin: screens render, settings can be changed, editors stay out."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from editor.models import Page
-from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
+from mrblue.models import (
+    AssistantProfile,
+    Conversation,
+    LogMessage,
+    PageAssistant,
+    TranscriptEntry,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +42,8 @@ def test_admin_screens_render_for_a_superuser(admin_client_for, make_page, url):
 
 def test_change_screens_show_the_session_object(admin_client_for, make_page, make_profile):
     profile = make_profile(name="Main", voice="sage")
-    page = make_page(assistant_profile=profile)
+    page = make_page()
+    PageAssistant.objects.create(page=page, profile=profile)
     body = admin_client_for.get(f"/admin/mrblue/assistantprofile/{profile.pk}/change/")
     assert body.status_code == 200
     assert b"mrblue-session-preview" in body.content and b"&quot;sage&quot;" in body.content
@@ -93,6 +102,59 @@ def test_admin_refuses_out_of_range_values_with_a_message(admin_client_for, make
     assert profile.vad_threshold == 0.5
 
 
+def _page_inlines(profile="", instructions="", existing=None):
+    """The page screen's inline forms: Mr. Blue's settings (one form) and no revisions."""
+    return {
+        "assistant-TOTAL_FORMS": "1",
+        "assistant-INITIAL_FORMS": "0" if existing is None else "1",
+        "assistant-0-id": "" if existing is None else str(existing.pk),
+        "assistant-0-profile": profile,
+        "assistant-0-instructions": instructions,
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+
+
+def _page_form(page, **inlines):
+    return {
+        "title": page.title,
+        "slug": page.slug,
+        "content": json.dumps(page.content),
+        **_page_inlines(**inlines),
+    }
+
+
+def test_admin_sets_a_pages_profile_and_instructions(admin_client_for, make_page, make_profile):
+    make_profile(name="Main")
+    calm = make_profile(name="Calm")
+    page = make_page()
+    url = f"/admin/editor/page/{page.pk}/change/"
+    response = admin_client_for.post(url, _page_form(page, instructions="Be brief."))
+    assert response.status_code == 302, response.content[:2000]
+    assert (page.assistant.profile, page.assistant.instructions) == (None, "Be brief.")
+    form = _page_form(page, profile=str(calm.pk), existing=page.assistant)
+    assert admin_client_for.post(url, form).status_code == 302
+    assistant = PageAssistant.objects.get()
+    assert (assistant.profile, assistant.instructions) == (calm, "")
+    listing = admin_client_for.get(f"/admin/editor/page/?assistant__profile__id__exact={calm.pk}")
+    assert '<td class="field-assistant_profile">Calm</td>' in listing.content.decode()
+
+
+def test_admin_keeps_a_page_without_settings_on_the_defaults(admin_client_for, make_page):
+    page = make_page()
+    response = admin_client_for.post(f"/admin/editor/page/{page.pk}/change/", _page_form(page))
+    assert response.status_code == 302
+    assert not PageAssistant.objects.exists()
+
+
+def test_admin_refuses_a_bad_page_instruction_template(admin_client_for, make_page):
+    page = make_page()
+    form = _page_form(page, instructions="Hi {% if %}")
+    response = admin_client_for.post(f"/admin/editor/page/{page.pk}/change/", form)
+    assert response.status_code == 200 and b"Template error" in response.content
+    assert not PageAssistant.objects.exists()
+
+
 def test_admin_saves_a_page_with_a_revision_by_its_author(admin_client_for, make_page):
     page = make_page()
     url = f"/admin/editor/page/{page.pk}/change/"
@@ -101,10 +163,7 @@ def test_admin_saves_a_page_with_a_revision_by_its_author(admin_client_for, make
         "title": "Home",
         "slug": "home",
         "content": content,
-        "assistant_profile": "",
-        "assistant_instructions": "",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
+        **_page_inlines(),
     }
     response = admin_client_for.post(url, data)
     assert response.status_code == 302, response.content[:2000]
@@ -120,10 +179,7 @@ def test_admin_refuses_bad_page_content(admin_client_for, make_page):
         "title": "Home",
         "slug": "home",
         "content": '[{"id": "x", "type": "video"}]',
-        "assistant_profile": "",
-        "assistant_instructions": "",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
+        **_page_inlines(),
     }
     response = admin_client_for.post(f"/admin/editor/page/{page.pk}/change/", data)
     assert response.status_code == 200 and b"type must be one of" in response.content

@@ -85,3 +85,7 @@ def test_editors_see_their_own_conversations_on_the_page(client, make_page, edit
     assert "someone else" not in piece.content.decode()
     client.logout()
     assert client.get("/editor/home/conversations/").status_code == 302
+    client.force_login(make_user("visitor"))
+    assert client.get("/editor/home/conversations/").status_code == 403
+    client.force_login(editor_user)
+    assert client.get("/editor/nope/conversations/").status_code == 404

@@ -83,27 +83,50 @@ def test_an_edit_changes_the_page_and_records_who_and_which_call(tool, page, edi
 def test_bad_calls_are_error_outputs_and_change_nothing(tool, page, name, arguments, error):
     answer = tool(name, arguments)
     assert answer.status_code == 400
-    assert answer.json()["ok"] is False and error in answer.json()["error"]
+    assert answer.json()["error"]["code"] == "tool_error"
+    assert error in answer.json()["error"]["message"]
     page.refresh_from_db()
     assert page.content == BLOCKS and page.revisions.count() == 1
 
 
 def test_bad_json_is_refused(tool, page):
-    assert tool(None, raw="{nope").status_code == 400
-    assert tool(None, raw='{"name": "undo", "arguments": [1]}').status_code == 400
-    assert tool(None, raw="[" * 50_000 + "]" * 50_000).status_code == 400
     deep_arguments = json.dumps({"name": "undo", "arguments": "[" * 50_000})
-    assert tool(None, raw=deep_arguments).status_code == 400
+    for raw in (
+        "{nope",
+        '{"name": "undo", "arguments": [1]}',
+        "[" * 50_000 + "]" * 50_000,
+        deep_arguments,
+    ):
+        answer = tool(None, raw=raw)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+
+
+def error_code(response):
+    """The `code` of an error answer in the project's one shape."""
+    return response.status_code, response.json()["error"]["code"]
 
 
 def test_only_editors_may_change_pages(client, page, make_user):
     body = json.dumps({"name": "delete_block", "arguments": {"block_id": "cta"}})
     url = "/editor/mundo-tango/tools/"
-    assert client.post(url, body, content_type="application/json").status_code == 401
+    assert error_code(client.post(url, body, content_type="application/json")) == (
+        401,
+        "not_authenticated",
+    )
     client.force_login(make_user("visitor"))
-    assert client.post(url, body, content_type="application/json").status_code == 403
+    answer = client.post(url, body, content_type="application/json")
+    assert error_code(answer) == (403, "forbidden")
+    missing = client.post("/editor/nope/tools/", body, content_type="application/json")
+    assert error_code(missing) == (403, "forbidden")  # not told which pages exist
     page.refresh_from_db()
     assert page.content == BLOCKS
+
+
+def test_an_unknown_page_is_a_404_error(client, editor_user):
+    client.force_login(editor_user)
+    body = json.dumps({"name": "undo", "arguments": {}})
+    answer = client.post("/editor/nope/tools/", body, content_type="application/json")
+    assert error_code(answer) == (404, "page_not_found")
 
 
 def test_insert_move_delete(tool, page):
@@ -127,11 +150,11 @@ def test_undo_and_redo_share_one_history(tool, page):
     assert texts(page)[0] == "One"
     tool("undo")
     assert texts(page)[0] == "Mundo Tango"
-    assert tool("undo").json()["error"] == "There is nothing to undo."
+    assert tool("undo").json()["error"]["message"] == "There is nothing to undo."
     tool("redo")
     assert texts(page)[0] == "One"
     tool("update_text", {"block_id": "heading", "text": "Three"})  # ends the redo history
-    assert tool("redo").json()["error"] == "There is nothing to redo."
+    assert tool("redo").json()["error"]["message"] == "There is nothing to redo."
     tool("undo")
     assert texts(page)[0] == "One"
     kinds = list(page.revisions.order_by("id").values_list("kind", flat=True))
@@ -149,7 +172,7 @@ def test_any_revision_can_be_restored_from_the_editor(client, editor_user, tool,
     missing = client.post(
         "/editor/mundo-tango/revisions/999999/restore/", "{}", content_type="application/json"
     )
-    assert missing.status_code == 404
+    assert error_code(missing) == (404, "revision_not_found")
 
 
 def test_the_editor_page_lists_revisions(client, editor_user, tool, page):

@@ -89,3 +89,12 @@ def test_get_default_creates_one_when_there_is_none():
     profile = AssistantProfile.get_default()
     assert profile.is_default
     assert AssistantProfile.objects.count() == 1
+
+
+def test_a_pages_own_instructions_must_be_a_valid_template(make_page):
+    from mrblue.models import PageAssistant
+
+    assistant = PageAssistant(page=make_page(), instructions="Hello {% if %}")
+    with pytest.raises(ValidationError) as caught:
+        assistant.full_clean()
+    assert "Template error" in caught.value.message_dict["instructions"][0]

@@ -4,9 +4,24 @@ import pytest
 from openai.types.realtime import RealtimeFunctionTool, RealtimeSessionCreateRequest
 from pydantic import TypeAdapter
 
+from mrblue.models import PageAssistant
 from mrblue.session import build_session
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def make_assisted_page(make_page):
+    """make_page, plus Mr. Blue's settings for the page: a profile and/or instructions."""
+
+    def make(*args, profile=None, instructions="", **fields):
+        page = make_page(*args, **fields)
+        assistant = PageAssistant(page=page, profile=profile, instructions=instructions)
+        assistant.full_clean()
+        assistant.save()
+        return page
+
+    return make
 
 
 def validate_ga(session):
@@ -36,17 +51,19 @@ def test_default_session_has_the_ga_shape(make_page):
     assert "Home" in session["instructions"] and "/home/" in session["instructions"]
 
 
-def test_tools_are_valid_function_tools_and_only_when_enabled(make_page, make_profile):
+def test_tools_are_valid_function_tools_and_only_when_enabled(
+    make_page, make_assisted_page, make_profile
+):
     session = build_session(make_page())
     names = {tool["name"] for tool in session["tools"]}
     assert {"describe_page", "update_style", "insert_block", "undo", "redo"} <= names
     for tool in session["tools"]:
         TypeAdapter(RealtimeFunctionTool).validate_python(tool)
     quiet = make_profile(name="No tools", tools_enabled=False)
-    assert build_session(make_page("other", assistant_profile=quiet))["tools"] == []
+    assert build_session(make_assisted_page("other", profile=quiet))["tools"] == []
 
 
-def test_page_profile_and_instructions_override_the_default(make_page, make_profile):
+def test_page_profile_and_instructions_override_the_default(make_assisted_page, make_profile):
     make_profile(name="Default")
     custom = make_profile(
         name="Calm",
@@ -59,11 +76,8 @@ def test_page_profile_and_instructions_override_the_default(make_page, make_prof
         max_output_tokens=300,
         instructions="Speak Spanish about {{ page.title }}.",
     )
-    page = make_page(
-        "tango",
-        "Tango",
-        assistant_profile=custom,
-        assistant_instructions="Mention the {{ selected }} when useful.",
+    page = make_assisted_page(
+        "tango", "Tango", profile=custom, instructions="Mention the {{ selected }} when useful."
     )
     session = build_session(page, selected="h1")
     validate_ga(session)
@@ -86,21 +100,21 @@ def test_page_profile_and_instructions_override_the_default(make_page, make_prof
     )
 
 
-def test_push_to_talk_and_idle_timeout(make_page, make_profile):
+def test_push_to_talk_and_idle_timeout(make_assisted_page, make_profile):
     ptt = make_profile(name="PTT", turn_detection="none", noise_reduction="off")
-    session = build_session(make_page("a", assistant_profile=ptt))
+    session = build_session(make_assisted_page("a", profile=ptt))
     validate_ga(session)
     assert session["audio"]["input"]["turn_detection"] is None
     assert session["audio"]["input"]["noise_reduction"] is None
     idle = make_profile(name="Idle", vad_idle_timeout_ms=8000, transcription_model="")
-    session = build_session(make_page("b", assistant_profile=idle))
+    session = build_session(make_assisted_page("b", profile=idle))
     validate_ga(session)
     assert session["audio"]["input"]["turn_detection"]["idle_timeout_ms"] == 8000
     assert session["audio"]["input"]["transcription"] is None
 
 
-def test_instructions_know_the_user(make_page, make_user):
-    page = make_page(assistant_instructions="Greet {{ user.name }}.")
+def test_instructions_know_the_user(make_assisted_page, make_user):
+    page = make_assisted_page(instructions="Greet {{ user.name }}.")
     assert build_session(page, make_user("maria"))["instructions"].endswith("Greet maria.")
 
 

@@ -104,7 +104,8 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-/** POST to this page's editor API; redraws the page on success; returns the JSON answer. */
+/** POST to this page's editor API; redraws the page on success; returns the JSON answer
+ * (`{ok: true, ...}`, or `{error: {code, message}}`). */
 export async function post(path, body) {
   let data;
   try {
@@ -116,13 +117,14 @@ export async function post(path, body) {
     });
     data = await answer.json();
   } catch {
-    data = { ok: false, error: "The change could not be saved: the server did not answer." };
+    const message = "The change could not be saved: the server did not answer.";
+    data = { error: { code: "no_answer", message } };
   }
   if (data.ok) {
     renderCanvas(data.blocks);
     renderRevisions(data.revisions);
   }
-  showEditorMessage(data.ok ? "" : data.error);
+  showEditorMessage(data.ok ? "" : data.error.message);
   return data;
 }
 

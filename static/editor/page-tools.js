@@ -51,5 +51,5 @@ export async function runCall(call) {
       : { ok: false, error: `There is no block with id ${JSON.stringify(args.block_id)}.` };
   }
   const answer = await post("tools/", { name: call.name, arguments: args, call_id: call.callId });
-  return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error };
+  return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error.message };
 }
