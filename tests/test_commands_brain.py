@@ -5,8 +5,9 @@ import json
 import pytest
 
 from editor.tools import editor_tools
-from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.brains.commands import decide
+from mrblue.brains.commands import CommandsBrain, decide
+from mrblue.engine.brains import FunctionCall, TextDelta, load_brain
+from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
 from mrblue.engine.core import ResponseRequest
 
 PAGE = {
@@ -460,3 +461,11 @@ def test_an_empty_turn_asks_for_more():
         },
     ]
     assert "anything else" in spoken(decide(request(conversation)))
+
+
+def test_the_engine_loads_brains_by_short_name_or_dotted_path():
+    assert isinstance(load_brain("commands"), CommandsBrain)  # registered by the app
+    assert isinstance(load_brain("openai_compatible"), OpenAICompatibleBrain)
+    assert isinstance(load_brain("mrblue.brains.commands.CommandsBrain"), CommandsBrain)
+    with pytest.raises(ImportError):
+        load_brain("no_such_brain")

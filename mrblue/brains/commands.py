@@ -8,9 +8,9 @@ conversation, so a reconnecting client or a second worker gets the same answers.
 
 import re
 
+from mrblue.brains.intents import Intent, describe_ref, parse, resolve
+from mrblue.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.brains.intents import Intent, describe_ref, parse, resolve
-from mrblue.engine.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.items import item_text
 from mrblue.engine.jsonparse import parse_json
 
