@@ -432,17 +432,14 @@ def test_a_schema_that_cannot_take_the_request_is_not_called():
     assert "don't let me" in spoken(decide(request(conversation, tools=narrow)))
 
 
-def test_selected_block_comes_from_the_instructions_too():
+def test_the_selection_comes_from_describe_page_not_the_instructions():
+    said = 'The selected element is button "Join a class" (id cta).'
+    conversation = [user("make it red"), call("describe_page", "{}", "c1"), output("c1", PAGE)]
+    act = the_call(decide(request(conversation, instructions=said)))
+    assert json.loads(act.arguments) == {"block_id": "intro", "color": "red"}
     page = {**PAGE, "selected": None}
     conversation = [user("make it red"), call("describe_page", "{}", "c1"), output("c1", page)]
-    act = the_call(
-        decide(
-            request(
-                conversation, instructions='The selected element is button "Join a class" (id cta).'
-            )
-        )
-    )
-    assert json.loads(act.arguments) == {"block_id": "cta", "color": "red"}
+    assert "Nothing is selected" in spoken(decide(request(conversation, instructions=said)))
 
 
 def test_a_pronoun_with_nothing_selected_asks_which_block():
