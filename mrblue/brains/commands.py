@@ -52,14 +52,7 @@ def decide(request) -> list:
     intent = parse(item_text(user)) if user else None
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
-        call = next(
-            (
-                i
-                for i in after
-                if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
-            ),
-            None,
-        )
+        call = _call_answered_by(last, after)
         if call is not None:
             return _after_tool(call, _json(last.get("output")), intent, tools, after)
     if user is None or (last is not None and last.get("type") == "message"):
@@ -119,7 +112,8 @@ def _after_tool(call, output, intent, tools, after) -> list:
         (
             _json(i.get("output"))
             for i in after
-            if i.get("type") == "function_call_output" and _is_describe(after, i.get("call_id"))
+            if i.get("type") == "function_call_output"
+            and (_call_answered_by(i, after) or {}).get("name") == "describe_page"
         ),
         None,
     )
@@ -307,12 +301,15 @@ def _current_turn(conversation):
     return None, list(conversation)
 
 
-def _is_describe(after, call_id) -> bool:
-    return any(
-        i.get("type") == "function_call"
-        and i.get("call_id") == call_id
-        and i.get("name") == "describe_page"
-        for i in after
+def _call_answered_by(output: dict, after: list) -> dict | None:
+    """The function call of this turn that a function_call_output answers."""
+    return next(
+        (
+            i
+            for i in after
+            if i.get("type") == "function_call" and i.get("call_id") == output.get("call_id")
+        ),
+        None,
     )
 
 
