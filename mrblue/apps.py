@@ -12,5 +12,8 @@ class MrBlueConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        """Register the startup checks."""
+        """Register the startup checks, and the app's brain with the built-in engine."""
         from mrblue import checks  # noqa: F401
+        from mrblue.engine.brains import register_brain
+
+        register_brain("commands", "mrblue.brains.commands.CommandsBrain")

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from mrblue.conf import app_settings
-from mrblue.engine.vocabulary import VOICES
+from mrblue.engine.vocabulary import DEFAULT_VOICE, LIMITS, SERVER_VAD_DEFAULTS, VOICES
 from mrblue.instructions import validate_template
 
 DEFAULT_INSTRUCTIONS = (
@@ -49,15 +49,21 @@ class AssistantProfile(models.Model):
         help_text="Template: {{ page.title }}, {{ page.path }}, {{ selected }}, {{ user.name }}.",
     )
     model = models.CharField(max_length=100, default=_default_model)
-    voice = models.CharField(max_length=20, choices=[(v, v) for v in VOICES], default="marin")
+    voice = models.CharField(max_length=20, choices=[(v, v) for v in VOICES], default=DEFAULT_VOICE)
     speed = models.FloatField(default=1.0, help_text="0.25 to 1.5; 1.0 is normal.")
 
     turn_detection = models.CharField(
         max_length=20, choices=TurnDetection.choices, default=TurnDetection.SERVER_VAD
     )
-    vad_threshold = models.FloatField(default=0.5, help_text="Server VAD: 0 to 1.")
-    vad_prefix_padding_ms = models.PositiveIntegerField(default=300)
-    vad_silence_duration_ms = models.PositiveIntegerField(default=500)
+    vad_threshold = models.FloatField(
+        default=SERVER_VAD_DEFAULTS["threshold"], help_text="Server VAD: 0 to 1."
+    )
+    vad_prefix_padding_ms = models.PositiveIntegerField(
+        default=SERVER_VAD_DEFAULTS["prefix_padding_ms"]
+    )
+    vad_silence_duration_ms = models.PositiveIntegerField(
+        default=SERVER_VAD_DEFAULTS["silence_duration_ms"]
+    )
     vad_idle_timeout_ms = models.PositiveIntegerField(
         null=True, blank=True, help_text="Server VAD: 5000 to 30000, or empty for none."
     )
@@ -116,12 +122,12 @@ class AssistantProfile(models.Model):
 
     # Ranges as the Realtime API documents them; (field, low, high).
     RANGES = (
-        ("speed", 0.25, 1.5),
-        ("vad_threshold", 0.0, 1.0),
-        ("vad_prefix_padding_ms", 0, 10_000),
-        ("vad_silence_duration_ms", 0, 10_000),
-        ("vad_idle_timeout_ms", 5_000, 30_000),
-        ("max_output_tokens", 1, 4096),
+        ("speed", *LIMITS["speed"]),
+        ("vad_threshold", *LIMITS["threshold"]),
+        ("vad_prefix_padding_ms", *LIMITS["prefix_padding_ms"]),
+        ("vad_silence_duration_ms", *LIMITS["silence_duration_ms"]),
+        ("vad_idle_timeout_ms", *LIMITS["idle_timeout_ms"]),
+        ("max_output_tokens", *LIMITS["max_output_tokens"]),
     )
 
     def clean(self):

@@ -7,10 +7,9 @@ engine all use it.
 
 from editor.blocks import describe_block
 from editor.tools import editor_tools
+from mrblue.engine.vocabulary import PCM_FORMAT
 from mrblue.instructions import render_instructions
 from mrblue.models import AssistantProfile, PageAssistant
-
-AUDIO_FORMAT = {"type": "audio/pcm", "rate": 24000}
 
 
 def profile_for(page) -> AssistantProfile:
@@ -86,13 +85,13 @@ def build_session(page, user=None, selected=None, profile=None) -> dict:
         "output_modalities": ["audio"],
         "audio": {
             "input": {
-                "format": dict(AUDIO_FORMAT),
+                "format": dict(PCM_FORMAT),
                 "transcription": transcription,
                 "noise_reduction": None if noise == "off" else {"type": noise},
                 "turn_detection": build_turn_detection(profile),
             },
             "output": {
-                "format": dict(AUDIO_FORMAT),
+                "format": dict(PCM_FORMAT),
                 "voice": profile.voice,
                 "speed": profile.speed,
             },

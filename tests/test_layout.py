@@ -74,7 +74,6 @@ def test_editor_imports_nothing_from_mrblue():
     assert imports_from("editor", prefixes=("mrblue",), skip=("migrations",)) == []
 
 
-@pytest.mark.xfail(strict=False, reason="engine settings and commands brain move in other branches")
 def test_the_engine_imports_nothing_from_the_apps():
     found = imports_from("mrblue/engine", prefixes=("mrblue", "editor"), allowed=("mrblue.engine",))
     assert found == []

@@ -1,14 +1,14 @@
 """Audio plumbing: stateful resampling between the rates each stage needs.
 
-Rates: WebRTC (Opus) decodes to 48 kHz stereo; the protocol's pcm16 is 24 kHz mono; voice
-detection and recognition want 16 kHz mono. One `Resampler` per direction and stream, never
-one per frame: a resampler keeps filter state between frames, and a fresh one per frame clicks.
+Rates: WebRTC (Opus) decodes to 48 kHz stereo; the protocol's pcm16 is 24 kHz mono
+(`vocabulary.PROTOCOL_RATE`); voice detection and recognition want 16 kHz mono. One `Resampler`
+per direction and stream, never one per frame: a resampler keeps filter state between frames,
+and a fresh one per frame clicks.
 """
 
 import av
 import numpy as np
 
-PROTOCOL_RATE = 24_000
 SPEECH_RATE = 16_000
 
 

@@ -9,28 +9,22 @@ import time
 
 from mrblue.engine.events import ProtocolError, new_id
 from mrblue.engine.fields import choice, get, no_unknown, number_in
-from mrblue.engine.vocabulary import VOICES
+from mrblue.engine.vocabulary import (
+    DEFAULT_VOICE,
+    EAGERNESS,
+    FORMATS,
+    LIMITS,
+    NOISE_REDUCTION,
+    PCM_FORMAT,
+    PROTOCOL_RATE,
+    SEMANTIC_VAD_DEFAULTS,
+    SERVER_VAD_DEFAULTS,
+    VOICES,
+)
 
 DEFAULT_INSTRUCTIONS = (
     "You are a helpful, witty and friendly assistant. Keep your answers short and speak clearly."
 )
-PCM = {"type": "audio/pcm", "rate": 24000}
-FORMATS = ("audio/pcm", "audio/pcmu", "audio/pcma")
-SERVER_VAD_DEFAULTS = {
-    "type": "server_vad",
-    "threshold": 0.5,
-    "prefix_padding_ms": 300,
-    "silence_duration_ms": 500,
-    "idle_timeout_ms": None,
-    "create_response": True,
-    "interrupt_response": True,
-}
-SEMANTIC_VAD_DEFAULTS = {
-    "type": "semantic_vad",
-    "eagerness": "auto",
-    "create_response": True,
-    "interrupt_response": True,
-}
 # Top-level keys of the beta interface, refused since it was shut down.
 BETA_KEYS = (
     "modalities",
@@ -81,12 +75,12 @@ def default_session(model: str = "gpt-realtime", lifetime_s: int = 3600) -> dict
         "include": None,
         "audio": {
             "input": {
-                "format": dict(PCM),
+                "format": dict(PCM_FORMAT),
                 "transcription": None,
                 "noise_reduction": None,
                 "turn_detection": dict(SERVER_VAD_DEFAULTS),
             },
-            "output": {"format": dict(PCM), "voice": "marin", "speed": 1.0},
+            "output": {"format": dict(PCM_FORMAT), "voice": DEFAULT_VOICE, "speed": 1.0},
         },
     }
 
@@ -179,7 +173,7 @@ def _apply_response_fields(result: dict, update: dict, param: str) -> None:
         if isinstance(value, str):
             choice(value, ("inf",), f"{param}.max_output_tokens")
         else:
-            number_in(value, 1, 4096, f"{param}.max_output_tokens")
+            number_in(value, *LIMITS["max_output_tokens"], f"{param}.max_output_tokens")
         result["max_output_tokens"] = value
 
 
@@ -241,8 +235,9 @@ def _format(value, param: str) -> dict:
     no_unknown(value, ("type", "rate"), param)
     kind = choice(get(value, "type", str, f"{param}.type", required=True), FORMATS, f"{param}.type")
     if kind == "audio/pcm":
-        choice(get(value, "rate", int, f"{param}.rate", default=24000), (24000,), f"{param}.rate")
-        return dict(PCM)
+        rate = get(value, "rate", int, f"{param}.rate", default=PROTOCOL_RATE)
+        choice(rate, (PROTOCOL_RATE,), f"{param}.rate")
+        return dict(PCM_FORMAT)
     return {"type": kind}
 
 
@@ -256,7 +251,7 @@ def _apply_audio_input(current: dict, update: dict, param: str) -> None:
         value = get(update, "noise_reduction", dict, f"{param}.noise_reduction", nullable=True)
         if value is not None:
             no_unknown(value, ("type",), f"{param}.noise_reduction")
-            choice(value.get("type"), ("near_field", "far_field"), f"{param}.noise_reduction.type")
+            choice(value.get("type"), NOISE_REDUCTION, f"{param}.noise_reduction.type")
             value = {"type": value["type"]}
         current["noise_reduction"] = value
     if "turn_detection" in update:
@@ -293,27 +288,26 @@ def turn_detection(value, param: str):
     for key in ("create_response", "interrupt_response"):
         result[key] = get(value, key, bool, f"{param}.{key}", default=defaults[key])
     if kind == "semantic_vad":
-        eagerness = get(value, "eagerness", str, f"{param}.eagerness", default="auto")
-        result["eagerness"] = choice(
-            eagerness, ("low", "medium", "high", "auto"), f"{param}.eagerness"
+        eagerness = get(
+            value, "eagerness", str, f"{param}.eagerness", default=defaults["eagerness"]
         )
+        result["eagerness"] = choice(eagerness, EAGERNESS, f"{param}.eagerness")
         return result
-    result["threshold"] = number_in(
-        get(value, "threshold", float, f"{param}.threshold", default=0.5),
-        0.0,
-        1.0,
-        f"{param}.threshold",
-    )
-    for key, low, high in (("prefix_padding_ms", 0, 10_000), ("silence_duration_ms", 0, 10_000)):
+    for key, number in (
+        ("threshold", float),
+        ("prefix_padding_ms", int),
+        ("silence_duration_ms", int),
+    ):
         result[key] = number_in(
-            get(value, key, int, f"{param}.{key}", default=defaults[key]),
-            low,
-            high,
+            get(value, key, number, f"{param}.{key}", default=defaults[key]),
+            *LIMITS[key],
             f"{param}.{key}",
         )
     idle = get(value, "idle_timeout_ms", int, f"{param}.idle_timeout_ms", nullable=True)
     result["idle_timeout_ms"] = (
-        None if idle is None else number_in(idle, 5_000, 30_000, f"{param}.idle_timeout_ms")
+        None
+        if idle is None
+        else number_in(idle, *LIMITS["idle_timeout_ms"], f"{param}.idle_timeout_ms")
     )
     return result
 
@@ -328,7 +322,7 @@ def _apply_audio_output(current: dict, update: dict, param: str) -> None:
         )
     if "speed" in update:
         current["speed"] = number_in(
-            get(update, "speed", float, f"{param}.speed"), 0.25, 1.5, f"{param}.speed"
+            get(update, "speed", float, f"{param}.speed"), *LIMITS["speed"], f"{param}.speed"
         )
 
 

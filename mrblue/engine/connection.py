@@ -17,11 +17,12 @@ from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import ProtocolError, error_event, server_event
 from mrblue.engine.jsonparse import parse_json
+from mrblue.engine.vocabulary import PROTOCOL_RATE
 from mrblue.engine.voice import VoiceTurns
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-WS_AUDIO_CHUNK = 24_000 * 2 // 10  # 100 ms of pcm16 per output_audio.delta
+WS_AUDIO_CHUNK = PROTOCOL_RATE * 2 // 10  # 100 ms of pcm16 per output_audio.delta
 
 
 def loggable(event: dict) -> dict:

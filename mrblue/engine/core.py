@@ -17,10 +17,10 @@ from mrblue.engine import config as session_config
 from mrblue.engine.events import ProtocolError, new_id, server_event
 from mrblue.engine.fields import choice, get
 from mrblue.engine.items import client_item, public_item
+from mrblue.engine.vocabulary import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
 MAX_INPUT_AUDIO_MS = 10 * 60 * 1000
-BYTES_PER_MS = {"audio/pcm": 48, "audio/pcmu": 8, "audio/pcma": 8}
 
 
 @dataclass

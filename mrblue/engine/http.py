@@ -14,9 +14,9 @@ from mrblue.engine.events import ProtocolError
 from mrblue.engine.fields import get, no_unknown, number_in
 from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.models import EngineClientSecret
+from mrblue.engine.vocabulary import LIMITS
 
 logger = logging.getLogger("mrblue.engine")
-SECRET_SECONDS = (10, 7200)
 
 
 def api_error(
@@ -80,7 +80,7 @@ def _read_request(body) -> tuple[int, dict]:
         "expires_after.seconds",
         default=engine_settings.ENGINE_SECRET_SECONDS,
     )
-    number_in(seconds, *SECRET_SECONDS, "expires_after.seconds")
+    number_in(seconds, *LIMITS["expires_after.seconds"], "expires_after.seconds")
     base = session_config.default_session(engine_settings.DEFAULT_MODEL)
     session = get(body, "session", dict, "session", default={"type": "realtime"})
     session = session_config.apply_update(base, session, "session")

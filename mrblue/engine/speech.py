@@ -10,9 +10,9 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mrblue.engine.audio import PROTOCOL_RATE, Resampler, pcm_to_float
+from mrblue.engine.audio import Resampler, pcm_to_float
 from mrblue.engine.conf import engine_settings
-from mrblue.engine.vocabulary import VOICES
+from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
 
 logger = logging.getLogger("mrblue.engine.speech")
 _stt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-stt")
@@ -111,7 +111,8 @@ def _synthesize(text: str, voice: str, speed: float) -> bytes:
 
     path = voice_files().get(voice) or next(p for p in voice_files().values() if p)
     model = _once(f"piper:{path}", lambda: _piper(path))
-    config = SynthesisConfig(length_scale=1.0 / max(0.25, min(speed or 1.0, 1.5)))
+    slowest, fastest = LIMITS["speed"]
+    config = SynthesisConfig(length_scale=1.0 / max(slowest, min(speed or 1.0, fastest)))
     resampler = Resampler(PROTOCOL_RATE)
     audio = b""
     for chunk in model.synthesize(text, config):

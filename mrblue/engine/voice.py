@@ -10,9 +10,10 @@ import logging
 import time
 
 from mrblue.engine import speech
-from mrblue.engine.audio import PROTOCOL_RATE, SPEECH_RATE, Resampler, ms_of
+from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
 from mrblue.engine.events import server_event
 from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
+from mrblue.engine.vocabulary import PROTOCOL_RATE
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too

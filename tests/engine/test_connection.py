@@ -6,8 +6,8 @@ import json
 
 import pytest
 
+from mrblue.brains.commands import CommandsBrain
 from mrblue.engine import speech, webrtc
-from mrblue.engine.brains.commands import CommandsBrain
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
 from mrblue.engine.core import RealtimeSession

@@ -2,7 +2,8 @@
 
 A brain takes a `ResponseRequest` (instructions, tools, the conversation) and yields
 `TextDelta`s and `FunctionCall`s. Choose one with `MRBLUE_ENGINE_BRAIN`: a dotted path to a
-class, or one of the short names in `BRAINS`.
+class, or a short name registered with `register_brain` (the engine registers
+`openai_compatible`; the app registers its own, such as `commands`, when it starts).
 """
 
 from collections.abc import AsyncIterator
@@ -12,7 +13,6 @@ from typing import Protocol
 from django.utils.module_loading import import_string
 
 BRAINS = {
-    "commands": "mrblue.engine.brains.commands.CommandsBrain",
     "openai_compatible": "mrblue.engine.brains.openai_compatible.OpenAICompatibleBrain",
 }
 
@@ -47,6 +47,11 @@ class Brain(Protocol):
 
     def respond(self, request) -> AsyncIterator[TextDelta | FunctionCall]:
         """Yield the answer to `request`; stop promptly when the task is cancelled."""
+
+
+def register_brain(name: str, dotted_path: str) -> None:
+    """Make `name` a short name for the brain class at `dotted_path`."""
+    BRAINS[name] = dotted_path
 
 
 def load_brain(name: str) -> Brain:

@@ -1,6 +1,7 @@
 """The `commands` brain: a deterministic assistant that edits the page through its tools.
 
-It understands editing requests (see `intents`), looks at the page with `describe_page`, calls
+It understands editing requests (see `intents`), looks at the page with `describe_page` (its
+blocks and which one is selected; never the instruction text, which an admin may reword), calls
 the fitting tool with arguments built from that tool's own schema, and once the tool's output
 comes back, says briefly what happened. It holds no state: every decision is read from the
 conversation, so a reconnecting client or a second worker gets the same answers.
@@ -8,9 +9,9 @@ conversation, so a reconnecting client or a second worker gets the same answers.
 
 import re
 
+from mrblue.brains.intents import Intent, describe_ref, parse, resolve
+from mrblue.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.brains.intents import Intent, describe_ref, parse, resolve
-from mrblue.engine.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.items import item_text
 from mrblue.engine.jsonparse import parse_json
 
@@ -51,24 +52,15 @@ def decide(request) -> list:
     intent = parse(item_text(user)) if user else None
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
-        call = next(
-            (
-                i
-                for i in after
-                if i.get("type") == "function_call" and i.get("call_id") == last.get("call_id")
-            ),
-            None,
-        )
+        call = _call_answered_by(last, after)
         if call is not None:
-            return _after_tool(
-                call, _json(last.get("output")), intent, tools, after, request.instructions
-            )
+            return _after_tool(call, _json(last.get("output")), intent, tools, after)
     if user is None or (last is not None and last.get("type") == "message"):
         return _say("Is there anything else you'd like to change on the page?")
-    return _fresh_turn(intent, tools, request.instructions)
+    return _fresh_turn(intent, tools)
 
 
-def _fresh_turn(intent: Intent | None, tools, instructions) -> list:
+def _fresh_turn(intent: Intent | None, tools) -> list:
     if intent is None:
         return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
     if intent.name == "greet":
@@ -94,17 +86,17 @@ def _fresh_turn(intent: Intent | None, tools, instructions) -> list:
         describe = find_tool(tools, "describe_page")
         if describe is not None:
             return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
-        blocks, selected = [], _selected_from(instructions)
-        return _act(intent, tool, blocks, selected)
+        # Without describe_page the page is unseen: only an insert at the end can work.
+        return _act(intent, tool, [], None)
     arguments = fit_arguments(tool, {})
     if arguments is None:
         return _say("The page tools of this conversation don't let me do that.")
     return [FunctionCall(tool["name"], arguments)]
 
 
-def _after_tool(call, output, intent, tools, after, instructions) -> list:
+def _after_tool(call, output, intent, tools, after) -> list:
     if call.get("name") == "describe_page":
-        blocks, selected = _page(output, instructions)
+        blocks, selected = _page(output)
         if intent is None:
             return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
         if intent.name == "describe":
@@ -120,11 +112,12 @@ def _after_tool(call, output, intent, tools, after, instructions) -> list:
         (
             _json(i.get("output"))
             for i in after
-            if i.get("type") == "function_call_output" and _is_describe(after, i.get("call_id"))
+            if i.get("type") == "function_call_output"
+            and (_call_answered_by(i, after) or {}).get("name") == "describe_page"
         ),
         None,
     )
-    blocks, selected = _page(page_output, instructions)
+    blocks, selected = _page(page_output)
     return _say(_confirmation(call.get("name"), intent, blocks, selected))
 
 
@@ -308,25 +301,26 @@ def _current_turn(conversation):
     return None, list(conversation)
 
 
-def _is_describe(after, call_id) -> bool:
-    return any(
-        i.get("type") == "function_call"
-        and i.get("call_id") == call_id
-        and i.get("name") == "describe_page"
-        for i in after
+def _call_answered_by(output: dict, after: list) -> dict | None:
+    """The function call of this turn that a function_call_output answers."""
+    return next(
+        (
+            i
+            for i in after
+            if i.get("type") == "function_call" and i.get("call_id") == output.get("call_id")
+        ),
+        None,
     )
 
 
-def _page(output, instructions):
-    blocks = output.get("blocks") if isinstance(output, dict) else None
+def _page(output):
+    """The blocks and the selected block's id, as `describe_page` reported them."""
+    if not isinstance(output, dict):
+        return [], None
+    blocks = output.get("blocks")
     blocks = [b for b in blocks if isinstance(b, dict) and "id" in b] if blocks else []
-    selected = output.get("selected") if isinstance(output, dict) else None
-    return blocks, selected or _selected_from(instructions)
-
-
-def _selected_from(instructions: str) -> str | None:
-    match = re.search(r"selected element is .*?\(id ([A-Za-z0-9_-]+)\)", instructions or "")
-    return match.group(1) if match else None
+    selected = output.get("selected")
+    return blocks, selected if isinstance(selected, str) else None
 
 
 def _json(text):

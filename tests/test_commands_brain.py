@@ -5,8 +5,9 @@ import json
 import pytest
 
 from editor.tools import editor_tools
-from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.brains.commands import decide
+from mrblue.brains.commands import CommandsBrain, decide
+from mrblue.engine.brains import FunctionCall, TextDelta, load_brain
+from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
 from mrblue.engine.core import ResponseRequest
 
 PAGE = {
@@ -431,17 +432,14 @@ def test_a_schema_that_cannot_take_the_request_is_not_called():
     assert "don't let me" in spoken(decide(request(conversation, tools=narrow)))
 
 
-def test_selected_block_comes_from_the_instructions_too():
+def test_the_selection_comes_from_describe_page_not_the_instructions():
+    said = 'The selected element is button "Join a class" (id cta).'
+    conversation = [user("make it red"), call("describe_page", "{}", "c1"), output("c1", PAGE)]
+    act = the_call(decide(request(conversation, instructions=said)))
+    assert json.loads(act.arguments) == {"block_id": "intro", "color": "red"}
     page = {**PAGE, "selected": None}
     conversation = [user("make it red"), call("describe_page", "{}", "c1"), output("c1", page)]
-    act = the_call(
-        decide(
-            request(
-                conversation, instructions='The selected element is button "Join a class" (id cta).'
-            )
-        )
-    )
-    assert json.loads(act.arguments) == {"block_id": "cta", "color": "red"}
+    assert "Nothing is selected" in spoken(decide(request(conversation, instructions=said)))
 
 
 def test_a_pronoun_with_nothing_selected_asks_which_block():
@@ -460,3 +458,11 @@ def test_an_empty_turn_asks_for_more():
         },
     ]
     assert "anything else" in spoken(decide(request(conversation)))
+
+
+def test_the_engine_loads_brains_by_short_name_or_dotted_path():
+    assert isinstance(load_brain("commands"), CommandsBrain)  # registered by the app
+    assert isinstance(load_brain("openai_compatible"), OpenAICompatibleBrain)
+    assert isinstance(load_brain("mrblue.brains.commands.CommandsBrain"), CommandsBrain)
+    with pytest.raises(ImportError):
+        load_brain("no_such_brain")
