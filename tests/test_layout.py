@@ -7,8 +7,6 @@ Read from the source with `ast`, so imports inside functions count too.
 import ast
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
