@@ -19,7 +19,16 @@ from tests.fake_openai_server import FakeOpenAI
 from tests.live import run_python
 
 URL = "/api/realtime/session"
-KEYS = ("sk-good", "sk-bad", "sk-busy", "sk-broken", "sk-slow", "sk-garbage", "sk-picky")
+KEYS = (
+    "sk-good",
+    "sk-bad",
+    "sk-busy",
+    "sk-broken",
+    "sk-slow",
+    "sk-garbage",
+    "sk-picky",
+    "sk-oddsession",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +108,7 @@ def test_openai_answer_and_the_exact_request_sent(
         ("sk-slow", 504, "provider_timeout", None),
         ("sk-garbage", 502, "provider_bad_response", None),
         ("sk-picky", 502, "provider_rejected", None),
+        ("sk-oddsession", 502, "provider_bad_response", None),
     ],
 )
 def test_provider_failures(editor_client, openai_provider, key, status, code, retry_after, caplog):
