@@ -3,7 +3,8 @@
 from django.contrib import admin, messages
 
 from editor.models import Page, PageRevision
-from mrblue.admin_preview import session_preview_html
+from mrblue.admin_preview import page_session_preview
+from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
 
 
 class PageRevisionInline(admin.TabularInline):
@@ -30,7 +31,13 @@ class PageAdmin(admin.ModelAdmin):
     readonly_fields = ("session_preview", "updated_at")
     fieldsets = (
         (None, {"fields": ("title", "slug", "content")}),
-        ("Mr. Blue", {"fields": ("assistant_profile", "assistant_instructions")}),
+        (
+            "Mr. Blue",
+            {
+                "fields": ("assistant_profile", "assistant_instructions"),
+                "description": f"Instructions: {INSTRUCTIONS_HELP}",
+            },
+        ),
         ("What Mr. Blue will be told", {"fields": ("session_preview", "updated_at")}),
     )
     inlines = [PageRevisionInline]
@@ -38,11 +45,9 @@ class PageAdmin(admin.ModelAdmin):
     @admin.display(description="Session object (user name and selection left empty)")
     def session_preview(self, obj):
         """The GA session object this page produces, as saved."""
-        from mrblue.session import build_session
-
         if obj is None or obj.pk is None:
             return "Save the page to see its session object."
-        return session_preview_html(build_session(obj))
+        return page_session_preview(obj)
 
     def save_model(self, request, obj, form, change):
         """Record the admin user as the revision's author."""

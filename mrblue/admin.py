@@ -4,8 +4,9 @@ from django.contrib import admin
 from django.db.models import Count, Prefetch, Q
 from django.utils.html import format_html, format_html_join
 
-from mrblue.admin_preview import session_preview_html
+from mrblue.admin_preview import page_session_preview
 from mrblue.costs import conversation_usage, estimated_cost, usage_totals
+from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
 from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
 
 
@@ -18,7 +19,13 @@ class AssistantProfileAdmin(admin.ModelAdmin):
     search_fields = ("name", "instructions")
     readonly_fields = ("session_preview", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "is_default", "model", "instructions", "tools_enabled")}),
+        (
+            None,
+            {
+                "fields": ("name", "is_default", "model", "instructions", "tools_enabled"),
+                "description": f"Instructions: {INSTRUCTIONS_HELP}",
+            },
+        ),
         ("Voice", {"fields": ("voice", "speed", "max_output_tokens")}),
         (
             "Turn detection",
@@ -48,12 +55,11 @@ class AssistantProfileAdmin(admin.ModelAdmin):
     def session_preview(self, obj):
         """The GA session object this profile produces for an example page."""
         from editor.models import Page
-        from mrblue.session import build_session
 
         if obj is None or obj.pk is None:
             return "Save the profile to see its session object."
         example = Page(slug="example", title="Example page", assistant_profile=obj)
-        return session_preview_html(build_session(example))
+        return page_session_preview(example)
 
     def has_delete_permission(self, request, obj=None):
         """The default profile cannot be deleted: make another one the default first."""

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from editor.models import Page
 from mrblue.engine.jsonparse import parse_json
+from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
 from mrblue.ratelimit import minute_limiter
@@ -48,7 +49,10 @@ async def realtime_session(request):
     wait = minute_limiter.hit(f"mint:{user.pk}")
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
-    session = await sync_to_async(build_session)(page, user, selected)
+    try:
+        session = await sync_to_async(build_session)(page, user, selected)
+    except InstructionsError as error:
+        return json_error(500, "instructions_invalid", str(error))
     provider = get_provider(request.build_absolute_uri("/v1"))
     try:
         secret = await provider.mint(session)
@@ -123,5 +127,8 @@ async def realtime_instructions(request):
     if isinstance(found, JsonResponse):
         return found
     user, page, selected = found
-    instructions = await sync_to_async(build_instructions)(page, user, selected)
+    try:
+        instructions = await sync_to_async(build_instructions)(page, user, selected)
+    except InstructionsError as error:
+        return json_error(500, "instructions_invalid", str(error))
     return JsonResponse({"instructions": instructions})

@@ -214,3 +214,19 @@ def test_conversation_list_shows_turns_tokens_and_cost_in_a_fixed_number_of_quer
         assert admin_client_for.get(url).content.decode().count("field-turns") == 6
     assert len(six) == len(one)
     assert admin_client_for.get(f"{url}?q=Request+3").content.decode().count("field-turns") == 1
+
+
+def test_change_pages_render_when_a_stored_template_cannot(
+    admin_client_for, make_page, make_profile
+):
+    # Stored before templates were sandboxed (no validation on a queryset update).
+    profile = make_profile(name="Main")
+    page = make_page(assistant_profile=profile)
+    AssistantProfile.objects.filter(pk=profile.pk).update(instructions='{% include "x" %}')
+    for url in (
+        f"/admin/mrblue/assistantprofile/{profile.pk}/change/",
+        f"/admin/editor/page/{page.pk}/change/",
+    ):
+        response = admin_client_for.get(url)
+        assert response.status_code == 200
+        assert b"cannot be rendered" in response.content

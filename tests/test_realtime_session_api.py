@@ -273,3 +273,30 @@ def test_instructions_are_rebuilt_for_a_selection(editor_client, client):
         content_type="application/json",
     )
     assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("where", ["profile", "page"])
+def test_a_stored_template_that_cannot_render_is_a_json_error(
+    editor_client, openai_provider, make_profile, where
+):
+    # Stored before templates were sandboxed (no validation on a queryset update).
+    from editor.models import Page
+    from mrblue.models import AssistantProfile
+
+    profile = make_profile(name="Broken one", is_default=True)
+    if where == "profile":
+        AssistantProfile.objects.filter(pk=profile.pk).update(instructions='{% include "x" %}')
+    else:
+        Page.objects.filter(slug="mundo-tango").update(assistant_instructions="{% debug %}")
+    response = mint(editor_client)
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "instructions_invalid"
+    assert ("'Broken one'" if where == "profile" else "'mundo-tango'") in error["message"]
+    assert not Conversation.objects.exists()
+    response = editor_client.post(
+        "/api/realtime/instructions", {"page": "mundo-tango"}, content_type="application/json"
+    )
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "instructions_invalid"
