@@ -5,7 +5,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils.html import format_html, format_html_join
 
 from mrblue.admin_preview import page_session_preview
-from mrblue.costs import conversation_usage, estimated_cost, usage_totals
+from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
 from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
 from mrblue.models import AssistantProfile, Conversation, LogMessage, TranscriptEntry
 
@@ -110,7 +110,7 @@ class ConversationAdmin(admin.ModelAdmin):
     )
     readonly_fields = (*summary, "dialogue", "tool_calls", "metrics", "session")
     fieldsets = (
-        (None, {"fields": summary}),
+        (None, {"fields": summary, "description": SOURCE_NOTE}),
         ("What was said", {"fields": ("dialogue",)}),
         ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
@@ -131,6 +131,10 @@ class ConversationAdmin(admin.ModelAdmin):
             .prefetch_related(Prefetch("log", queryset=usage_log, to_attr="usage_log"))
             .distinct()
         )
+
+    def changelist_view(self, request, extra_context=None):
+        """The list, with a note on where its tokens and costs come from."""
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": SOURCE_NOTE})
 
     def has_add_permission(self, request):
         """Conversations are made by starting a call, never by hand."""

@@ -11,6 +11,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mrblue.costs import read_usage
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 
 MAX_TEXT = 20_000
@@ -74,11 +75,16 @@ def _transcript(message) -> dict:
 
 
 def _usage(message) -> dict:
-    usage = _field(message, "usage", dict)
-    for key in ("input_tokens", "output_tokens", "total_tokens"):
-        if key in usage and (isinstance(usage[key], bool) or not isinstance(usage[key], int)):
-            raise LogError("invalid_type", f"'usage.{key}' must be a whole number.")
-    return {"response_id": _field(message, "response_id", str, max_length=64), "usage": usage}
+    # Client-reported numbers (with OpenAI, the browser's): only the known fields are kept,
+    # each a count in a sane range (see `costs.read_usage`).
+    response_id = _field(message, "response_id", str, max_length=64)
+    try:
+        usage = read_usage(_field(message, "usage", dict))
+    except TypeError as exc:
+        raise LogError("invalid_type", str(exc)) from None
+    except ValueError as exc:
+        raise LogError("invalid_value", str(exc)) from None
+    return {"response_id": response_id, "usage": usage}
 
 
 def _tool_call(message) -> dict:

@@ -1,5 +1,7 @@
 """The transcript log's WebSocket consumer, message by message, with the real ASGI stack."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -141,6 +143,52 @@ async def test_invalid_messages_get_an_error_and_the_socket_stays_open(owner_soc
     assert reply["type"] == "error" and reply["code"] == code and reply["message"]
     assert await send(owner_socket, transcript(7)) == {"type": "ack", "seq": 7}
     assert await LogMessage.objects.acount() == 1
+
+
+def usage(seq=1, **fields):
+    return {"type": "usage", "seq": seq, "response_id": "resp_1", "usage": fields}
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        (usage(input_token_details="x"), "invalid_type"),  # crashed the admin's list
+        (usage(input_token_details={"audio_tokens": "5"}), "invalid_type"),
+        (usage(input_token_details={"cached_tokens_details": [1]}), "invalid_type"),
+        (
+            usage(input_token_details={"cached_tokens_details": {"text_tokens": 0.5}}),
+            "invalid_type",
+        ),
+        (usage(output_token_details={"audio_tokens": True}), "invalid_type"),
+        (usage(output_tokens=-1), "invalid_value"),
+        (usage(total_tokens=10_000_001), "invalid_value"),
+        (usage(output_token_details={"audio_tokens": 10**30}), "invalid_value"),
+        ({**usage(), "usage": "lots"}, "invalid_type"),
+    ],
+)
+async def test_forged_usage_is_refused_with_its_seq(owner_socket, message, code):
+    reply = await send(owner_socket, message)
+    assert reply["type"] == "error" and reply["code"] == code and reply["seq"] == 1
+    assert "usage" in reply["message"]
+    assert await LogMessage.objects.acount() == 0
+
+
+async def test_usage_is_stored_in_the_known_shape_only(owner_socket):
+    known = {
+        "input_tokens": 20,
+        "input_token_details": {
+            "audio_tokens": 15,
+            "cached_tokens": 4,
+            "cached_tokens_details": {"audio_tokens": 4},
+        },
+        "output_token_details": {"text_tokens": 2},
+    }
+    extra = {"made_up": {"deep": ["x"]}, "output_tokens": None}
+    message = usage(**json.loads(json.dumps(known)), **extra)
+    message["usage"]["input_token_details"]["future_tokens"] = 3
+    assert await send(owner_socket, message) == {"type": "ack", "seq": 1}
+    stored = await LogMessage.objects.aget()
+    assert stored.payload["usage"] == known
 
 
 @pytest.mark.parametrize(
