@@ -173,5 +173,20 @@ class AppSettings:
         """USD per 1M tokens per model: audio/text × input/cached/output (published rates)."""
         return self._get("MRBLUE_PRICES", None) or DEFAULT_PRICES
 
+    @property
+    def LOG_CONNECTIONS_PER_USER(self) -> int:
+        """Transcript-log WebSockets one user may hold open at once (per web process)."""
+        return int(self._get("MRBLUE_LOG_CONNECTIONS_PER_USER", 8))
+
+    @property
+    def LOG_MESSAGES_PER_CONVERSATION(self) -> int:
+        """Log messages stored per conversation; beyond, `conversation_full`."""
+        return int(self._get("MRBLUE_LOG_MESSAGES_PER_CONVERSATION", 10_000))
+
+    @property
+    def TOOL_CALLS_PER_MINUTE(self) -> int:
+        """Page-tool calls (and Undo/Redo presses) one user may make per minute."""
+        return int(self._get("MRBLUE_TOOL_CALLS_PER_MINUTE", 60))
+
 
 app_settings = AppSettings()

@@ -187,5 +187,8 @@ for _name in (
     "MRBLUE_ICE_SERVERS",
     "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
     "MRBLUE_LOG_MESSAGES_PER_10S",
+    "MRBLUE_LOG_CONNECTIONS_PER_USER",
+    "MRBLUE_LOG_MESSAGES_PER_CONVERSATION",
+    "MRBLUE_TOOL_CALLS_PER_MINUTE",
 ):
     globals()[_name] = env.str(_name, default=None)

@@ -11,6 +11,7 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mrblue.conf import app_settings
 from mrblue.costs import read_usage
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 
@@ -20,6 +21,14 @@ MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
 TYPES = ("transcript", "usage", "tool_call", "metric", "end")
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+# Where an honest client puts `seq` in a message too large or too broken to parse: the first
+# key (this panel), or the last (outboxes saved before it put it first). Read from the
+# message's first and last few characters only, so it costs nothing however large it is.
+_SEQ_FIRST = re.compile(r'\s*\{\s*"seq"\s*:\s*(\d{1,16})\s*[,}]')
+_SEQ_LAST = re.compile(r'[,{]\s*"seq"\s*:\s*(\d{1,16})\s*\}\s*$')
+_PEEK = 64
 
 
 class LogError(Exception):
@@ -55,6 +64,16 @@ def validate(message) -> dict:
     if not 0 <= seq <= MAX_SEQ:
         raise LogError("invalid_value", f"'seq' counts up from 0, to at most {MAX_SEQ}.")
     return {"type": kind, "seq": seq, "payload": _PAYLOADS[kind](message)}
+
+
+def peek_seq(data: str | bytes) -> int | None:
+    """The `seq` of a message we will not parse, if it is the first or last key; else None."""
+    head, tail = data[:_PEEK], data[-_PEEK:]
+    if isinstance(data, bytes):
+        head, tail = head.decode(errors="replace"), tail.decode(errors="replace")
+    match = _SEQ_FIRST.match(head) or _SEQ_LAST.search(tail)
+    seq = int(match.group(1)) if match else None
+    return seq if seq is not None and seq <= MAX_SEQ else None
 
 
 def _transcript(message) -> dict:
@@ -116,7 +135,18 @@ _PAYLOADS = {
 
 
 def store(conversation: Conversation, checked: dict) -> bool:
-    """Store a validated message; False when its `seq` was already stored (a replay)."""
+    """Store a validated message; False when its `seq` was already stored (a replay).
+
+    A conversation holds at most `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError
+    `conversation_full` beyond; replays are still acknowledged). Connections storing at the
+    same moment may pass it by one message each.
+    """
+    limit = app_settings.LOG_MESSAGES_PER_CONVERSATION
+    log = LogMessage.objects.filter(conversation=conversation)
+    if log.count() >= limit:
+        if log.filter(seq=checked["seq"]).exists():
+            return False
+        raise LogError("conversation_full", f"This conversation is full ({limit} messages).")
     try:
         with transaction.atomic():
             LogMessage.objects.create(

@@ -277,3 +277,50 @@ async def test_a_client_that_keeps_sending_garbage_is_closed(owner_socket):
     reply = await owner_socket.receive_json_from(timeout=5)
     assert reply["code"] == "too_many_errors"
     assert (await owner_socket.receive_output(timeout=5))["code"] == 4429
+
+
+@pytest.mark.parametrize(
+    ("text", "seq"),
+    [
+        ('{"seq": 3, "type": "end", "pad": "' + "x" * 300_000 + '"}', 3),  # seq first
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '", "seq": 4}', 4),  # seq last (old panel)
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '"}', None),
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '\\", \\"seq\\": 5"}', None),  # in a string
+        ('{"seq": 6, "type": "end", "text": "not closed', 6),
+    ],
+)
+async def test_an_unreadable_message_is_answered_with_its_seq_when_it_can_be_read(
+    owner_socket, text, seq
+):
+    await owner_socket.send_to(text_data=text)
+    reply = await owner_socket.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and reply.get("seq") == seq
+    assert await send(owner_socket, transcript(0)) == {"type": "ack", "seq": 0}
+
+
+async def test_a_user_may_hold_only_so_many_log_connections(owner_socket, conversation, settings):
+    settings.MRBLUE_LOG_CONNECTIONS_PER_USER = 2
+    owner = await database_sync_to_async(lambda: conversation.user)()
+    second = await connect(conversation.pk, owner)
+    assert await send(second, transcript(1)) == {"type": "ack", "seq": 1}
+    third = await connect(conversation.pk, owner)
+    reply = await third.receive_json_from(timeout=5)
+    assert reply["code"] == "too_many_connections" and "2" in reply["message"]
+    assert (await third.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4429}
+    await second.disconnect()
+    fourth = await connect(conversation.pk, owner)  # a closed one frees its place
+    assert await send(fourth, transcript(2)) == {"type": "ack", "seq": 2}
+    await fourth.disconnect()
+
+
+async def test_a_full_conversation_refuses_new_messages_with_their_seq(owner_socket, settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_CONVERSATION = 3
+    for seq in range(3):
+        assert await send(owner_socket, transcript(seq, f"item_{seq}")) == {
+            "type": "ack",
+            "seq": seq,
+        }
+    reply = await send(owner_socket, transcript(3, "item_3"))
+    assert reply["code"] == "conversation_full" and reply["seq"] == 3 and "3" in reply["message"]
+    assert await send(owner_socket, transcript(1, "item_1")) == {"type": "ack", "seq": 1}  # replay
+    assert await LogMessage.objects.acount() == 3
