@@ -9,6 +9,7 @@ from editor.history import run_tool
 from editor.models import Page
 from editor.operations import ToolError
 from mrblue.engine.jsonparse import parse_json
+from mrblue.ratelimit import limit_per_user, tool_limiter
 
 EDIT_PERMISSION = "editor.change_page"
 
@@ -93,6 +94,7 @@ def _editor_api(view):
 
 
 @_editor_api
+@limit_per_user(tool_limiter, "tool", "Too many page changes in a minute; wait a moment.")
 def run_tool_view(request, page):
     """`POST /editor/<slug>/tools/` `{"name", "arguments", "call_id"}`: change the page."""
     try:

@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 import pytest
+from django.core.cache import cache
 
 from editor.models import Page
 from editor.operations import ToolError, apply
@@ -15,6 +16,11 @@ BLOCKS = [
     {"id": "intro", "type": "paragraph", "text": "Tango for all.", "style": {}},
     {"id": "cta", "type": "button", "text": "Join", "style": {}},
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
 
 
 @pytest.fixture
@@ -206,3 +212,16 @@ def test_undo_refuses_to_throw_away_a_restore(client, tool, page):
     assert answer.status_code == 400 and "undo is not possible" in answer.json()["error"]
     assert texts(page) == [block["text"] for block in BLOCKS]
     assert page.revisions.first().kind == "restore"
+
+
+def test_tool_calls_are_limited_per_user_and_minute(tool, page, client, make_user, settings):
+    settings.MRBLUE_TOOL_CALLS_PER_MINUTE = 3
+    for n in range(3):
+        assert tool("update_text", {"block_id": "heading", "text": f"T{n}"}).status_code == 200
+    refused = tool("undo")  # the Undo button counts too
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert texts(page)[0] == "T2"
+    client.force_login(make_user("other", perms=("editor.change_page",)))
+    assert tool("undo").status_code == 200  # another user has a budget of their own

@@ -122,7 +122,7 @@ export async function post(path, body) {
     renderCanvas(data.blocks);
     renderRevisions(data.revisions);
   }
-  showEditorMessage(data.ok ? "" : data.error);
+  showEditorMessage(data.ok ? "" : data.error?.message || data.error);
   return data;
 }
 
