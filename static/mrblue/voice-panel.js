@@ -38,7 +38,7 @@ export class VoicePanel {
     this.bind();
     this.render();
     // Resend what earlier conversations left unacknowledged (e.g. before a reload).
-    this.resumed = TranscriptLog.resumeAll((saved) => this.showSaved(saved));
+    this.resumed = TranscriptLog.resumeAll((...status) => this.showSaved(...status));
   }
 
   bind() {
@@ -154,7 +154,7 @@ export class VoicePanel {
     if (this.log && this.log.key.endsWith(`-${secret.conversation_id}`)) return;
     this.endLog(); // a reconnect starts a new provider session: close the old one's log
     this.log = new TranscriptLog(secret.conversation_id, secret.transcript_ws,
-                                 (saved) => this.showSaved(saved));
+                                 (...status) => this.showSaved(...status));
     this.loggedUpTo = 0;
   }
 
@@ -184,9 +184,10 @@ export class VoicePanel {
     }
   }
 
-  showSaved(saved) {
+  showSaved(saved, problem) {
     const status = this.el("text-log-status");
-    status.textContent = saved ? "Conversation saved" : "Saving conversation…";
+    status.textContent = (saved ? "Conversation saved" : "Saving conversation…")
+      + (problem ? ` (${problem})` : "");
     status.hidden = false;
     if (saved && this.state === "idle" && this.historyStale) this.refreshHistory();
   }
