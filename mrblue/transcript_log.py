@@ -50,7 +50,18 @@ def _field(message: dict, name: str, kind, *, optional=False, max_length=None):
         raise LogError("invalid_type", f"'{name}' has the wrong type.")
     if max_length is not None and len(value) > max_length:
         raise LogError("too_large", f"'{name}' is longer than {max_length} characters.")
+    if isinstance(value, str) and not _storable(value):
+        raise LogError("invalid_value", f"'{name}' holds half a character (a lone surrogate).")
     return value
+
+
+def _storable(text: str) -> bool:
+    # JSON may escape half a UTF-16 pair ("\ud83d"); no database can store it.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate(message) -> dict:
