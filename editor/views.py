@@ -9,6 +9,9 @@ from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.operations import ToolError
 from editor.permissions import can_edit, editor_required
+from editor.ratelimit import MinuteLimiter, limit_per_user
+
+tool_limiter = MinuteLimiter("MRBLUE_TOOL_CALLS_PER_MINUTE")
 
 
 @editor_required
@@ -60,6 +63,7 @@ def _editor_api(view):
 
 
 @_editor_api
+@limit_per_user(tool_limiter, "tool", "Too many page changes in a minute; wait a moment.")
 def run_tool_view(request, page):
     """`POST /editor/<slug>/tools/` `{"name", "arguments", "call_id"}`: change the page."""
     try:

@@ -7,7 +7,8 @@ from django.utils.html import format_html, format_html_join
 from editor.admin import PageAdmin as EditorPageAdmin
 from editor.models import Page
 from mrblue.admin_preview import session_preview_html
-from mrblue.costs import conversation_usage, estimated_cost, usage_totals
+from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
+from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
 from mrblue.models import (
     AssistantProfile,
     Conversation,
@@ -15,7 +16,6 @@ from mrblue.models import (
     PageAssistant,
     TranscriptEntry,
 )
-from mrblue.session import build_session
 
 
 @admin.register(AssistantProfile)
@@ -27,7 +27,13 @@ class AssistantProfileAdmin(admin.ModelAdmin):
     search_fields = ("name", "instructions")
     readonly_fields = ("session_preview", "updated_at")
     fieldsets = (
-        (None, {"fields": ("name", "is_default", "model", "instructions", "tools_enabled")}),
+        (
+            None,
+            {
+                "fields": ("name", "is_default", "model", "instructions", "tools_enabled"),
+                "description": f"Instructions: {INSTRUCTIONS_HELP}",
+            },
+        ),
         ("Voice", {"fields": ("voice", "speed", "max_output_tokens")}),
         (
             "Turn detection",
@@ -58,8 +64,7 @@ class AssistantProfileAdmin(admin.ModelAdmin):
         """The GA session object this profile produces for an example page."""
         if obj is None or obj.pk is None:
             return "Save the profile to see its session object."
-        example = Page(slug="example", title="Example page")
-        return session_preview_html(build_session(example, profile=obj))
+        return session_preview_html(Page(slug="example", title="Example page"), profile=obj)
 
     def has_delete_permission(self, request, obj=None):
         """The default profile cannot be deleted: make another one the default first."""
@@ -75,6 +80,14 @@ class PageAssistantInline(admin.StackedInline):
     fields = ("profile", "instructions")
     extra = max_num = 1
     can_delete = False
+    verbose_name_plural = "Mr. Blue on this page"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """Say next to the instructions which template tags and filters they may use."""
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "instructions":
+            field.help_text = f"{field.help_text} {INSTRUCTIONS_HELP}"
+        return field
 
 
 admin.site.unregister(Page)
@@ -107,7 +120,7 @@ class PageAdmin(EditorPageAdmin):
             return "Save the page to see its session object."
         # From the database: a form sent back with errors holds unsaved (maybe invalid) values.
         saved = Page.objects.select_related("assistant__profile").get(pk=obj.pk)
-        return session_preview_html(build_session(saved))
+        return session_preview_html(saved)
 
 
 class TranscriptInline(admin.TabularInline):
@@ -152,7 +165,7 @@ class ConversationAdmin(admin.ModelAdmin):
     )
     readonly_fields = (*summary, "dialogue", "tool_calls", "metrics", "session")
     fieldsets = (
-        (None, {"fields": summary}),
+        (None, {"fields": summary, "description": SOURCE_NOTE}),
         ("What was said", {"fields": ("dialogue",)}),
         ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
@@ -173,6 +186,10 @@ class ConversationAdmin(admin.ModelAdmin):
             .prefetch_related(Prefetch("log", queryset=usage_log, to_attr="usage_log"))
             .distinct()
         )
+
+    def changelist_view(self, request, extra_context=None):
+        """The list, with a note on where its tokens and costs come from."""
+        return super().changelist_view(request, {**(extra_context or {}), "subtitle": SOURCE_NOTE})
 
     def has_add_permission(self, request):
         """Conversations are made by starting a call, never by hand."""

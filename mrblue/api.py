@@ -13,13 +13,15 @@ from django.views.decorators.http import require_POST
 from editor.jsonapi import json_error
 from editor.models import Page
 from editor.permissions import acan_edit
+from editor.ratelimit import MinuteLimiter
 from mrblue.engine.jsonparse import parse_json
+from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
-from mrblue.ratelimit import minute_limiter
 from mrblue.session import build_instructions, build_session
 
 logger = logging.getLogger("mrblue.api")
+mint_limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
 MAX_BODY = 16 * 1024
 
 
@@ -39,10 +41,13 @@ async def realtime_session(request):
     if isinstance(found, JsonResponse):
         return found
     user, page, selected = found
-    wait = minute_limiter.hit(f"mint:{user.pk}")
+    wait = mint_limiter.hit(f"mint:{user.pk}")
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
-    session = await sync_to_async(build_session)(page, user, selected)
+    try:
+        session = await sync_to_async(build_session)(page, user, selected)
+    except InstructionsError as error:
+        return json_error(500, "instructions_invalid", str(error))
     provider = get_provider(request.build_absolute_uri("/v1"))
     try:
         secret = await provider.mint(session)
@@ -117,5 +122,8 @@ async def realtime_instructions(request):
     if isinstance(found, JsonResponse):
         return found
     user, page, selected = found
-    instructions = await sync_to_async(build_instructions)(page, user, selected)
+    try:
+        instructions = await sync_to_async(build_instructions)(page, user, selected)
+    except InstructionsError as error:
+        return json_error(500, "instructions_invalid", str(error))
     return JsonResponse({"instructions": instructions})

@@ -199,6 +199,28 @@ APP_SETTINGS = (
         CONVERSATIONS,
     ),
     Setting(
+        "MRBLUE_LOG_CONNECTIONS_PER_USER",
+        8,
+        INTEGER,
+        "Transcript-log WebSockets one user may hold open at once (per web process); the next "
+        "is refused (`too_many_connections`, close code 4429).",
+        CONVERSATIONS,
+    ),
+    Setting(
+        "MRBLUE_LOG_MESSAGES_PER_CONVERSATION",
+        10_000,
+        INTEGER,
+        "Log messages stored per conversation; beyond, `conversation_full` with the `seq`.",
+        CONVERSATIONS,
+    ),
+    Setting(
+        "MRBLUE_TOOL_CALLS_PER_MINUTE",
+        60,
+        INTEGER,
+        "Page-tool calls (Undo and Redo included) one user may make per minute (then 429).",
+        CONVERSATIONS,
+    ),
+    Setting(
         "MRBLUE_PRICES",
         DEFAULT_PRICES,
         JSON,

@@ -1,10 +1,14 @@
 """The transcript log's WebSocket: `/ws/mrblue/conversations/<id>/`, for its owner only.
 
 Each message is validated and stored exactly once, then acknowledged with its `seq`; mistakes
-get an `error` and the connection stays open, unless the client keeps making them.
+get an `error` (with the message's `seq` whenever it can be read, so the client can drop what
+will never be stored) and the connection stays open, unless the client keeps making them.
+A user holds at most `MRBLUE_LOG_CONNECTIONS_PER_USER` of these connections at once (counted
+per web process).
 """
 
 import time
+from collections import Counter
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -12,7 +16,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from mrblue.conf import app_settings
 from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
-from mrblue.transcript_log import LogError, store, validate
+from mrblue.transcript_log import LogError, peek_seq, store, validate
 
 # Daphne sends no close reason: the reason goes in an `error` message just before the close.
 FORBIDDEN, TOO_MANY = 4403, 4429
@@ -20,6 +24,8 @@ MAX_ERRORS = 50
 # The largest message: a tool call's arguments and output at their limits, in any script.
 MAX_MESSAGE_BYTES = 256 * 1024
 RATE_WINDOW_SECONDS = 10
+# Open log connections per user id, in this process (connect/disconnect run on its one loop).
+_open_per_user: Counter = Counter()
 
 
 def _owned_by(user, conversation_id) -> Conversation | None:
@@ -32,6 +38,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     """Stores one conversation's log, sent by the browser that holds it."""
 
     conversation: Conversation | None = None
+    counted_user: int | None = None  # whose open connections this one counts among
 
     async def connect(self):
         """Only the conversation's owner may connect."""
@@ -44,7 +51,27 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
                 "forbidden", "This conversation is not yours, or you are not logged in.", FORBIDDEN
             )
             return
+        if not self._take_a_place(self.conversation.user_id):
+            limit = app_settings.LOG_CONNECTIONS_PER_USER
+            message = f"At most {limit} transcript-log connections per user; close a tab."
+            await self._refuse("too_many_connections", message, TOO_MANY)
+            return
         self.window_start, self.window_count, self.errors = time.monotonic(), 0, 0
+
+    def _take_a_place(self, user_id) -> bool:
+        if _open_per_user[user_id] >= app_settings.LOG_CONNECTIONS_PER_USER:
+            return False
+        _open_per_user[user_id] += 1
+        self.counted_user = user_id
+        return True
+
+    async def disconnect(self, code):
+        """Free this connection's place among its user's."""
+        user_id, self.counted_user = self.counted_user, None
+        if user_id is not None:
+            _open_per_user[user_id] -= 1
+            if _open_per_user[user_id] <= 0:
+                del _open_per_user[user_id]
 
     async def _owned(self, user, conversation_id):
         return await database_sync_to_async(_owned_by, thread_sensitive=False)(
@@ -63,12 +90,13 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         data = text_data if text_data is not None else bytes_data
         if len(data) > MAX_MESSAGE_BYTES:
             message = f"A message is at most {MAX_MESSAGE_BYTES} bytes."
-            await self._error(None, LogError("too_large", message))
+            await self._error(peek_seq(data), LogError("too_large", message))
             return
         try:
             content = parse_json(data)
         except (TypeError, ValueError):
-            await self._error(None, LogError("invalid_json", "The message is not valid JSON."))
+            error = LogError("invalid_json", "The message is not valid JSON.")
+            await self._error(peek_seq(data), error)
             return
         await self.receive_json(content)
 
@@ -84,8 +112,12 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         except LogError as error:
             await self._error(seq, error)
             return
-        # Not thread-sensitive: stores run in parallel worker threads, not one shared thread.
-        await database_sync_to_async(store, thread_sensitive=False)(self.conversation, checked)
+        try:
+            # Not thread-sensitive: stores run in parallel worker threads, not one shared one.
+            await database_sync_to_async(store, thread_sensitive=False)(self.conversation, checked)
+        except LogError as error:
+            await self._error(checked["seq"], error)
+            return
         await self.send_json({"type": "ack", "seq": checked["seq"]})
 
     def _over_rate(self) -> int | None:

@@ -111,10 +111,7 @@ class SecretsProvider:
                 status,
             )
         try:
-            data = answer.json()
-            value, expires_at = data["value"], data["expires_at"]
-            if not isinstance(value, str) or not value or not isinstance(expires_at, int):
-                raise TypeError
+            value, expires_at, model = _secret_fields(answer.json())
         except (ValueError, KeyError, TypeError):
             raise self._fail(
                 502,
@@ -123,8 +120,7 @@ class SecretsProvider:
                 request_id,
                 status,
             ) from None
-        model = (data.get("session") or {}).get("model") or session["model"]
-        return MintedSecret(value, expires_at, model, self.calls_url)
+        return MintedSecret(value, expires_at, model or session["model"], self.calls_url)
 
     def _fail(self, status, code, message, request_id, provider_status=None, retry=None):
         # Logged once, here; never the key, never the provider's body.
@@ -136,6 +132,21 @@ class SecretsProvider:
             request_id or "none",
         )
         return ProviderError(status, code, message, retry)
+
+
+def _secret_fields(data) -> tuple[str, int, str | None]:
+    """`value`, `expires_at` and the session's model from a client-secrets answer; TypeError
+    (or KeyError) when the answer is not in the documented shape."""
+    value, expires_at = data["value"], data["expires_at"]
+    if not isinstance(value, str) or not value or not isinstance(expires_at, int):
+        raise TypeError
+    session = data.get("session") or {}
+    if not isinstance(session, dict):
+        raise TypeError
+    model = session.get("model")
+    if model is not None and not isinstance(model, str):
+        raise TypeError
+    return value, expires_at, model
 
 
 def _retry_after(value) -> int:

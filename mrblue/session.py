@@ -30,14 +30,18 @@ def describe_selected(page, selected) -> str:
 
 
 def build_instructions(page, user=None, selected=None, profile=None) -> str:
-    """The profile's instructions plus the page's own, rendered for this page and selection."""
+    """The profile's instructions plus the page's own, rendered for this page and selection
+    (InstructionsError if a stored template cannot be rendered)."""
     assistant = PageAssistant.for_page(page)
     profile = profile or assistant.profile_or_default()
     selected_text = describe_selected(page, selected)
-    parts = [profile.instructions, assistant.instructions]
+    parts = [
+        (profile.instructions, f"profile {profile.name!r}"),
+        (assistant.instructions, f"page {page.slug!r}"),
+    ]
     rendered = (
-        render_instructions(part, page=page, user=user, selected=selected_text)
-        for part in parts
+        render_instructions(part, page=page, user=user, selected=selected_text, origin=origin)
+        for part, origin in parts
         if part
     )
     return "\n\n".join(text for text in rendered if text)

@@ -11,6 +11,8 @@ import re
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from mrblue.conf import app_settings
+from mrblue.costs import read_usage
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 
 MAX_TEXT = 20_000
@@ -19,6 +21,14 @@ MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
 TYPES = ("transcript", "usage", "tool_call", "metric", "end")
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+# Where an honest client puts `seq` in a message too large or too broken to parse: the first
+# key (this panel), or the last (outboxes saved before it put it first). Read from the
+# message's first and last few characters only, so it costs nothing however large it is.
+_SEQ_FIRST = re.compile(r'\s*\{\s*"seq"\s*:\s*(\d{1,16})\s*[,}]')
+_SEQ_LAST = re.compile(r'[,{]\s*"seq"\s*:\s*(\d{1,16})\s*\}\s*$')
+_PEEK = 64
 
 
 class LogError(Exception):
@@ -40,7 +50,18 @@ def _field(message: dict, name: str, kind, *, optional=False, max_length=None):
         raise LogError("invalid_type", f"'{name}' has the wrong type.")
     if max_length is not None and len(value) > max_length:
         raise LogError("too_large", f"'{name}' is longer than {max_length} characters.")
+    if isinstance(value, str) and not _storable(value):
+        raise LogError("invalid_value", f"'{name}' holds half a character (a lone surrogate).")
     return value
+
+
+def _storable(text: str) -> bool:
+    # JSON may escape half a UTF-16 pair ("\ud83d"); no database can store it.
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def validate(message) -> dict:
@@ -54,6 +75,16 @@ def validate(message) -> dict:
     if not 0 <= seq <= MAX_SEQ:
         raise LogError("invalid_value", f"'seq' counts up from 0, to at most {MAX_SEQ}.")
     return {"type": kind, "seq": seq, "payload": _PAYLOADS[kind](message)}
+
+
+def peek_seq(data: str | bytes) -> int | None:
+    """The `seq` of a message we will not parse, if it is the first or last key; else None."""
+    head, tail = data[:_PEEK], data[-_PEEK:]
+    if isinstance(data, bytes):
+        head, tail = head.decode(errors="replace"), tail.decode(errors="replace")
+    match = _SEQ_FIRST.match(head) or _SEQ_LAST.search(tail)
+    seq = int(match.group(1)) if match else None
+    return seq if seq is not None and seq <= MAX_SEQ else None
 
 
 def _transcript(message) -> dict:
@@ -74,11 +105,16 @@ def _transcript(message) -> dict:
 
 
 def _usage(message) -> dict:
-    usage = _field(message, "usage", dict)
-    for key in ("input_tokens", "output_tokens", "total_tokens"):
-        if key in usage and (isinstance(usage[key], bool) or not isinstance(usage[key], int)):
-            raise LogError("invalid_type", f"'usage.{key}' must be a whole number.")
-    return {"response_id": _field(message, "response_id", str, max_length=64), "usage": usage}
+    # Client-reported numbers (with OpenAI, the browser's): only the known fields are kept,
+    # each a count in a sane range (see `costs.read_usage`).
+    response_id = _field(message, "response_id", str, max_length=64)
+    try:
+        usage = read_usage(_field(message, "usage", dict))
+    except TypeError as exc:
+        raise LogError("invalid_type", str(exc)) from None
+    except ValueError as exc:
+        raise LogError("invalid_value", str(exc)) from None
+    return {"response_id": response_id, "usage": usage}
 
 
 def _tool_call(message) -> dict:
@@ -110,7 +146,18 @@ _PAYLOADS = {
 
 
 def store(conversation: Conversation, checked: dict) -> bool:
-    """Store a validated message; False when its `seq` was already stored (a replay)."""
+    """Store a validated message; False when its `seq` was already stored (a replay).
+
+    A conversation holds at most `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError
+    `conversation_full` beyond; replays are still acknowledged). Connections storing at the
+    same moment may pass it by one message each.
+    """
+    limit = app_settings.LOG_MESSAGES_PER_CONVERSATION
+    log = LogMessage.objects.filter(conversation=conversation)
+    if log.count() >= limit:
+        if log.filter(seq=checked["seq"]).exists():
+            return False
+        raise LogError("conversation_full", f"This conversation is full ({limit} messages).")
     try:
         with transaction.atomic():
             LogMessage.objects.create(

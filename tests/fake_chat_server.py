@@ -2,7 +2,7 @@
 
 The model name picks the behaviour: `echo` streams the last user message back, `tools` calls
 the first declared tool in pieces, `slow` never answers, `error500` fails, `badjson` sends
-a chunk that is not JSON.
+a chunk that is not JSON, `errorchunk` streams an error chunk with internal details.
 """
 
 import json
@@ -27,6 +27,10 @@ class _ChatHandler(RecordingHandler):
         self.end_headers()
         if model == "badjson":
             self._event("{not json")
+            return
+        if model == "errorchunk":
+            detail = "Incorrect API key provided: sk-brain-secret; see /srv/llm/internal.py"
+            self._event(json.dumps({"error": {"message": detail, "type": "invalid_request"}}))
             return
         if model == "tools":
             tool = body["tools"][0]["function"]["name"]

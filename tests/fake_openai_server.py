@@ -2,7 +2,8 @@
 
 The API key picks the behaviour: `sk-good` answers a secret; `sk-bad` 401; `sk-busy` 429 with
 Retry-After; `sk-broken` 500; `sk-slow` never answers; `sk-garbage` 200 with a non-JSON body;
-`sk-picky` 400 (the session was refused).
+`sk-picky` 400 (the session was refused); `sk-oddsession` 200 with a `session` that is not an
+object.
 """
 
 import time
@@ -42,6 +43,8 @@ class _OpenAIHandler(RecordingHandler):
         if key == "sk-picky":
             return self.send_json(400, {"error": {"message": "Invalid session"}}, ids)
         session = {**body["session"], "id": "sess_fake", "object": "realtime.session"}
+        if key == "sk-oddsession":
+            session = ["not", "an", "object"]
         return self.send_json(
             200,
             {

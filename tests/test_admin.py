@@ -270,3 +270,40 @@ def test_conversation_list_shows_turns_tokens_and_cost_in_a_fixed_number_of_quer
         assert admin_client_for.get(url).content.decode().count("field-turns") == 6
     assert len(six) == len(one)
     assert admin_client_for.get(f"{url}?q=Request+3").content.decode().count("field-turns") == 1
+
+
+def test_change_pages_render_when_a_stored_template_cannot(
+    admin_client_for, make_page, make_profile
+):
+    # Stored before templates were sandboxed (no validation on a queryset update).
+    profile = make_profile(name="Main")
+    page = make_page()
+    PageAssistant.objects.create(page=page, profile=profile)
+    AssistantProfile.objects.filter(pk=profile.pk).update(instructions='{% include "x" %}')
+    for url in (
+        f"/admin/mrblue/assistantprofile/{profile.pk}/change/",
+        f"/admin/editor/page/{page.pk}/change/",
+    ):
+        response = admin_client_for.get(url)
+        assert response.status_code == 200
+        assert b"cannot be rendered" in response.content
+
+
+def test_usage_stored_in_a_bad_shape_is_skipped_not_a_500(admin_client_for, make_page, editor_user):
+    conversation = add_conversation(editor_user, make_page())
+    forged = [
+        {"response_id": "resp_x", "usage": {"input_token_details": "x"}},
+        {"response_id": "resp_y", "usage": {"output_token_details": {"text_tokens": "9"}}},
+        {"response_id": "resp_z", "usage": {"input_tokens": -5}},
+        {"response_id": "resp_w", "usage": ["x"]},
+        ["not", "an", "object"],
+    ]
+    for seq, payload in enumerate(forged, start=20):
+        LogMessage.objects.create(conversation=conversation, seq=seq, type="usage", payload=payload)
+    response = admin_client_for.get("/admin/mrblue/conversation/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert '<td class="field-tokens">3000</td>' in body  # the good rows, as before
+    assert "come from the browser" in body  # where the numbers come from, with OpenAI
+    detail = admin_client_for.get(f"/admin/mrblue/conversation/{conversation.pk}/change/")
+    assert detail.status_code == 200 and b"come from the browser" in detail.content

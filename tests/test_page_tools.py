@@ -4,6 +4,7 @@ import json
 
 import jsonschema
 import pytest
+from django.core.cache import cache
 
 from editor.models import Page
 from editor.operations import ToolError, apply
@@ -15,6 +16,11 @@ BLOCKS = [
     {"id": "intro", "type": "paragraph", "text": "Tango for all.", "style": {}},
     {"id": "cta", "type": "button", "text": "Join", "style": {}},
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    cache.clear()
 
 
 @pytest.fixture
@@ -198,3 +204,47 @@ def test_page_admin_lists_revisions(client, make_user, tool, page):
     client.force_login(make_user("root", superuser=True))
     html = client.get(f"/admin/editor/page/{Page.objects.get().pk}/change/").content.decode()
     assert "update_text" in html
+
+
+def test_undo_refuses_to_throw_away_a_later_admin_save(tool, page, make_user):
+    tool("update_text", {"block_id": "heading", "text": "One"})
+    page.refresh_from_db()
+    page.content[1] = {**page.content[1], "text": "Saved in the admin."}
+    page.save(author=make_user("root", superuser=True), note="admin")  # as the admin saves
+    answer = tool("undo")  # what the Undo button sends
+    assert answer.status_code == 400
+    error = answer.json()["error"]["message"]
+    assert "changed since" in error and "by root" in error and "undo is not possible" in error
+    assert texts(page) == ["One", "Saved in the admin.", "Join"]
+    # A later edit can still be undone, and only it.
+    tool("update_text", {"block_id": "cta", "text": "Go"})
+    assert tool("undo").status_code == 200
+    assert texts(page) == ["One", "Saved in the admin.", "Join"]
+    assert tool("undo").status_code == 400
+
+
+def test_undo_refuses_to_throw_away_a_restore(client, tool, page):
+    first = page.revisions.get()
+    tool("delete_block", {"block_id": "cta"})
+    tool("update_text", {"block_id": "heading", "text": "Two"})
+    restored = client.post(
+        f"/editor/mundo-tango/revisions/{first.pk}/restore/", "{}", content_type="application/json"
+    )
+    assert restored.status_code == 200
+    answer = tool("undo")
+    assert answer.status_code == 400 and "undo is not possible" in answer.json()["error"]["message"]
+    assert texts(page) == [block["text"] for block in BLOCKS]
+    assert page.revisions.first().kind == "restore"
+
+
+def test_tool_calls_are_limited_per_user_and_minute(tool, page, client, make_user, settings):
+    settings.MRBLUE_TOOL_CALLS_PER_MINUTE = 3
+    for n in range(3):
+        assert tool("update_text", {"block_id": "heading", "text": f"T{n}"}).status_code == 200
+    refused = tool("undo")  # the Undo button counts too
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert texts(page)[0] == "T2"
+    client.force_login(make_user("other", perms=("editor.change_page",)))
+    assert tool("undo").status_code == 200  # another user has a budget of their own

@@ -98,3 +98,37 @@ def test_a_pages_own_instructions_must_be_a_valid_template(make_page):
     with pytest.raises(ValidationError) as caught:
         assistant.full_clean()
     assert "Template error" in caught.value.message_dict["instructions"][0]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        '{% include "x" %}',  # passed validation, then failed every mint
+        "{% debug %}",  # dumped Python modules into the instructions
+        "{% load static %}{% static 'x' %}",
+        '{% extends "base.html" %}',
+        "{% csrf_token %}",
+        "{{ page|pprint }}",
+        "{{ page.title|date:'Y' }}",
+    ],
+)
+def test_templates_may_use_only_the_allowed_tags_and_filters(source):
+    with pytest.raises(ValidationError) as caught:
+        AssistantProfile(name="Bad", instructions=source).full_clean()
+    assert "Template error" in caught.value.message_dict["instructions"][0]
+
+
+def test_the_allowed_tags_and_filters_render_plain_text(make_page):
+    from mrblue.instructions import render_instructions
+
+    source = (
+        "{% comment %}not said{% endcomment %}"
+        "{% if selected %}Selected: {{ selected|upper }}.{% else %}Nothing selected.{% endif %}"
+        " {% with name=user.name|default:'friend' %}Hi {{ name|title }}.{% endwith %}"
+        " {{ page.title|truncatewords:1|lower }}"
+        " {% for letter in page.slug %}{{ letter|upper }}{% endfor %}"
+        " {% firstof user.name page.slug %} <{{ page.path }}> {{ page.title|length }}"
+    )
+    AssistantProfile(name="Good", instructions=source).full_clean()
+    text = render_instructions(source, page=make_page("a-b", "Tea & Cake"), selected="")
+    assert text == "Nothing selected. Hi Friend. tea … A-B a-b </a-b/> 10"

@@ -19,7 +19,16 @@ from tests.fake_openai_server import FakeOpenAI
 from tests.live import run_python
 
 URL = "/api/realtime/session"
-KEYS = ("sk-good", "sk-bad", "sk-busy", "sk-broken", "sk-slow", "sk-garbage", "sk-picky")
+KEYS = (
+    "sk-good",
+    "sk-bad",
+    "sk-busy",
+    "sk-broken",
+    "sk-slow",
+    "sk-garbage",
+    "sk-picky",
+    "sk-oddsession",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -99,6 +108,7 @@ def test_openai_answer_and_the_exact_request_sent(
         ("sk-slow", 504, "provider_timeout", None),
         ("sk-garbage", 502, "provider_bad_response", None),
         ("sk-picky", 502, "provider_rejected", None),
+        ("sk-oddsession", 502, "provider_bad_response", None),
     ],
 )
 def test_provider_failures(editor_client, openai_provider, key, status, code, retry_after, caplog):
@@ -263,3 +273,32 @@ def test_instructions_are_rebuilt_for_a_selection(editor_client, client):
         content_type="application/json",
     )
     assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize("where", ["profile", "page"])
+def test_a_stored_template_that_cannot_render_is_a_json_error(
+    editor_client, openai_provider, make_profile, where
+):
+    # Stored before templates were sandboxed (no validation on a queryset update).
+    from editor.models import Page
+    from mrblue.models import AssistantProfile, PageAssistant
+
+    profile = make_profile(name="Broken one", is_default=True)
+    if where == "profile":
+        AssistantProfile.objects.filter(pk=profile.pk).update(instructions='{% include "x" %}')
+    else:
+        page = Page.objects.get(slug="mundo-tango")
+        PageAssistant.objects.update_or_create(page=page, defaults={"instructions": "x"})
+        PageAssistant.objects.filter(page=page).update(instructions="{% debug %}")
+    response = mint(editor_client)
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["code"] == "instructions_invalid"
+    assert ("'Broken one'" if where == "profile" else "'mundo-tango'") in error["message"]
+    assert not Conversation.objects.exists()
+    response = editor_client.post(
+        "/api/realtime/instructions", {"page": "mundo-tango"}, content_type="application/json"
+    )
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "instructions_invalid"

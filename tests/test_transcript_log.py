@@ -1,5 +1,7 @@
 """The transcript log's WebSocket consumer, message by message, with the real ASGI stack."""
 
+import json
+
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
@@ -125,6 +127,7 @@ async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conve
         (transcript(1, text=5), "invalid_type"),
         (transcript(1, text="x" * 20_001), "too_large"),
         (transcript(1, role="system"), "invalid_value"),
+        (transcript(1, text="half a \ud83d"), "invalid_value"),  # PostgreSQL cannot store it
         ({k: v for k, v in transcript(1).items() if k != "final"}, "missing_field"),
         (
             {"type": "usage", "seq": 1, "response_id": "r", "usage": {"total_tokens": "many"}},
@@ -141,6 +144,52 @@ async def test_invalid_messages_get_an_error_and_the_socket_stays_open(owner_soc
     assert reply["type"] == "error" and reply["code"] == code and reply["message"]
     assert await send(owner_socket, transcript(7)) == {"type": "ack", "seq": 7}
     assert await LogMessage.objects.acount() == 1
+
+
+def usage(seq=1, **fields):
+    return {"type": "usage", "seq": seq, "response_id": "resp_1", "usage": fields}
+
+
+@pytest.mark.parametrize(
+    ("message", "code"),
+    [
+        (usage(input_token_details="x"), "invalid_type"),  # crashed the admin's list
+        (usage(input_token_details={"audio_tokens": "5"}), "invalid_type"),
+        (usage(input_token_details={"cached_tokens_details": [1]}), "invalid_type"),
+        (
+            usage(input_token_details={"cached_tokens_details": {"text_tokens": 0.5}}),
+            "invalid_type",
+        ),
+        (usage(output_token_details={"audio_tokens": True}), "invalid_type"),
+        (usage(output_tokens=-1), "invalid_value"),
+        (usage(total_tokens=10_000_001), "invalid_value"),
+        (usage(output_token_details={"audio_tokens": 10**30}), "invalid_value"),
+        ({**usage(), "usage": "lots"}, "invalid_type"),
+    ],
+)
+async def test_forged_usage_is_refused_with_its_seq(owner_socket, message, code):
+    reply = await send(owner_socket, message)
+    assert reply["type"] == "error" and reply["code"] == code and reply["seq"] == 1
+    assert "usage" in reply["message"]
+    assert await LogMessage.objects.acount() == 0
+
+
+async def test_usage_is_stored_in_the_known_shape_only(owner_socket):
+    known = {
+        "input_tokens": 20,
+        "input_token_details": {
+            "audio_tokens": 15,
+            "cached_tokens": 4,
+            "cached_tokens_details": {"audio_tokens": 4},
+        },
+        "output_token_details": {"text_tokens": 2},
+    }
+    extra = {"made_up": {"deep": ["x"]}, "output_tokens": None}
+    message = usage(**json.loads(json.dumps(known)), **extra)
+    message["usage"]["input_token_details"]["future_tokens"] = 3
+    assert await send(owner_socket, message) == {"type": "ack", "seq": 1}
+    stored = await LogMessage.objects.aget()
+    assert stored.payload["usage"] == known
 
 
 @pytest.mark.parametrize(
@@ -229,3 +278,50 @@ async def test_a_client_that_keeps_sending_garbage_is_closed(owner_socket):
     reply = await owner_socket.receive_json_from(timeout=5)
     assert reply["code"] == "too_many_errors"
     assert (await owner_socket.receive_output(timeout=5))["code"] == 4429
+
+
+@pytest.mark.parametrize(
+    ("text", "seq"),
+    [
+        ('{"seq": 3, "type": "end", "pad": "' + "x" * 300_000 + '"}', 3),  # seq first
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '", "seq": 4}', 4),  # seq last (old panel)
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '"}', None),
+        ('{"type": "end", "pad": "' + "x" * 300_000 + '\\", \\"seq\\": 5"}', None),  # in a string
+        ('{"seq": 6, "type": "end", "text": "not closed', 6),
+    ],
+)
+async def test_an_unreadable_message_is_answered_with_its_seq_when_it_can_be_read(
+    owner_socket, text, seq
+):
+    await owner_socket.send_to(text_data=text)
+    reply = await owner_socket.receive_json_from(timeout=5)
+    assert reply["type"] == "error" and reply.get("seq") == seq
+    assert await send(owner_socket, transcript(0)) == {"type": "ack", "seq": 0}
+
+
+async def test_a_user_may_hold_only_so_many_log_connections(owner_socket, conversation, settings):
+    settings.MRBLUE_LOG_CONNECTIONS_PER_USER = 2
+    owner = await database_sync_to_async(lambda: conversation.user)()
+    second = await connect(conversation.pk, owner)
+    assert await send(second, transcript(1)) == {"type": "ack", "seq": 1}
+    third = await connect(conversation.pk, owner)
+    reply = await third.receive_json_from(timeout=5)
+    assert reply["code"] == "too_many_connections" and "2" in reply["message"]
+    assert (await third.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4429}
+    await second.disconnect()
+    fourth = await connect(conversation.pk, owner)  # a closed one frees its place
+    assert await send(fourth, transcript(2)) == {"type": "ack", "seq": 2}
+    await fourth.disconnect()
+
+
+async def test_a_full_conversation_refuses_new_messages_with_their_seq(owner_socket, settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_CONVERSATION = 3
+    for seq in range(3):
+        assert await send(owner_socket, transcript(seq, f"item_{seq}")) == {
+            "type": "ack",
+            "seq": seq,
+        }
+    reply = await send(owner_socket, transcript(3, "item_3"))
+    assert reply["code"] == "conversation_full" and reply["seq"] == 3 and "3" in reply["message"]
+    assert await send(owner_socket, transcript(1, "item_1")) == {"type": "ack", "seq": 1}  # replay
+    assert await LogMessage.objects.acount() == 3

@@ -26,7 +26,7 @@ const SILENT_VIEW = {
   onChange: (shown) => {}, // what is shown changed: `shown` is `call.shown`
   onError: (text) => {}, // an error in words ("" clears it)
   onToolStatus: (text) => {}, // what a running page tool does ("" when done)
-  onLogStatus: (saved) => {}, // the transcript log is saved, or still sending
+  onLogStatus: (saved, problem) => {}, // the log is saved or still sending; what it dropped
   onMicrophone: (stream) => {}, // the microphone opened (a MediaStream) or closed (null)
   onSaved: () => {}, // the call that just ended is stored: its listing can be reloaded
 };
@@ -206,7 +206,7 @@ export class Call {
     this.endLog(); // a new conversation: close the old one's log
     this.logId = secret.conversation_id;
     this.log = new this.network.TranscriptLog(secret.conversation_id, secret.transcript_ws,
-                                              (saved) => this.logStatus(saved));
+                                              (saved, problem) => this.logStatus(saved, problem));
   }
 
   endLog() {
@@ -239,11 +239,11 @@ export class Call {
 
   /** Resend what earlier conversations left unacknowledged (e.g. before a reload). */
   resumeLogs() {
-    this.network.TranscriptLog.resumeAll((saved) => this.logStatus(saved));
+    this.network.TranscriptLog.resumeAll((saved, problem) => this.logStatus(saved, problem));
   }
 
-  logStatus(saved) {
-    this.view.onLogStatus(saved);
+  logStatus(saved, problem) {
+    this.view.onLogStatus(saved, problem);
     if (saved && this.state === "idle" && this.historyStale) {
       this.historyStale = false;
       this.view.onSaved();

@@ -5,6 +5,28 @@
 
 const PREFIX = "mrblue-outbox-";
 const BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15000, 30000];
+export const MAX_TOOL_TEXT = 16 * 1024; // a logged tool call's arguments and output, each
+const MAX_TEXT = 20_000; // the server's limit for a transcript's text
+const LIMITS = {
+  tool_call: { arguments: MAX_TOOL_TEXT, output: MAX_TOOL_TEXT },
+  transcript: { text: MAX_TEXT },
+};
+const TRUNCATED = " … [truncated]";
+
+/** A log message cut to what the server stores: a tool call's arguments and output at 16 KiB
+ * each (`describe_page`'s output can be megabytes), a transcript's text at the server's limit.
+ * A cut string ends with "[truncated]"; nothing else changes. */
+export function fitForLog(message) {
+  const fitted = { ...message };
+  for (const [field, max] of Object.entries(LIMITS[message.type] || {})) {
+    const text = fitted[field];
+    if (typeof text !== "string" || text.length <= max) continue;
+    let kept = text.slice(0, max - TRUNCATED.length);
+    if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1); // never half a character
+    fitted[field] = kept + TRUNCATED;
+  }
+  return fitted;
+}
 
 function load(key) {
   try {
@@ -15,11 +37,15 @@ function load(key) {
 }
 
 export class TranscriptLog {
-  /** `path` is the conversation's `transcript_ws`; `onStatus(saved: boolean)` reports. */
+  /** `path` is the conversation's `transcript_ws`; `onStatus(saved: boolean, problem?: string)`
+   * reports (`problem`: the latest message the server refused, in words). */
   constructor(conversationId, path, onStatus = () => {}) {
     this.key = `${PREFIX}${conversationId}`;
     const saved = load(this.key);
     this.box = saved || { path, nextSeq: 0, pending: [] };
+    // Outboxes saved before messages were capped may hold ones the server can never store.
+    this.box.pending = this.box.pending.map((entry) => ({ seq: entry.seq, ...fitForLog(entry) }));
+    this.problem = undefined;
     this.onStatus = onStatus;
     this.socket = null;
     this.attempt = 0;
@@ -32,12 +58,13 @@ export class TranscriptLog {
   persist() {
     if (this.box.pending.length || !this.ended) localStorage.setItem(this.key, JSON.stringify(this.box));
     else localStorage.removeItem(this.key);
-    this.onStatus(this.box.pending.length === 0);
+    this.onStatus(this.box.pending.length === 0, this.problem);
   }
 
   /** Queue a message (a `seq` is added) and send it when the socket is open. */
   push(message) {
-    const entry = { ...message, seq: this.box.nextSeq };
+    // `seq` first: the server can read it even from a message too large to parse.
+    const entry = { seq: this.box.nextSeq, ...fitForLog(message) };
     this.box.nextSeq += 1;
     this.box.pending.push(entry);
     if (message.type === "end") this.ended = true;
@@ -93,10 +120,21 @@ export class TranscriptLog {
     } else if (reply.type === "error" && reply.code === "forbidden") {
       this.stop(); // not ours to send: keep the outbox, nothing more to do here
     } else if (reply.type === "error" && reply.seq !== undefined) {
-      // The server refused this message for good: drop it rather than resend it forever.
-      this.box.pending = this.box.pending.filter((entry) => entry.seq !== reply.seq);
-      this.persist();
+      this.dropRefused(reply);
+    } else if (reply.type === "error") {
+      console.warn(`Transcript log: ${reply.code}: ${reply.message}`);
     }
+  }
+
+  /** The server refused a message for good: drop it rather than resend it forever, and say so. */
+  dropRefused(reply) {
+    const entry = this.box.pending.find((pending) => pending.seq === reply.seq);
+    if (!entry) return;
+    console.warn(`Transcript log: a ${entry.type} message was refused and dropped `
+                 + `(${reply.code}: ${reply.message}).`);
+    this.problem = `A ${entry.type.replace("_", " ")} was not saved: ${reply.message}`;
+    this.box.pending = this.box.pending.filter((pending) => pending !== entry);
+    this.persist();
   }
 
   /** Stop sending (the outbox stays for the next page load if anything is unacknowledged). */

@@ -26,8 +26,9 @@ export class VoicePanel {
         onChange: (shown) => this.render(shown),
         onError: (text) => this.show("error", text),
         onToolStatus: (text) => this.show("tool-status", text),
-        onLogStatus: (saved) => this.show("log-status",
-                                          saved ? "Conversation saved" : "Saving conversation…"),
+        onLogStatus: (saved, problem) => this.show("log-status",
+          (saved ? "Conversation saved" : "Saving conversation…")
+          + (problem ? ` (${problem})` : "")),
         onMicrophone: (stream) => this.meterOn(stream),
         onSaved: () => refreshConversations(),
       },

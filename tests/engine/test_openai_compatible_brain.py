@@ -1,5 +1,7 @@
 """The `openai_compatible` brain against a real HTTP server speaking chat completions."""
 
+import logging
+
 import pytest
 
 from editor.tools import editor_tools
@@ -91,3 +93,15 @@ async def test_an_unreachable_server_is_a_brain_error():
     with pytest.raises(BrainError) as caught:
         await collect(brain, make_request())
     assert caught.value.code == "brain_unreachable"
+
+
+async def test_an_upstream_error_reaches_the_log_not_the_client(chat_server, caplog):
+    brain = OpenAICompatibleBrain(
+        url=chat_server.url, model="errorchunk", api_key="sk-brain-secret", timeout=1
+    )
+    with caplog.at_level(logging.WARNING), pytest.raises(BrainError) as caught:
+        await collect(brain, make_request())
+    assert caught.value.code == "brain_error"
+    assert caught.value.message == "The brain server reported an error."
+    assert "/srv/llm/internal.py" in caplog.text  # the operator can see what happened
+    assert "sk-brain-secret" not in caplog.text + str(caught.value)

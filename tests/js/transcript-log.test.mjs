@@ -109,3 +109,56 @@ test("a message refused for good is dropped rather than resent forever", () => {
   assert.deepEqual(log.box.pending, []);
   log.stop();
 });
+
+test("a tool call's arguments and output are capped, marked, and seq comes first", async () => {
+  const { fitForLog, MAX_TOOL_TEXT } = await import("../../static/mrblue/transcript-log.js");
+  const log = new TranscriptLog(11, "/ws/mrblue/conversations/11/");
+  const socket = ScriptedSocket.made[0];
+  socket.open();
+  const page = JSON.stringify({ blocks: "x".repeat(3_000_000) }); // describe_page, megabytes
+  log.push({ type: "tool_call", call_id: "c1", name: "describe_page", arguments: "{}",
+             output: page });
+  const [sent] = socket.sent;
+  assert.equal(Object.keys(sent)[0], "seq"); // the server can read it from a message's head
+  assert.equal(sent.arguments, "{}");
+  assert.ok(sent.output.length <= MAX_TOOL_TEXT && sent.output.endsWith("[truncated]"));
+  assert.ok(sent.output.startsWith('{"blocks":"xxx'));
+  assert.ok(JSON.stringify(log.box).length < 40_000); // the outbox stays small too
+  // Never half a character: a cut through an emoji drops the whole emoji.
+  const cut = fitForLog({ type: "tool_call", output: "😀".repeat(MAX_TOOL_TEXT) }).output;
+  assert.ok(!/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/.test(cut));
+  log.stop();
+});
+
+test("a message the server refused for good is dropped, with a warning and a note", (t) => {
+  const warn = t.mock.method(console, "warn", () => {});
+  const statuses = [];
+  const log = new TranscriptLog(12, "/ws/mrblue/conversations/12/",
+                                (saved, problem) => statuses.push([saved, problem]));
+  const socket = ScriptedSocket.made[0];
+  socket.open();
+  log.push({ type: "end" });
+  socket.reply({ type: "error", seq: 0, code: "too_large", message: "A message is at most …" });
+  assert.deepEqual(log.box.pending, []);
+  assert.equal(warn.mock.callCount(), 1);
+  const [saved, problem] = statuses.at(-1);
+  assert.equal(saved, true);
+  assert.match(problem, /not saved/);
+  log.stop();
+});
+
+test("an outbox saved before the cap is truncated on load, and its messages sent", () => {
+  const huge = { type: "tool_call", call_id: "c1", name: "describe_page", arguments: "{}",
+                 output: "y".repeat(2_000_000), seq: 0 };
+  storage.setItem("mrblue-outbox-13", JSON.stringify({ path: "/ws/mrblue/conversations/13/",
+                                                       nextSeq: 1, pending: [huge] }));
+  const [resumed] = TranscriptLog.resumeAll(() => {});
+  const socket = ScriptedSocket.made[0];
+  socket.open();
+  assert.equal(socket.sent[0].seq, 0);
+  assert.ok(socket.sent[0].output.length <= 16 * 1024);
+  assert.ok(storage.getItem("mrblue-outbox-13").length < 40_000);
+  socket.reply({ type: "ack", seq: 0 });
+  assert.deepEqual(resumed.box.pending, []);
+  resumed.stop();
+});

@@ -6,6 +6,7 @@ Works with Ollama, vLLM, llama.cpp's server or OpenAI itself: `POST {MRBLUE_BRAI
 
 import json
 import logging
+import re
 
 import httpx
 
@@ -14,6 +15,8 @@ from mrblue.engine.conf import engine_settings
 from mrblue.engine.items import item_text
 
 logger = logging.getLogger(__name__)
+# Key-like words an upstream error may echo back ("Incorrect API key provided: sk-...").
+_SECRET_LIKE = re.compile(r"\b(sk|ek|rk|pk)[-_][A-Za-z0-9_\-]{4,}|Bearer\s+\S+")
 
 
 class OpenAICompatibleBrain:
@@ -44,7 +47,7 @@ class OpenAICompatibleBrain:
                         "brain_http_error", f"The brain server answered HTTP {answer.status_code}."
                     )
                 async for chunk in _sse_chunks(answer):
-                    for output in _read_chunk(chunk, calls):
+                    for output in _read_chunk(chunk, calls, self.api_key):
                         yield output
         except httpx.TimeoutException:
             raise BrainError("brain_timeout", "The brain server did not answer in time.") from None
@@ -73,14 +76,13 @@ async def _sse_chunks(answer):
             ) from None
 
 
-def _read_chunk(chunk, calls: dict) -> list:
-    if not isinstance(chunk, dict) or "error" in chunk:
-        message = chunk.get("error", {}) if isinstance(chunk, dict) else {}
-        raise BrainError(
-            "brain_bad_response",
-            f"The brain server reported an error: "
-            f"{message.get('message', 'unknown') if isinstance(message, dict) else message}",
-        )
+def _read_chunk(chunk, calls: dict, api_key: str = "") -> list:
+    if not isinstance(chunk, dict):
+        raise BrainError("brain_bad_response", "The brain server sent a chunk we cannot read.")
+    if "error" in chunk:
+        # The upstream text may name hosts, paths or keys: it goes to our log, not the client.
+        logger.warning("brain server error: %s", _redacted(chunk["error"], api_key))
+        raise BrainError("brain_error", "The brain server reported an error.")
     outputs = []
     for choice in chunk.get("choices") or []:
         delta = choice.get("delta") or {}
@@ -93,6 +95,15 @@ def _read_chunk(chunk, calls: dict) -> list:
             slot["name"] += function.get("name") or ""
             slot["arguments"] += function.get("arguments") or ""
     return outputs
+
+
+def _redacted(error, api_key: str) -> str:
+    """An upstream error as one bounded log line, with our key and key-like words masked."""
+    text = error.get("message", error) if isinstance(error, dict) else error
+    text = str(text)[:500]
+    if api_key:
+        text = text.replace(api_key, "***")
+    return _SECRET_LIKE.sub("***", text)
 
 
 def chat_request(request, model: str) -> dict:
