@@ -86,7 +86,7 @@ class EngineConnection:
         self._expiry = loop.call_later(
             self.max_seconds, lambda: asyncio.ensure_future(self._expire())
         )
-        await self.send_events(self.session.created())
+        await self.send_events(self.session.created().events)
 
     async def send_events(self, events: list[dict]) -> None:
         """Send server events in order (logged at debug level, without audio)."""
@@ -156,7 +156,7 @@ class EngineConnection:
             async for output in self.brain.respond(request):
                 timings.setdefault("first_output", time.monotonic())
                 if isinstance(output, TextDelta):
-                    await self.send_events(self.session.add_text(response_id, output.text))
+                    await self.send_events(self.session.add_text(response_id, output.text).events)
                     if audio:
                         sentences, unspoken = split_sentences(unspoken + output.text)
                         for sentence in sentences:
@@ -165,7 +165,7 @@ class EngineConnection:
                     await self.send_events(
                         self.session.add_function_call(
                             response_id, output.name, output.arguments, output.call_id
-                        )
+                        ).events
                     )
             if audio and unspoken.strip():
                 await self._speak(request, unspoken)
@@ -191,7 +191,7 @@ class EngineConnection:
             self.playout.finish(response_id)
         metadata = self.voice.timing_metadata()
         await self.send_events(
-            self.session.finish_response(response_id, status, error=error, metadata=metadata)
+            self.session.finish_response(response_id, status, error=error, metadata=metadata).events
         )
         if self.playout is None:
             self.voice.log_turn_timings()
@@ -206,12 +206,12 @@ class EngineConnection:
         self.voice.turn_timings.setdefault("first_audio", time.monotonic())
         item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
-            await self.send_events(self.session.add_audio(response_id, pcm))  # bookkeeping
+            await self.send_events(self.session.add_audio(response_id, pcm).events)  # bookkeeping
             self.playout.push(response_id, item_id, pcm)
             return
         for start in range(0, len(pcm), WS_AUDIO_CHUNK):
             await self.send_events(
-                self.session.add_audio(response_id, pcm[start : start + WS_AUDIO_CHUNK])
+                self.session.add_audio(response_id, pcm[start : start + WS_AUDIO_CHUNK]).events
             )
 
     async def cancel_response(self, reason: str) -> None:
@@ -223,7 +223,7 @@ class EngineConnection:
         if self.playout is not None:
             self.playout.finish(response_id)
         await self.send_events(
-            self.session.finish_response(response_id, "cancelled", reason=reason)
+            self.session.finish_response(response_id, "cancelled", reason=reason).events
         )
 
     def _stop_response_task(self) -> None:

@@ -1,9 +1,10 @@
 """The Realtime protocol as a state machine: client events in, server events out, no I/O.
 
-One `RealtimeSession` per connection. `receive()` takes a parsed client event and returns a
-`Step`: the server events to send, and what the adapter around it must do (start a response
-with the brain, stop one, hand audio to voice detection). The adapter feeds the brain's output
-back through `add_text`, `add_audio`, `add_function_call` and `finish_response`.
+One `RealtimeSession` per connection. Every call that changes the session returns a `Step`:
+the server events to send, and what the adapter around it must do (start a response with the
+brain, stop one, hand audio to voice detection). `receive()` takes a parsed client event; the
+adapter feeds the brain's output back through `add_text`, `add_audio`, `add_function_call` and
+`finish_response`, and what voice detection hears through `speech_started` and its kin.
 """
 
 import base64
@@ -40,7 +41,7 @@ class ResponseRequest:
 
 @dataclass
 class Step:
-    """The outcome of one client event."""
+    """The outcome of one call into the session: the one result shape adapters handle."""
 
     events: list = field(default_factory=list)
     start_response: ResponseRequest | None = None
@@ -48,6 +49,7 @@ class Step:
     appended_audio: bytes | None = None
     committed_item: dict | None = None
     clear_output_audio: bool = False
+    item_id: str | None = None  # the item a detected speech will become
 
 
 @dataclass
@@ -79,9 +81,9 @@ class RealtimeSession:
 
     # --- client events --------------------------------------------------------------------
 
-    def created(self) -> list[dict]:
+    def created(self) -> Step:
         """The first event of every session."""
-        return [server_event("session.created", session=self.public_config())]
+        return Step(events=[server_event("session.created", session=self.public_config())])
 
     def public_config(self) -> dict:
         """The session config as `session.created/updated` show it."""
@@ -327,8 +329,9 @@ class RealtimeSession:
                 "response_cancel_not_active", "Cancellation failed: no active response found"
             )
         response_id = self.response.id
-        events = self.finish_response(response_id, "cancelled", reason="client_cancelled")
-        return Step(events=events, cancelled_response=response_id)
+        step = self.finish_response(response_id, "cancelled", reason="client_cancelled")
+        step.cancelled_response = response_id
+        return step
 
     # --- response output, fed by the adapter ------------------------------------------------
 
@@ -351,11 +354,11 @@ class RealtimeSession:
     def _current(self, response_id) -> _ActiveResponse | None:
         return self.response if self.response and self.response.id == response_id else None
 
-    def add_text(self, response_id: str, text: str) -> list[dict]:
+    def add_text(self, response_id: str, text: str) -> Step:
         """Stream text of the assistant's message (its transcript, in audio mode)."""
         response = self._current(response_id)
         if response is None or not text:
-            return []
+            return Step()
         events = self._open_message(response)
         response.text += text
         response.text_chars += len(text)
@@ -364,19 +367,19 @@ class RealtimeSession:
             "response.output_audio_transcript.delta" if audio_mode else "response.output_text.delta"
         )
         events.append(server_event(type_, delta=text, **self._part_ref(response)))
-        return events
+        return Step(events=events)
 
-    def add_audio(self, response_id: str, pcm: bytes) -> list[dict]:
+    def add_audio(self, response_id: str, pcm: bytes) -> Step:
         """Stream synthesized audio (24 kHz pcm16) of the assistant's message."""
         response = self._current(response_id)
         if response is None or not pcm or not self._audio_mode(response):
-            return []
+            return Step()
         events = self._open_message(response)
         response.audio_bytes += len(pcm)
         item_id = response.message["id"]
         self.audio_ms[item_id] = self.audio_ms.get(item_id, 0.0) + len(pcm) / 48
         if self.output_audio_buffer:
-            return events  # over WebRTC the audio goes out on the media track, not as events
+            return Step(events=events)  # over WebRTC the audio rides the media track, not events
         events.append(
             server_event(
                 "response.output_audio.delta",
@@ -384,15 +387,15 @@ class RealtimeSession:
                 **self._part_ref(response),
             )
         )
-        return events
+        return Step(events=events)
 
     def add_function_call(
         self, response_id: str, name: str, arguments: str, call_id: str | None = None
-    ) -> list[dict]:
+    ) -> Step:
         """Add a complete function call to the response."""
         response = self._current(response_id)
         if response is None:
-            return []
+            return Step()
         events = self._close_message(response, "completed")
         item = {
             "id": new_id("item"),
@@ -422,7 +425,7 @@ class RealtimeSession:
             )
         )
         events += self._item_done(response, item, index)
-        return events
+        return Step(events=events)
 
     def finish_response(
         self,
@@ -432,12 +435,12 @@ class RealtimeSession:
         reason: str | None = None,
         error: dict | None = None,
         metadata: dict | None = None,
-    ) -> list[dict]:
+    ) -> Step:
         """End the response: close its message, then `response.done` with usage (and any
         engine `metadata`, e.g. turn timings, merged into the response's own)."""
         response = self._current(response_id)
         if response is None:
-            return []
+            return Step()
         item_status = "completed" if status == "completed" else "incomplete"
         events = self._close_message(response, item_status)
         self.response = None
@@ -451,7 +454,7 @@ class RealtimeSession:
                 ),
             )
         )
-        return events
+        return Step(events=events)
 
     # --- voice input, fed by the adapter's turn detection ----------------------------------
 
@@ -469,13 +472,14 @@ class RealtimeSession:
         if len(self.input_audio) > keep:
             del self.input_audio[: len(self.input_audio) - keep]
 
-    def speech_started(self, audio_start_ms: int) -> tuple[list[dict], str]:
-        """The person started speaking: announce the item their words will become."""
+    def speech_started(self, audio_start_ms: int) -> Step:
+        """The person started speaking: announce the item their words will become
+        (`Step.item_id`, to hand back to `speech_stopped`)."""
         item_id = new_id("item")
         event = server_event(
             "input_audio_buffer.speech_started", audio_start_ms=audio_start_ms, item_id=item_id
         )
-        return [event], item_id
+        return Step(events=[event], item_id=item_id)
 
     def speech_stopped(self, audio_end_ms: int, item_id: str) -> Step:
         """The person stopped: announce it and commit their audio as a user item."""
@@ -486,23 +490,27 @@ class RealtimeSession:
         step.events.insert(0, stopped)
         return step
 
-    def transcribed(self, item_id: str, text: str, seconds: float) -> list[dict]:
+    def transcribed(self, item_id: str, text: str, seconds: float) -> Step:
         """The words of a committed audio item are known."""
         item = self._find(item_id)
         if item is not None:
             item["content"][0]["transcript"] = text
         ref = {"item_id": item_id, "content_index": 0}
-        return [
-            server_event("conversation.item.input_audio_transcription.delta", delta=text, **ref),
-            server_event(
-                "conversation.item.input_audio_transcription.completed",
-                transcript=text,
-                usage={"type": "duration", "seconds": round(seconds, 3)},
-                **ref,
-            ),
-        ]
+        return Step(
+            events=[
+                server_event(
+                    "conversation.item.input_audio_transcription.delta", delta=text, **ref
+                ),
+                server_event(
+                    "conversation.item.input_audio_transcription.completed",
+                    transcript=text,
+                    usage={"type": "duration", "seconds": round(seconds, 3)},
+                    **ref,
+                ),
+            ]
+        )
 
-    def transcription_failed(self, item_id: str, message: str) -> list[dict]:
+    def transcription_failed(self, item_id: str, message: str) -> Step:
         """The words of a committed audio item could not be recognized."""
         error = {
             "type": "server_error",
@@ -510,32 +518,36 @@ class RealtimeSession:
             "message": message,
             "param": None,
         }
-        return [
-            server_event(
-                "conversation.item.input_audio_transcription.failed",
-                item_id=item_id,
-                content_index=0,
-                error=error,
-            )
-        ]
+        return Step(
+            events=[
+                server_event(
+                    "conversation.item.input_audio_transcription.failed",
+                    item_id=item_id,
+                    content_index=0,
+                    error=error,
+                )
+            ]
+        )
 
-    def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> list[dict]:
+    def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> Step:
         """The person stayed silent past `idle_timeout_ms`."""
-        return [
-            server_event(
-                "input_audio_buffer.timeout_triggered",
-                audio_start_ms=audio_start_ms,
-                audio_end_ms=audio_end_ms,
-                item_id=new_id("item"),
-            )
-        ]
+        return Step(
+            events=[
+                server_event(
+                    "input_audio_buffer.timeout_triggered",
+                    audio_start_ms=audio_start_ms,
+                    audio_end_ms=audio_end_ms,
+                    item_id=new_id("item"),
+                )
+            ]
+        )
 
-    def truncate_played(self, item_id: str, played_ms: float) -> list[dict]:
+    def truncate_played(self, item_id: str, played_ms: float) -> Step:
         """Cut an assistant item to the audio the person actually heard (barge-in)."""
         item = self._find(item_id)
         if item is None or self.audio_ms.get(item_id, 0.0) <= played_ms:
-            return []
-        return self._truncate(item, 0, int(played_ms))
+            return Step()
+        return Step(events=self._truncate(item, 0, int(played_ms)))
 
     def turn_detection(self) -> dict | None:
         """The session's turn-detection settings (None: push-to-talk)."""

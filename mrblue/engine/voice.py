@@ -77,8 +77,9 @@ class VoiceTurns:
 
     async def _speech_started(self, audio_start_ms: int, settings: dict) -> None:
         self.cancel_idle_timer()
-        events, self._speech_item = self.session.speech_started(audio_start_ms)
-        await self.connection.send_events(events)
+        step = self.session.speech_started(audio_start_ms)
+        self._speech_item = step.item_id
+        await self.connection.send_events(step.events)
         if settings.get("interrupt_response", True):
             await self.clear_playout()
             await self.connection.cancel_response("turn_detected")
@@ -154,9 +155,9 @@ class VoiceTurns:
             return
         self.turn_timings["transcript"] = time.monotonic()
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
-        events = self.session.transcribed(item["id"], text, seconds)
+        transcribed = self.session.transcribed(item["id"], text, seconds)
         if config:  # the protocol reports transcripts only when asked to
-            await self.connection.send_events(events)
+            await self.connection.send_events(transcribed.events)
         if respond and text and self.session.active_response_id is None:
             step = self.session.start_response()
             await self.connection.send_events(step.events)
@@ -166,7 +167,7 @@ class VoiceTurns:
         logger.warning("%s: no transcript for %s: %s", self.connection.label, item["id"], message)
         if config:
             await self.connection.send_events(
-                self.session.transcription_failed(item["id"], message)
+                self.session.transcription_failed(item["id"], message).events
             )
 
     async def transcriptions_done(self) -> None:
@@ -188,7 +189,7 @@ class VoiceTurns:
             return
         response_id, item_id, played_ms = heard
         events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
-        events += self.session.truncate_played(item_id, played_ms)
+        events += self.session.truncate_played(item_id, played_ms).events
         await self.connection.send_events(events)
 
     def arm_idle_timer(self) -> None:
@@ -213,7 +214,7 @@ class VoiceTurns:
         if self.session.active_response_id is not None or self.connection.closed:
             return
         elapsed = int(self._detector.elapsed_ms) if self._detector else self._last_speech_end_ms
-        events = self.session.timeout_triggered(self._last_speech_end_ms, elapsed)
+        events = self.session.timeout_triggered(self._last_speech_end_ms, elapsed).events
         step = self.session.start_response()
         await self.connection.send_events(events + step.events)
         self.connection.run_response(step.start_response)

@@ -12,7 +12,7 @@ from tests.realtime_schema import validate_server_event
 @pytest.fixture
 def session():
     core = RealtimeSession(default_session())
-    for event in core.created():
+    for event in core.created().events:
         validate_server_event(event)
     return core
 
@@ -46,17 +46,18 @@ def pcm_ms(ms):
     return base64.b64encode(b"\x00\x00" * 24 * ms).decode()
 
 
-def validated(events):
-    for event in events:
+def validated(step):
+    """The events of a `Step`, each checked against the SDK."""
+    for event in step.events:
         validate_server_event(event)
-    return events
+    return step.events
 
 
 # --- session ------------------------------------------------------------------------------
 
 
 def test_session_created_carries_the_full_ga_config(session):
-    (event,) = session.created()
+    (event,) = session.created().events
     assert event["type"] == "session.created"
     assert event["session"]["type"] == "realtime"
     assert event["session"]["audio"]["output"]["voice"] == "marin"
@@ -372,8 +373,8 @@ def test_cancel_ends_the_response_as_cancelled_and_ignores_late_output(session):
         "error": None,
     }
     assert done["output"][0]["status"] == "incomplete"
-    assert session.add_text(response_id, "more") == []
-    assert session.finish_response(response_id) == []
+    assert session.add_text(response_id, "more").events == []
+    assert session.finish_response(response_id).events == []
     assert (
         error_of(send(session, {"type": "response.cancel"}))["code"] == "response_cancel_not_active"
     )
@@ -525,7 +526,7 @@ def test_output_audio_buffer_clear_over_webrtc():
     core = RealtimeSession(default_session(), output_audio_buffer=True)
     step = core.receive({"type": "output_audio_buffer.clear"})
     assert step.clear_output_audio
-    validated(step.events)
+    validated(step)
     assert types(step) == ["output_audio_buffer.cleared"]
 
 
@@ -543,3 +544,18 @@ def test_transcription_failed_event(session):
     step = send(session, {"type": "input_audio_buffer.commit"})
     (event,) = validated(session.transcription_failed(step.committed_item["id"], "no words"))
     assert event["error"]["code"] == "transcription_failed"
+
+
+def test_detected_speech_becomes_the_item_it_announced(session):
+    started = session.speech_started(120)
+    assert types(validated(started)) == ["input_audio_buffer.speech_started"]
+    assert started.events[0]["item_id"] == started.item_id
+    session.buffer_audio(b"\x00\x00" * 24 * 300)
+    stopped = session.speech_stopped(420, started.item_id)
+    assert types(validated(stopped)) == [
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert stopped.committed_item["id"] == started.item_id == session.items[-1]["id"]
