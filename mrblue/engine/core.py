@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from mrblue.engine import config as session_config
-from mrblue.engine.events import ProtocolError, new_id, server_event
+from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.fields import choice, get
 from mrblue.engine.items import client_item, public_item
 
@@ -328,8 +328,15 @@ class RealtimeSession:
             raise ProtocolError(
                 "response_cancel_not_active", "Cancellation failed: no active response found"
             )
+        return self.cancel_response("client_cancelled")
+
+    def cancel_response(self, reason: str) -> Step:
+        """End the active response, if any, as cancelled (`Step.cancelled_response` says
+        which, so the adapter stops its brain and playout)."""
+        if self.response is None:
+            return Step()
         response_id = self.response.id
-        step = self.finish_response(response_id, "cancelled", reason="client_cancelled")
+        step = self.finish_response(response_id, "cancelled", reason=reason)
         step.cancelled_response = response_id
         return step
 
@@ -427,6 +434,13 @@ class RealtimeSession:
         events += self._item_done(response, item, index)
         return Step(events=events)
 
+    def fail_response(
+        self, response_id: str, code: str, message: str, *, metadata: dict | None = None
+    ) -> Step:
+        """End the response as failed (the brain could not answer): a `server_error`."""
+        error = {"type": "server_error", "code": code, "message": message}
+        return self.finish_response(response_id, "failed", error=error, metadata=metadata)
+
     def finish_response(
         self,
         response_id: str,
@@ -468,7 +482,7 @@ class RealtimeSession:
 
     def trim_input_audio(self, keep_ms: float) -> None:
         """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
-        keep = int(keep_ms * BYTES_PER_MS[self._input_format()]) & ~1
+        keep = int(keep_ms * BYTES_PER_MS[self.input_format]) & ~1
         if len(self.input_audio) > keep:
             del self.input_audio[: len(self.input_audio) - keep]
 
@@ -490,28 +504,34 @@ class RealtimeSession:
         step.events.insert(0, stopped)
         return step
 
-    def transcribed(self, item_id: str, text: str, seconds: float) -> Step:
-        """The words of a committed audio item are known."""
+    def transcribed(self, item_id: str, text: str, seconds: float, *, respond=False) -> Step:
+        """The words of a committed audio item are known: reported if the session asked for
+        transcripts; with `respond` (the turn ended by voice detection), answered too."""
         item = self._find(item_id)
         if item is not None:
             item["content"][0]["transcript"] = text
+        step = Step()
+        if respond and text and self.response is None:
+            step = self.start_response()
+        if not self.transcription:
+            return step
         ref = {"item_id": item_id, "content_index": 0}
-        return Step(
-            events=[
-                server_event(
-                    "conversation.item.input_audio_transcription.delta", delta=text, **ref
-                ),
-                server_event(
-                    "conversation.item.input_audio_transcription.completed",
-                    transcript=text,
-                    usage={"type": "duration", "seconds": round(seconds, 3)},
-                    **ref,
-                ),
-            ]
-        )
+        step.events[:0] = [
+            server_event("conversation.item.input_audio_transcription.delta", delta=text, **ref),
+            server_event(
+                "conversation.item.input_audio_transcription.completed",
+                transcript=text,
+                usage={"type": "duration", "seconds": round(seconds, 3)},
+                **ref,
+            ),
+        ]
+        return step
 
     def transcription_failed(self, item_id: str, message: str) -> Step:
-        """The words of a committed audio item could not be recognized."""
+        """The words of a committed audio item could not be recognized (reported if the
+        session asked for transcripts)."""
+        if not self.transcription:
+            return Step()
         error = {
             "type": "server_error",
             "code": "transcription_failed",
@@ -530,31 +550,66 @@ class RealtimeSession:
         )
 
     def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> Step:
-        """The person stayed silent past `idle_timeout_ms`."""
-        return Step(
-            events=[
-                server_event(
-                    "input_audio_buffer.timeout_triggered",
-                    audio_start_ms=audio_start_ms,
-                    audio_end_ms=audio_end_ms,
-                    item_id=new_id("item"),
-                )
-            ]
-        )
-
-    def truncate_played(self, item_id: str, played_ms: float) -> Step:
-        """Cut an assistant item to the audio the person actually heard (barge-in)."""
-        item = self._find(item_id)
-        if item is None or self.audio_ms.get(item_id, 0.0) <= played_ms:
+        """The person stayed silent past `idle_timeout_ms`: say so and prompt them with a
+        response (nothing, if a response is already under way)."""
+        if self.response is not None:
             return Step()
-        return Step(events=self._truncate(item, 0, int(played_ms)))
+        timeout = server_event(
+            "input_audio_buffer.timeout_triggered",
+            audio_start_ms=audio_start_ms,
+            audio_end_ms=audio_end_ms,
+            item_id=new_id("item"),
+        )
+        step = self.start_response()
+        step.events.insert(0, timeout)
+        return step
 
     def turn_detection(self) -> dict | None:
         """The session's turn-detection settings (None: push-to-talk)."""
         return self.config["audio"]["input"]["turn_detection"]
 
-    def _input_format(self) -> str:
+    @property
+    def input_format(self) -> str:
+        """The input audio format: `audio/pcm` (24 kHz pcm16), `audio/pcmu` or `audio/pcma`."""
         return self.config["audio"]["input"]["format"]["type"]
+
+    @property
+    def transcription(self) -> dict:
+        """The input transcription settings ({}: transcripts are not reported)."""
+        return self.config["audio"]["input"].get("transcription") or {}
+
+    # --- what the adapter reports: playback, limits, transport errors -----------------------
+
+    def output_playback(self, kind: str, response_id: str) -> Step:
+        """The outgoing track `started` or `stopped` playing a response's audio (WebRTC)."""
+        return Step(events=[server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
+
+    def output_cleared(self, response_id: str, item_id: str, played_ms: float) -> Step:
+        """The adapter dropped the queued output audio (barge-in, or the client asked): say
+        so, and cut the assistant item to the audio the person actually heard."""
+        events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
+        item = self._find(item_id)
+        if item is not None and self.audio_ms.get(item_id, 0.0) > played_ms:
+            events += self._truncate(item, 0, int(played_ms))
+        return Step(events=events)
+
+    def error(self, code: str, message: str) -> Step:
+        """A client mistake the adapter found (a message too large, not JSON, refused)."""
+        return Step(events=[error_event("invalid_request_error", code, message)])
+
+    def expired(self, max_seconds: float) -> Step:
+        """The session reached its maximum duration (the adapter then closes it)."""
+        limit = (
+            f"{round(max_seconds / 60)} minutes"
+            if max_seconds >= 60
+            else f"{max_seconds:g} seconds"
+        )
+        return self.error("session_expired", f"Your session hit the maximum duration of {limit}.")
+
+    @staticmethod
+    def refusal(code: str, message: str) -> Step:
+        """Why a connection is refused before any session starts (bad key, no room)."""
+        return Step(events=[error_event("invalid_request_error", code, message)])
 
     # --- helpers ----------------------------------------------------------------------------
 
@@ -681,7 +736,7 @@ class RealtimeSession:
         return item
 
     def _ms(self, n_bytes: int) -> float:
-        return n_bytes / BYTES_PER_MS[self._input_format()]
+        return n_bytes / BYTES_PER_MS[self.input_format]
 
     def _response_object(
         self, response, status, *, reason=None, error=None, with_usage=False
