@@ -6,7 +6,6 @@ it a `PlayoutQueue` (the outgoing audio track) and the microphone's frames.
 """
 
 import asyncio
-import base64
 import json
 import logging
 import re
@@ -14,8 +13,7 @@ import time
 
 from mrblue.engine import speech
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import ProtocolError, error_event, server_event
+from mrblue.engine.core import RealtimeSession, Step
 from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.vocabulary import PROTOCOL_RATE
 from mrblue.engine.voice import VoiceTurns
@@ -87,7 +85,23 @@ class EngineConnection:
         self._expiry = loop.call_later(
             self.max_seconds, lambda: asyncio.ensure_future(self._expire())
         )
-        await self.send_events(self.session.created())
+        await self.carry_out(self.session.created())
+
+    async def carry_out(self, step: Step) -> None:
+        """Do what a step of the core says: stop or start a response, send its events."""
+        if step.cancelled_response:
+            self._stop_response_task()
+            if self.playout is not None:
+                self.playout.finish(step.cancelled_response)
+        if step.start_response is not None:
+            self.voice.cancel_idle_timer()
+        await self.send_events(step.events)
+        if step.start_response is not None:
+            self.run_response(step.start_response)
+
+    async def report_error(self, code: str, message: str) -> None:
+        """Tell the client about a mistake the transport found; the session goes on."""
+        await self.carry_out(self.session.error(code, message))
 
     async def send_events(self, events: list[dict]) -> None:
         """Send server events in order (logged at debug level, without audio)."""
@@ -100,22 +114,14 @@ class EngineConnection:
     async def receive_text(self, text: str) -> None:
         """Handle one client message: any problem becomes an `error` event, never a crash."""
         if len(text.encode()) > self.max_message_bytes:
-            await self.send_events(
-                [
-                    error_event(
-                        "invalid_request_error",
-                        "message_too_large",
-                        f"Client events are limited to {self.max_message_bytes} bytes.",
-                    )
-                ]
+            await self.report_error(
+                "message_too_large", f"Client events are limited to {self.max_message_bytes} bytes."
             )
             return
         try:
             event = parse_json(text)
         except ValueError:
-            await self.send_events(
-                [ProtocolError("invalid_json", "The client event is not valid JSON.").to_event()]
-            )
+            await self.report_error("invalid_json", "The client event is not valid JSON.")
             return
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("%s <- %s", self.label, json.dumps(loggable(event)))
@@ -124,21 +130,13 @@ class EngineConnection:
     async def handle_event(self, event) -> None:
         """Pass one parsed client event to the core and carry out its step."""
         step = self.session.receive(event)
-        if step.cancelled_response:
-            self._stop_response_task()
-            if self.playout is not None:
-                self.playout.finish(step.cancelled_response)
         if step.clear_output_audio:
             await self.voice.clear_playout()
-        if step.start_response is not None:
-            self.voice.cancel_idle_timer()
-        await self.send_events(step.events)
+        await self.carry_out(step)
         if step.appended_audio:
             await self.voice.audio_appended(step.appended_audio)
         if step.committed_item is not None:
             self.voice.transcribe_later(step.committed_item, respond=False)
-        if step.start_response is not None:
-            self.run_response(step.start_response)
 
     # --- responses ----------------------------------------------------------------------------
 
@@ -151,19 +149,19 @@ class EngineConnection:
         await self.voice.transcriptions_done()  # the brain reads words, not audio
         request.conversation = self.session.response_context(response_id)
         audio = request.output_modalities == ["audio"] and speech.tts_available()
-        status, error, unspoken = "completed", None, ""
+        failure, unspoken = None, ""  # failure: (code, message)
         timings = self.voice.turn_timings
         try:
             async for output in self.brain.respond(request):
                 timings.setdefault("first_output", time.monotonic())
                 if isinstance(output, TextDelta):
-                    await self.send_events(self.session.add_text(response_id, output.text))
+                    await self.carry_out(self.session.add_text(response_id, output.text))
                     if audio:
                         sentences, unspoken = split_sentences(unspoken + output.text)
                         for sentence in sentences:
                             await self._speak(request, sentence)
                 elif isinstance(output, FunctionCall):
-                    await self.send_events(
+                    await self.carry_out(
                         self.session.add_function_call(
                             response_id, output.name, output.arguments, output.call_id
                         )
@@ -174,26 +172,19 @@ class EngineConnection:
             raise
         except BrainError as exc:
             logger.warning("%s: brain failed: %s (%s)", self.label, exc.message, exc.code)
-            status, error = (
-                "failed",
-                {"type": "server_error", "code": exc.code, "message": exc.message},
-            )
+            failure = (exc.code, exc.message)
         except Exception:
             logger.exception("%s: brain crashed", self.label)
-            status, error = (
-                "failed",
-                {
-                    "type": "server_error",
-                    "code": "brain_error",
-                    "message": "The assistant failed to answer.",
-                },
-            )
+            failure = ("brain_error", "The assistant failed to answer.")
         if self.playout is not None:
             self.playout.finish(response_id)
         metadata = self.voice.timing_metadata()
-        await self.send_events(
-            self.session.finish_response(response_id, status, error=error, metadata=metadata)
-        )
+        if failure:
+            await self.carry_out(
+                self.session.fail_response(response_id, *failure, metadata=metadata)
+            )
+        else:
+            await self.carry_out(self.session.finish_response(response_id, metadata=metadata))
         if self.playout is None:
             self.voice.log_turn_timings()
             self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
@@ -207,25 +198,17 @@ class EngineConnection:
         self.voice.turn_timings.setdefault("first_audio", time.monotonic())
         item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
-            await self.send_events(self.session.add_audio(response_id, pcm))  # bookkeeping
+            await self.carry_out(self.session.add_audio(response_id, pcm))  # bookkeeping
             self.playout.push(response_id, item_id, pcm)
             return
         for start in range(0, len(pcm), WS_AUDIO_CHUNK):
-            await self.send_events(
+            await self.carry_out(
                 self.session.add_audio(response_id, pcm[start : start + WS_AUDIO_CHUNK])
             )
 
     async def cancel_response(self, reason: str) -> None:
         """Stop the active response, if any (barge-in)."""
-        response_id = self.session.active_response_id
-        if response_id is None:
-            return
-        self._stop_response_task()
-        if self.playout is not None:
-            self.playout.finish(response_id)
-        await self.send_events(
-            self.session.finish_response(response_id, "cancelled", reason=reason)
-        )
+        await self.carry_out(self.session.cancel_response(reason))
 
     def _stop_response_task(self) -> None:
         if self._response_task is not None and not self._response_task.done():
@@ -242,34 +225,14 @@ class EngineConnection:
             self.voice.log_turn_timings()
         else:
             self.voice.arm_idle_timer()
-        asyncio.ensure_future(
-            self.send_events([server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
-        )
-
-    def audio_payload(self, item: dict) -> bytes:
-        """The pcm16 audio of a committed user item."""
-        encoded = item["content"][0].get("audio") or ""
-        return base64.b64decode(encoded)
+        asyncio.ensure_future(self.carry_out(self.session.output_playback(kind, response_id)))
 
     # --- life cycle -----------------------------------------------------------------------
 
     async def _expire(self) -> None:
         if self.closed:
             return
-        limit = (
-            f"{round(self.max_seconds / 60)} minutes"
-            if self.max_seconds >= 60
-            else f"{self.max_seconds:g} seconds"
-        )
-        await self.send_events(
-            [
-                error_event(
-                    "invalid_request_error",
-                    "session_expired",
-                    f"Your session hit the maximum duration of {limit}.",
-                )
-            ]
-        )
+        await self.carry_out(self.session.expired(self.max_seconds))
         await self._close()
 
     async def shutdown(self) -> None:

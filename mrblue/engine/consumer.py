@@ -17,7 +17,6 @@ from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import error_event
 from mrblue.engine.registry import sessions
 
 logger = logging.getLogger("mrblue.engine")
@@ -85,7 +84,8 @@ class EngineConsumer(AsyncWebsocketConsumer):
     async def _refuse(self, subprotocol, code, message, close_code):
         """Accept only to say why, in an `error` event and the close reason, then close."""
         await self.accept(subprotocol)
-        await self.send(text_data=json.dumps(error_event("invalid_request_error", code, message)))
+        for event in RealtimeSession.refusal(code, message).events:
+            await self.send(text_data=json.dumps(event))
         await self.close(code=close_code)
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -93,14 +93,8 @@ class EngineConsumer(AsyncWebsocketConsumer):
         if self.connection is None:
             return
         if text_data is None:
-            await self.connection.send_events(
-                [
-                    error_event(
-                        "invalid_request_error",
-                        "invalid_json",
-                        "Binary frames are not supported; send JSON text events.",
-                    )
-                ]
+            await self.connection.report_error(
+                "invalid_json", "Binary frames are not supported; send JSON text events."
             )
             return
         await self.connection.receive_text(text_data)

@@ -1,67 +1,48 @@
 """The Realtime protocol as a state machine: client events in, server events out, no I/O.
 
-One `RealtimeSession` per connection. `receive()` takes a parsed client event and returns a
-`Step`: the server events to send, and what the adapter around it must do (start a response
-with the brain, stop one, hand audio to voice detection). The adapter feeds the brain's output
-back through `add_text`, `add_audio`, `add_function_call` and `finish_response`.
+One `RealtimeSession` per connection, the one entry point of the adapters (WebSocket, WebRTC).
+Every call that changes the session returns a `Step`: the server events to send, and what the
+adapter around it must do (start a response with the brain, stop one, hand audio to voice
+detection). `receive()` takes a parsed client event; the adapter feeds the brain's output back
+through `add_text`, `add_audio`, `add_function_call` and `finish_response`, what voice detection
+hears through `speech_started` and its kin, and what the transport notices (playback, errors,
+the time limit) through the methods at the end. The work is shared with `conversation`
+(the items), `responses` (the response being built) and `usage` (token estimates).
+
+At a little over 400 lines this module is the dispatch table, the handlers of the eleven
+client events and the calls the adapters make: the one class they use, kept in one place.
 """
 
 import base64
 import binascii
-import copy
-import math
-import time
 from dataclasses import dataclass, field
 
 from mrblue.engine import config as session_config
-from mrblue.engine.events import ProtocolError, new_id, server_event
+from mrblue.engine import usage
+from mrblue.engine.conversation import Conversation
+from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.fields import choice, get
-from mrblue.engine.items import client_item, public_item
+from mrblue.engine.items import client_item, public_item, user_audio_item
+from mrblue.engine.responses import Response, ResponseRequest
 from mrblue.engine.vocabulary import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
 MAX_INPUT_AUDIO_MS = 10 * 60 * 1000
 
-
-@dataclass
-class ResponseRequest:
-    """What the brain is asked to answer for one response."""
-
-    response_id: str
-    instructions: str
-    tools: list
-    tool_choice: object
-    output_modalities: list
-    max_output_tokens: object
-    voice: str
-    speed: float
-    conversation: list  # items, oldest first (copies, audio payloads left out)
+__all__ = ["RealtimeSession", "ResponseRequest", "Step"]
 
 
 @dataclass
 class Step:
-    """The outcome of one client event."""
+    """The outcome of one call into the session: the one result shape adapters handle."""
 
-    events: list = field(default_factory=list)
-    start_response: ResponseRequest | None = None
-    cancelled_response: str | None = None
-    appended_audio: bytes | None = None
-    committed_item: dict | None = None
-    clear_output_audio: bool = False
-
-
-@dataclass
-class _ActiveResponse:
-    id: str
-    config: dict
-    in_conversation: bool
-    output: list = field(default_factory=list)
-    message: dict | None = None
-    text: str = ""  # of the open message
-    text_chars: int = 0  # of the whole response
-    audio_bytes: int = 0
-    input_tokens: dict = field(default_factory=dict)
-    context: list | None = None  # `response.input` items; None = the conversation
+    events: list = field(default_factory=list)  # server events to send, in order
+    start_response: ResponseRequest | None = None  # run the brain on this
+    cancelled_response: str | None = None  # stop this response's brain and playout
+    appended_audio: bytes | None = None  # hand to voice detection
+    committed_item: dict | None = None  # a user audio item to transcribe
+    clear_output_audio: bool = False  # drop the queued output audio (WebRTC)
+    item_id: str | None = None  # the item a detected speech will become
 
 
 class RealtimeSession:
@@ -69,19 +50,21 @@ class RealtimeSession:
 
     def __init__(self, config: dict, *, output_audio_buffer: bool = False):
         self.config = config
-        self.conversation_id = new_id("conv")
-        self.items: list[dict] = []
+        self.conversation = Conversation()
         self.input_audio = bytearray()
-        self.response: _ActiveResponse | None = None
+        self.response: Response | None = None
         self.output_audio_buffer = output_audio_buffer  # WebRTC: the server plays audio out
-        self.audio_ms: dict[str, float] = {}  # assistant item id -> audio produced
-        self.started_at = time.monotonic()
+
+    @property
+    def items(self) -> list[dict]:
+        """The conversation's items, oldest first."""
+        return self.conversation.items
 
     # --- client events --------------------------------------------------------------------
 
-    def created(self) -> list[dict]:
+    def created(self) -> Step:
         """The first event of every session."""
-        return [server_event("session.created", session=self.public_config())]
+        return Step(events=[server_event("session.created", session=self.public_config())])
 
     def public_config(self) -> dict:
         """The session config as `session.created/updated` show it."""
@@ -155,29 +138,15 @@ class RealtimeSession:
 
     def commit_input_audio(self, item_id: str | None = None) -> Step:
         """Turn the buffered audio into a user item (also called by voice detection)."""
-        audio = bytes(self.input_audio)
+        item = user_audio_item(bytes(self.input_audio), item_id)
         self.input_audio.clear()
-        item = {
-            "id": item_id or new_id("item"),
-            "type": "message",
-            "object": "realtime.item",
-            "status": "completed",
-            "role": "user",
-            "content": [
-                {
-                    "type": "input_audio",
-                    "transcript": None,
-                    "audio": base64.b64encode(audio).decode(),
-                }
-            ],
-        }
-        previous = self.items[-1]["id"] if self.items else None
+        previous = self.conversation.last_id()
         events = [
             server_event(
                 "input_audio_buffer.committed", previous_item_id=previous, item_id=item["id"]
             )
         ]
-        events += self._insert(item, previous)
+        events += self.conversation.insert(item, previous)
         return Step(events=events, committed_item=item)
 
     def _audio_clear(self, event) -> Step:
@@ -201,77 +170,25 @@ class RealtimeSession:
 
     def _item_create(self, event) -> Step:
         item = client_item(get(event, "item", dict, "item", required=True))
-        if self._find(item["id"]) is not None:
-            raise ProtocolError(
-                "invalid_value", f"Item with id '{item['id']}' already exists.", "item.id"
-            )
         previous = get(event, "previous_item_id", str, "previous_item_id", nullable=True)
-        if previous is None:
-            previous = self.items[-1]["id"] if self.items else None
-        elif previous != "root" and self._find(previous) is None:
-            raise ProtocolError(
-                "invalid_value",
-                f"Previous item with id '{previous}' does not exist.",
-                "previous_item_id",
-            )
-        return Step(
-            events=self._insert(
-                item, None if previous == "root" else previous, at_start=previous == "root"
-            )
-        )
+        return Step(events=self.conversation.create(item, previous))
 
     def _item_retrieve(self, event) -> Step:
-        item = self._require_item(event)
-        return Step(events=[server_event("conversation.item.retrieved", item=copy.deepcopy(item))])
+        return Step(events=self.conversation.retrieve(self._item_id(event)))
 
     def _item_delete(self, event) -> Step:
-        item = self._require_item(event)
-        self.items.remove(item)
-        self.audio_ms.pop(item["id"], None)
-        return Step(events=[server_event("conversation.item.deleted", item_id=item["id"])])
+        return Step(events=self.conversation.delete(self._item_id(event)))
 
     def _item_truncate(self, event) -> Step:
-        item = self._require_item(event)
+        item_id = self._item_id(event)
         index = get(event, "content_index", int, "content_index", required=True)
         end_ms = get(event, "audio_end_ms", int, "audio_end_ms", required=True)
-        content = item.get("content") or []
-        if (
-            item.get("role") != "assistant"
-            or not 0 <= index < len(content)
-            or content[index]["type"] != "output_audio"
-        ):
-            raise ProtocolError(
-                "invalid_value",
-                "Only the audio content of an assistant message can be truncated.",
-                "content_index",
-            )
-        return Step(events=self._truncate(item, index, end_ms))
+        return Step(events=self.conversation.truncate(item_id, index, end_ms))
 
-    def _truncate(self, item: dict, index: int, end_ms: int) -> list[dict]:
-        produced = self.audio_ms.get(item["id"], 0.0)
-        if end_ms < 0 or end_ms > produced:
-            raise ProtocolError(
-                "invalid_value",
-                f"Audio content of {produced:.0f}ms is already shorter than {end_ms}ms",
-                "audio_end_ms",
-            )
-        part = item["content"][index]
-        # What was heard, approximately: the share of the transcript the audio covered.
-        transcript = part.get("transcript") or ""
-        keep = round(len(transcript) * end_ms / produced) if produced else 0
-        heard = transcript[:keep]
-        if keep < len(transcript) and not transcript[keep].isspace():
-            heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
-        part["transcript"] = heard.rstrip()
-        self.audio_ms[item["id"]] = float(end_ms)
-        return [
-            server_event(
-                "conversation.item.truncated",
-                item_id=item["id"],
-                content_index=index,
-                audio_end_ms=end_ms,
-            )
-        ]
+    def _item_id(self, event) -> str:
+        item_id = get(event, "item_id", str, "item_id", required=True)
+        self.conversation.require(item_id)  # a missing item is refused before other fields
+        return item_id
 
     def _response_create(self, event) -> Step:
         if self.response is not None:
@@ -282,7 +199,7 @@ class RealtimeSession:
             )
         overrides = get(event, "response", dict, "response", nullable=True)
         effective = session_config.apply_response_overrides(self.config, overrides)
-        context = self.items
+        context = self.conversation.items
         if "input" in effective:
             context = [
                 client_item(item, f"response.input[{i}]")
@@ -293,32 +210,15 @@ class RealtimeSession:
     def start_response(self, effective: dict | None = None, context: list | None = None) -> Step:
         """Begin a response (also called by voice detection when a turn ends)."""
         effective = effective or session_config.apply_response_overrides(self.config, None)
-        context = self.items if context is None else context
-        response = _ActiveResponse(
-            id=new_id("resp"),
-            config=effective,
-            in_conversation=effective.get("conversation") != "none",
-            context=None if context is self.items else context,
+        context = self.conversation.items if context is None else context
+        self.response = Response(
+            effective,
+            context,
+            self.conversation,
+            audio_on_track=self.output_audio_buffer,
+            input_tokens=usage.input_tokens(effective.get("instructions", ""), context, self._ms),
         )
-        response.input_tokens = _input_tokens(effective.get("instructions", ""), context, self._ms)
-        self.response = response
-        request = ResponseRequest(
-            response_id=response.id,
-            instructions=effective.get("instructions") or "",
-            tools=copy.deepcopy(effective.get("tools") or []),
-            tool_choice=effective.get("tool_choice", "auto"),
-            output_modalities=list(effective["output_modalities"]),
-            max_output_tokens=effective.get("max_output_tokens", "inf"),
-            voice=effective["audio"]["output"]["voice"],
-            speed=effective["audio"]["output"].get("speed", 1.0),
-            conversation=[public_item(item) for item in context],
-        )
-        events = [
-            server_event(
-                "response.created", response=self._response_object(response, "in_progress")
-            )
-        ]
-        return Step(events=events, start_response=request)
+        return Step(events=self.response.created(), start_response=self.response.request())
 
     def _response_cancel(self, event) -> Step:
         wanted = get(event, "response_id", str, "response_id", nullable=True)
@@ -326,17 +226,26 @@ class RealtimeSession:
             raise ProtocolError(
                 "response_cancel_not_active", "Cancellation failed: no active response found"
             )
+        return self.cancel_response("client_cancelled")
+
+    def cancel_response(self, reason: str) -> Step:
+        """End the active response, if any, as cancelled (`Step.cancelled_response` says
+        which, so the adapter stops its brain and playout)."""
+        if self.response is None:
+            return Step()
         response_id = self.response.id
-        events = self.finish_response(response_id, "cancelled", reason="client_cancelled")
-        return Step(events=events, cancelled_response=response_id)
+        step = self.finish_response(response_id, "cancelled", reason=reason)
+        step.cancelled_response = response_id
+        return step
 
     # --- response output, fed by the adapter ------------------------------------------------
 
     def response_context(self, response_id: str) -> list[dict]:
         """The items a response answers, as they are now (transcripts may have arrived since)."""
         response = self._current(response_id)
-        items = self.items if response is None or response.context is None else response.context
-        return [public_item(item) for item in items]
+        if response is None:
+            return [public_item(item) for item in self.conversation.items]
+        return response.context_items()
 
     def current_message_id(self, response_id: str) -> str | None:
         """The id of the assistant message a response is speaking, if one is open."""
@@ -348,81 +257,34 @@ class RealtimeSession:
         """The id of the response in progress, if any."""
         return self.response.id if self.response else None
 
-    def _current(self, response_id) -> _ActiveResponse | None:
+    def _current(self, response_id) -> Response | None:
         return self.response if self.response and self.response.id == response_id else None
 
-    def add_text(self, response_id: str, text: str) -> list[dict]:
+    def add_text(self, response_id: str, text: str) -> Step:
         """Stream text of the assistant's message (its transcript, in audio mode)."""
         response = self._current(response_id)
-        if response is None or not text:
-            return []
-        events = self._open_message(response)
-        response.text += text
-        response.text_chars += len(text)
-        audio_mode = self._audio_mode(response)
-        type_ = (
-            "response.output_audio_transcript.delta" if audio_mode else "response.output_text.delta"
-        )
-        events.append(server_event(type_, delta=text, **self._part_ref(response)))
-        return events
+        return Step(events=response.add_text(text)) if response else Step()
 
-    def add_audio(self, response_id: str, pcm: bytes) -> list[dict]:
+    def add_audio(self, response_id: str, pcm: bytes) -> Step:
         """Stream synthesized audio (24 kHz pcm16) of the assistant's message."""
         response = self._current(response_id)
-        if response is None or not pcm or not self._audio_mode(response):
-            return []
-        events = self._open_message(response)
-        response.audio_bytes += len(pcm)
-        item_id = response.message["id"]
-        self.audio_ms[item_id] = self.audio_ms.get(item_id, 0.0) + len(pcm) / 48
-        if self.output_audio_buffer:
-            return events  # over WebRTC the audio goes out on the media track, not as events
-        events.append(
-            server_event(
-                "response.output_audio.delta",
-                delta=base64.b64encode(pcm).decode(),
-                **self._part_ref(response),
-            )
-        )
-        return events
+        return Step(events=response.add_audio(pcm)) if response else Step()
 
     def add_function_call(
         self, response_id: str, name: str, arguments: str, call_id: str | None = None
-    ) -> list[dict]:
+    ) -> Step:
         """Add a complete function call to the response."""
         response = self._current(response_id)
         if response is None:
-            return []
-        events = self._close_message(response, "completed")
-        item = {
-            "id": new_id("item"),
-            "type": "function_call",
-            "object": "realtime.item",
-            "status": "in_progress",
-            "name": name,
-            "call_id": call_id or new_id("call"),
-            "arguments": "",
-        }
-        index = len(response.output)
-        response.output.append(item)
-        events += self._announce(response, item, index)
-        ref = {
-            "response_id": response.id,
-            "item_id": item["id"],
-            "output_index": index,
-            "call_id": item["call_id"],
-        }
-        item.update(arguments=arguments, status="completed")
-        events.append(
-            server_event("response.function_call_arguments.delta", delta=arguments, **ref)
-        )
-        events.append(
-            server_event(
-                "response.function_call_arguments.done", name=name, arguments=arguments, **ref
-            )
-        )
-        events += self._item_done(response, item, index)
-        return events
+            return Step()
+        return Step(events=response.add_function_call(name, arguments, call_id))
+
+    def fail_response(
+        self, response_id: str, code: str, message: str, *, metadata: dict | None = None
+    ) -> Step:
+        """End the response as failed (the brain could not answer): a `server_error`."""
+        error = {"type": "server_error", "code": code, "message": message}
+        return self.finish_response(response_id, "failed", error=error, metadata=metadata)
 
     def finish_response(
         self,
@@ -432,26 +294,14 @@ class RealtimeSession:
         reason: str | None = None,
         error: dict | None = None,
         metadata: dict | None = None,
-    ) -> list[dict]:
+    ) -> Step:
         """End the response: close its message, then `response.done` with usage (and any
         engine `metadata`, e.g. turn timings, merged into the response's own)."""
         response = self._current(response_id)
         if response is None:
-            return []
-        item_status = "completed" if status == "completed" else "incomplete"
-        events = self._close_message(response, item_status)
+            return Step()
         self.response = None
-        if metadata:
-            response.config["metadata"] = {**(response.config.get("metadata") or {}), **metadata}
-        events.append(
-            server_event(
-                "response.done",
-                response=self._response_object(
-                    response, status, reason=reason, error=error, with_usage=True
-                ),
-            )
-        )
-        return events
+        return Step(events=response.finish(status, reason, error, metadata))
 
     # --- voice input, fed by the adapter's turn detection ----------------------------------
 
@@ -465,17 +315,18 @@ class RealtimeSession:
 
     def trim_input_audio(self, keep_ms: float) -> None:
         """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
-        keep = int(keep_ms * BYTES_PER_MS[self._input_format()]) & ~1
+        keep = int(keep_ms * BYTES_PER_MS[self.input_format]) & ~1
         if len(self.input_audio) > keep:
             del self.input_audio[: len(self.input_audio) - keep]
 
-    def speech_started(self, audio_start_ms: int) -> tuple[list[dict], str]:
-        """The person started speaking: announce the item their words will become."""
+    def speech_started(self, audio_start_ms: int) -> Step:
+        """The person started speaking: announce the item their words will become
+        (`Step.item_id`, to hand back to `speech_stopped`)."""
         item_id = new_id("item")
         event = server_event(
             "input_audio_buffer.speech_started", audio_start_ms=audio_start_ms, item_id=item_id
         )
-        return [event], item_id
+        return Step(events=[event], item_id=item_id)
 
     def speech_stopped(self, audio_end_ms: int, item_id: str) -> Step:
         """The person stopped: announce it and commit their audio as a user item."""
@@ -486,250 +337,82 @@ class RealtimeSession:
         step.events.insert(0, stopped)
         return step
 
-    def transcribed(self, item_id: str, text: str, seconds: float) -> list[dict]:
-        """The words of a committed audio item are known."""
-        item = self._find(item_id)
-        if item is not None:
-            item["content"][0]["transcript"] = text
-        ref = {"item_id": item_id, "content_index": 0}
-        return [
-            server_event("conversation.item.input_audio_transcription.delta", delta=text, **ref),
-            server_event(
-                "conversation.item.input_audio_transcription.completed",
-                transcript=text,
-                usage={"type": "duration", "seconds": round(seconds, 3)},
-                **ref,
-            ),
-        ]
+    def transcribed(self, item_id: str, text: str, seconds: float, *, respond=False) -> Step:
+        """The words of a committed audio item are known: reported if the session asked for
+        transcripts; with `respond` (the turn ended by voice detection), answered too."""
+        events = self.conversation.transcribed(item_id, text, seconds)
+        step = Step()
+        if respond and text and self.response is None:
+            step = self.start_response()
+        if self.transcription:  # the protocol reports transcripts only when asked to
+            step.events[:0] = events
+        return step
 
-    def transcription_failed(self, item_id: str, message: str) -> list[dict]:
-        """The words of a committed audio item could not be recognized."""
-        error = {
-            "type": "server_error",
-            "code": "transcription_failed",
-            "message": message,
-            "param": None,
-        }
-        return [
-            server_event(
-                "conversation.item.input_audio_transcription.failed",
-                item_id=item_id,
-                content_index=0,
-                error=error,
-            )
-        ]
+    def transcription_failed(self, item_id: str, message: str) -> Step:
+        """The words of a committed audio item could not be recognized (reported if the
+        session asked for transcripts)."""
+        if not self.transcription:
+            return Step()
+        return Step(events=self.conversation.transcription_failed(item_id, message))
 
-    def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> list[dict]:
-        """The person stayed silent past `idle_timeout_ms`."""
-        return [
-            server_event(
-                "input_audio_buffer.timeout_triggered",
-                audio_start_ms=audio_start_ms,
-                audio_end_ms=audio_end_ms,
-                item_id=new_id("item"),
-            )
-        ]
-
-    def truncate_played(self, item_id: str, played_ms: float) -> list[dict]:
-        """Cut an assistant item to the audio the person actually heard (barge-in)."""
-        item = self._find(item_id)
-        if item is None or self.audio_ms.get(item_id, 0.0) <= played_ms:
-            return []
-        return self._truncate(item, 0, int(played_ms))
+    def timeout_triggered(self, audio_start_ms: int, audio_end_ms: int) -> Step:
+        """The person stayed silent past `idle_timeout_ms`: say so and prompt them with a
+        response (nothing, if a response is already under way)."""
+        if self.response is not None:
+            return Step()
+        timeout = server_event(
+            "input_audio_buffer.timeout_triggered",
+            audio_start_ms=audio_start_ms,
+            audio_end_ms=audio_end_ms,
+            item_id=new_id("item"),
+        )
+        step = self.start_response()
+        step.events.insert(0, timeout)
+        return step
 
     def turn_detection(self) -> dict | None:
         """The session's turn-detection settings (None: push-to-talk)."""
         return self.config["audio"]["input"]["turn_detection"]
 
-    def _input_format(self) -> str:
+    @property
+    def input_format(self) -> str:
+        """The input audio format: `audio/pcm` (24 kHz pcm16), `audio/pcmu` or `audio/pcma`."""
         return self.config["audio"]["input"]["format"]["type"]
 
-    # --- helpers ----------------------------------------------------------------------------
+    @property
+    def transcription(self) -> dict:
+        """The input transcription settings ({}: transcripts are not reported)."""
+        return self.config["audio"]["input"].get("transcription") or {}
 
-    def _audio_mode(self, response) -> bool:
-        return response.config["output_modalities"] == ["audio"]
+    # --- what the adapter reports: playback, limits, transport errors -----------------------
 
-    def _part_ref(self, response) -> dict:
-        return {
-            "response_id": response.id,
-            "item_id": response.message["id"],
-            "output_index": len(response.output) - 1,
-            "content_index": 0,
-        }
+    def output_playback(self, kind: str, response_id: str) -> Step:
+        """The outgoing track `started` or `stopped` playing a response's audio (WebRTC)."""
+        return Step(events=[server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
 
-    def _open_message(self, response) -> list[dict]:
-        if response.message is not None:
-            return []
-        audio_mode = self._audio_mode(response)
-        part_type = "output_audio" if audio_mode else "output_text"
-        item = {
-            "id": new_id("item"),
-            "type": "message",
-            "object": "realtime.item",
-            "status": "in_progress",
-            "role": "assistant",
-            "content": [
-                {"type": part_type, "transcript": ""}
-                if audio_mode
-                else {"type": part_type, "text": ""}
-            ],
-        }
-        response.message = item
-        response.text = ""
-        index = len(response.output)
-        response.output.append(item)
-        events = self._announce(response, item, index)
-        part = {"type": "audio", "transcript": ""} if audio_mode else {"type": "text", "text": ""}
-        events.append(
-            server_event("response.content_part.added", part=part, **self._part_ref(response))
+    def output_cleared(self, response_id: str, item_id: str, played_ms: float) -> Step:
+        """The adapter dropped the queued output audio (barge-in, or the client asked): say
+        so, and cut the assistant item to the audio the person actually heard."""
+        events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
+        return Step(events=events + self.conversation.cut_to_heard(item_id, played_ms))
+
+    def error(self, code: str, message: str) -> Step:
+        """A client mistake the adapter found (a message too large, not JSON, refused)."""
+        return Step(events=[error_event("invalid_request_error", code, message)])
+
+    def expired(self, max_seconds: float) -> Step:
+        """The session reached its maximum duration (the adapter then closes it)."""
+        limit = (
+            f"{round(max_seconds / 60)} minutes"
+            if max_seconds >= 60
+            else f"{max_seconds:g} seconds"
         )
-        return events
+        return self.error("session_expired", f"Your session hit the maximum duration of {limit}.")
 
-    def _close_message(self, response, status: str) -> list[dict]:
-        item = response.message
-        if item is None:
-            return []
-        ref = self._part_ref(response)
-        events = []
-        if self._audio_mode(response):
-            item["content"][0]["transcript"] = response.text
-            events.append(server_event("response.output_audio.done", **ref))
-            events.append(
-                server_event(
-                    "response.output_audio_transcript.done", transcript=response.text, **ref
-                )
-            )
-            part = {"type": "audio", "transcript": response.text}
-        else:
-            item["content"][0]["text"] = response.text
-            events.append(server_event("response.output_text.done", text=response.text, **ref))
-            part = {"type": "text", "text": response.text}
-        events.append(server_event("response.content_part.done", part=part, **ref))
-        item["status"] = status
-        events += self._item_done(response, item, ref["output_index"])
-        response.message = None
-        return events
-
-    def _announce(self, response, item: dict, index: int) -> list[dict]:
-        if response.in_conversation:
-            self.items.append(item)
-        return self._item_events(response, item, index, "added")
-
-    def _item_done(self, response, item: dict, index: int) -> list[dict]:
-        return self._item_events(response, item, index, "done")
-
-    def _item_events(self, response, item: dict, index: int, phase: str) -> list[dict]:
-        """`response.output_item.<phase>`, and `conversation.item.<phase>` if it is kept."""
-        shown = copy.deepcopy(item)
-        events = [
-            server_event(
-                f"response.output_item.{phase}",
-                response_id=response.id,
-                output_index=index,
-                item=shown,
-            )
-        ]
-        if response.in_conversation and item in self.items:
-            position = self.items.index(item)
-            previous = self.items[position - 1]["id"] if position > 0 else None
-            events.append(
-                server_event(
-                    f"conversation.item.{phase}",
-                    previous_item_id=previous,
-                    item=copy.deepcopy(item),
-                )
-            )
-        return events
-
-    def _insert(self, item: dict, previous_id: str | None, at_start: bool = False) -> list:
-        if at_start:
-            position = 0
-        elif previous_id is None:
-            position = len(self.items)
-        else:
-            position = self.items.index(self._find(previous_id)) + 1
-        self.items.insert(position, item)
-        previous = self.items[position - 1]["id"] if position > 0 else None
-        shown = public_item(item)
-        return [
-            server_event("conversation.item.added", previous_item_id=previous, item=shown),
-            server_event("conversation.item.done", previous_item_id=previous, item=shown),
-        ]
-
-    def _find(self, item_id) -> dict | None:
-        return next((item for item in self.items if item["id"] == item_id), None)
-
-    def _require_item(self, event) -> dict:
-        item_id = get(event, "item_id", str, "item_id", required=True)
-        item = self._find(item_id)
-        if item is None:
-            raise ProtocolError(
-                "invalid_value", f"Item with item_id '{item_id}' not found.", "item_id"
-            )
-        return item
+    @staticmethod
+    def refusal(code: str, message: str) -> Step:
+        """Why a connection is refused before any session starts (bad key, no room)."""
+        return Step(events=[error_event("invalid_request_error", code, message)])
 
     def _ms(self, n_bytes: int) -> float:
-        return n_bytes / BYTES_PER_MS[self._input_format()]
-
-    def _response_object(
-        self, response, status, *, reason=None, error=None, with_usage=False
-    ) -> dict:
-        status_details = None
-        if status != "in_progress":
-            status_details = {"type": status, "reason": reason, "error": error}
-        output_config = response.config["audio"]["output"]
-        return {
-            "object": "realtime.response",
-            "id": response.id,
-            "status": status,
-            "status_details": status_details,
-            "output": [copy.deepcopy(public_item(item)) for item in response.output],
-            "conversation_id": self.conversation_id if response.in_conversation else None,
-            "output_modalities": list(response.config["output_modalities"]),
-            "max_output_tokens": response.config.get("max_output_tokens", "inf"),
-            "audio": {
-                "output": {"format": dict(output_config["format"]), "voice": output_config["voice"]}
-            },
-            "usage": _usage(response) if with_usage else None,
-            "metadata": response.config.get("metadata"),
-        }
-
-
-def _text_tokens(text: str) -> int:
-    """An estimate: about four characters a token, as for English with OpenAI's tokenizers."""
-    return math.ceil(len(text) / 4)
-
-
-def _input_tokens(instructions: str, items: list, ms_of) -> dict:
-    text = _text_tokens(instructions)
-    audio = 0
-    for item in items:
-        for part in item.get("content") or []:
-            if part.get("type") == "input_audio" and part.get("audio"):
-                audio += math.ceil(ms_of(len(part["audio"]) * 3 // 4) / 100)
-            else:
-                text += _text_tokens(part.get("text") or part.get("transcript") or "")
-        text += _text_tokens(item.get("arguments", "") + item.get("output", ""))
-    return {"text_tokens": text, "audio_tokens": audio}
-
-
-def _usage(response: _ActiveResponse) -> dict:
-    """Estimated usage in OpenAI's shape (input audio ~10 tokens/s, output audio ~20/s)."""
-    text_out = math.ceil(response.text_chars / 4) + sum(
-        _text_tokens(item.get("arguments", "")) for item in response.output
-    )
-    audio_out = math.ceil(response.audio_bytes / 48 / 50)
-    inputs = response.input_tokens
-    input_total = inputs["text_tokens"] + inputs["audio_tokens"]
-    return {
-        "total_tokens": input_total + text_out + audio_out,
-        "input_tokens": input_total,
-        "output_tokens": text_out + audio_out,
-        "input_token_details": {
-            **inputs,
-            "image_tokens": 0,
-            "cached_tokens": 0,
-            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
-        },
-        "output_token_details": {"text_tokens": text_out, "audio_tokens": audio_out},
-    }
+        return n_bytes / BYTES_PER_MS[self.input_format]

@@ -1,5 +1,7 @@
-"""Conversation items: validating the ones clients create, and the text a brain reads."""
+"""Conversation items: validating the ones clients create, the text a brain reads, the audio
+recognition hears."""
 
+import base64
 import re
 
 from mrblue.engine.events import ProtocolError, new_id
@@ -95,3 +97,22 @@ def public_item(item: dict) -> dict:
         return dict(item)
     content = [{k: v for k, v in part.items() if k != "audio"} for part in item["content"]]
     return {**item, "content": content}
+
+
+def audio_payload(item: dict) -> bytes:
+    """The audio bytes of a committed user audio item (as the input format encodes them)."""
+    return base64.b64decode(item["content"][0].get("audio") or "")
+
+
+def user_audio_item(audio: bytes, item_id: str | None = None) -> dict:
+    """The user message committed input audio becomes (its words come later)."""
+    return {
+        "id": item_id or new_id("item"),
+        "type": "message",
+        "object": "realtime.item",
+        "status": "completed",
+        "role": "user",
+        "content": [
+            {"type": "input_audio", "transcript": None, "audio": base64.b64encode(audio).decode()}
+        ],
+    }

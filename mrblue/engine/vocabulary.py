@@ -11,7 +11,8 @@ DEFAULT_VOICE = "marin"
 # Audio: pcm16 mono at 24 kHz, or G.711 (µ-law, A-law) at 8 kHz, one byte a sample.
 PROTOCOL_RATE = 24_000
 PCM_FORMAT = {"type": "audio/pcm", "rate": PROTOCOL_RATE}
-BYTES_PER_MS = {"audio/pcm": PROTOCOL_RATE * 2 // 1000, "audio/pcmu": 8, "audio/pcma": 8}
+PCM_BYTES_PER_MS = PROTOCOL_RATE * 2 // 1000  # 24 kHz mono pcm16
+BYTES_PER_MS = {"audio/pcm": PCM_BYTES_PER_MS, "audio/pcmu": 8, "audio/pcma": 8}
 FORMATS = tuple(BYTES_PER_MS)
 
 # Turn detection (`audio.input.turn_detection`); None instead of an object means push-to-talk.

@@ -11,7 +11,7 @@ import time
 
 from mrblue.engine import speech
 from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
-from mrblue.engine.events import server_event
+from mrblue.engine.items import audio_payload
 from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
 from mrblue.engine.vocabulary import PROTOCOL_RATE
 
@@ -47,7 +47,7 @@ class VoiceTurns:
 
     async def audio_appended(self, pcm: bytes) -> None:
         """Audio a client appended over the protocol (24 kHz pcm16)."""
-        if self.session.config["audio"]["input"]["format"]["type"] != "audio/pcm":
+        if self.session.input_format != "audio/pcm":
             return  # G.711 input is buffered and committed, but not voice-detected here
         await self._detect(self._appended_16k.pcm(pcm, PROTOCOL_RATE))
 
@@ -78,8 +78,9 @@ class VoiceTurns:
 
     async def _speech_started(self, audio_start_ms: int, settings: dict) -> None:
         self.cancel_idle_timer()
-        events, self._speech_item = self.session.speech_started(audio_start_ms)
-        await self.connection.send_events(events)
+        step = self.session.speech_started(audio_start_ms)
+        self._speech_item = step.item_id
+        await self.connection.carry_out(step)
         if settings.get("interrupt_response", True):
             await self.clear_playout()
             await self.connection.cancel_response("turn_detected")
@@ -88,7 +89,7 @@ class VoiceTurns:
         # Recognise what was said so far while the silence runs on: if the pause ends the
         # turn, its transcript is ready (almost) as soon as speech_stopped.
         self._drop_early()
-        if self.session.config["audio"]["input"]["format"]["type"] == "audio/pcm":
+        if self.session.input_format == "audio/pcm":
             recognition = asyncio.ensure_future(self._recognize(bytes(self.session.input_audio)))
             # A dropped recognition's failure is of no interest: mark it seen.
             recognition.add_done_callback(lambda done: done.cancelled() or done.exception())
@@ -115,7 +116,7 @@ class VoiceTurns:
         heard_since_s = (self._detector.elapsed_ms - audio_end_ms) / 1000
         self.turn_timings = {"speech_end": now - heard_since_s, "speech_stopped": now}
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
-        await self.connection.send_events(step.events)
+        await self.connection.carry_out(step)
         self.transcribe_later(
             step.committed_item,
             respond=settings.get("create_response", True),
@@ -132,7 +133,7 @@ class VoiceTurns:
         task.add_done_callback(self._transcriptions.discard)
 
     async def _recognize(self, pcm24: bytes) -> str:
-        config = self.session.config["audio"]["input"].get("transcription") or {}
+        config = self.session.transcription
         return await speech.transcribe(
             Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
             config.get("language"),
@@ -140,35 +141,27 @@ class VoiceTurns:
         )
 
     async def _transcribe(self, item: dict, respond: bool, early=None) -> None:
-        config = self.session.config["audio"]["input"].get("transcription") or {}
-        if self.session.config["audio"]["input"]["format"]["type"] != "audio/pcm":
+        if self.session.input_format != "audio/pcm":
             await self._transcription_failed(
-                item, config, "G.711 input is not transcribed by this engine; send audio/pcm."
+                item, "G.711 input is not transcribed by this engine; send audio/pcm."
             )
             return
-        pcm24 = self.connection.audio_payload(item)
+        pcm24 = audio_payload(item)
         try:
             text = await (early or self._recognize(pcm24))
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
-            await self._transcription_failed(item, config, "Speech recognition failed.")
+            await self._transcription_failed(item, "Speech recognition failed.")
             return
         self.turn_timings["transcript"] = time.monotonic()
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
-        events = self.session.transcribed(item["id"], text, seconds)
-        if config:  # the protocol reports transcripts only when asked to
-            await self.connection.send_events(events)
-        if respond and text and self.session.active_response_id is None:
-            step = self.session.start_response()
-            await self.connection.send_events(step.events)
-            self.connection.run_response(step.start_response)
+        await self.connection.carry_out(
+            self.session.transcribed(item["id"], text, seconds, respond=respond)
+        )
 
-    async def _transcription_failed(self, item: dict, config: dict, message: str) -> None:
+    async def _transcription_failed(self, item: dict, message: str) -> None:
         logger.warning("%s: no transcript for %s: %s", self.connection.label, item["id"], message)
-        if config:
-            await self.connection.send_events(
-                self.session.transcription_failed(item["id"], message)
-            )
+        await self.connection.carry_out(self.session.transcription_failed(item["id"], message))
 
     async def transcriptions_done(self) -> None:
         """Wait until every committed audio item has its words."""
@@ -187,10 +180,7 @@ class VoiceTurns:
         heard = playout.clear()
         if heard is None:
             return
-        response_id, item_id, played_ms = heard
-        events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
-        events += self.session.truncate_played(item_id, played_ms)
-        await self.connection.send_events(events)
+        await self.connection.carry_out(self.session.output_cleared(*heard))
 
     def arm_idle_timer(self) -> None:
         """After Mr. Blue has spoken: prompt the person if they stay silent too long."""
@@ -211,13 +201,12 @@ class VoiceTurns:
             self._idle = None
 
     async def _idle_timeout(self) -> None:
-        if self.session.active_response_id is not None or self.connection.closed:
+        if self.connection.closed:
             return
         elapsed = int(self._detector.elapsed_ms) if self._detector else self._last_speech_end_ms
-        events = self.session.timeout_triggered(self._last_speech_end_ms, elapsed)
-        step = self.session.start_response()
-        await self.connection.send_events(events + step.events)
-        self.connection.run_response(step.start_response)
+        await self.connection.carry_out(
+            self.session.timeout_triggered(self._last_speech_end_ms, elapsed)
+        )
 
     # --- timings ------------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import error_event, new_id
+from mrblue.engine.events import new_id
 from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
 from mrblue.engine.registry import sessions
 
@@ -130,12 +130,12 @@ class Call:
         # aiortc hands over every message at once: a client sending faster than the events
         # are handled gets an error per event refused, instead of growing the queue.
         if self._inbox.qsize() >= MAX_WAITING_EVENTS:
-            refused = error_event(
-                "invalid_request_error",
-                "too_many_events",
-                f"More than {MAX_WAITING_EVENTS} events are waiting; this one was dropped.",
+            self._spawn(
+                self.connection.report_error(
+                    "too_many_events",
+                    f"More than {MAX_WAITING_EVENTS} events are waiting; this one was dropped.",
+                )
             )
-            self._spawn(self._send(refused))
             return
         self._inbox.put_nowait(message)
 

@@ -5,14 +5,14 @@ import base64
 import pytest
 
 from mrblue.engine.config import default_session
-from mrblue.engine.core import RealtimeSession
+from mrblue.engine.core import RealtimeSession, Step
 from tests.realtime_schema import validate_server_event
 
 
 @pytest.fixture
 def session():
     core = RealtimeSession(default_session())
-    for event in core.created():
+    for event in core.created().events:
         validate_server_event(event)
     return core
 
@@ -46,17 +46,18 @@ def pcm_ms(ms):
     return base64.b64encode(b"\x00\x00" * 24 * ms).decode()
 
 
-def validated(events):
-    for event in events:
+def validated(step):
+    """The events of a `Step`, each checked against the SDK."""
+    for event in step.events:
         validate_server_event(event)
-    return events
+    return step.events
 
 
 # --- session ------------------------------------------------------------------------------
 
 
 def test_session_created_carries_the_full_ga_config(session):
-    (event,) = session.created()
+    (event,) = session.created().events
     assert event["type"] == "session.created"
     assert event["session"]["type"] == "realtime"
     assert event["session"]["audio"]["output"]["voice"] == "marin"
@@ -372,8 +373,8 @@ def test_cancel_ends_the_response_as_cancelled_and_ignores_late_output(session):
         "error": None,
     }
     assert done["output"][0]["status"] == "incomplete"
-    assert session.add_text(response_id, "more") == []
-    assert session.finish_response(response_id) == []
+    assert session.add_text(response_id, "more").events == []
+    assert session.finish_response(response_id).events == []
     assert (
         error_of(send(session, {"type": "response.cancel"}))["code"] == "response_cancel_not_active"
     )
@@ -525,7 +526,7 @@ def test_output_audio_buffer_clear_over_webrtc():
     core = RealtimeSession(default_session(), output_audio_buffer=True)
     step = core.receive({"type": "output_audio_buffer.clear"})
     assert step.clear_output_audio
-    validated(step.events)
+    validated(step)
     assert types(step) == ["output_audio_buffer.cleared"]
 
 
@@ -538,8 +539,132 @@ def test_event_and_item_ids_are_unique(session):
     assert len(item_ids) == len(set(item_ids))
 
 
+def commit_audio(core, ms=200):
+    send(core, {"type": "input_audio_buffer.append", "audio": pcm_ms(ms)})
+    return send(core, {"type": "input_audio_buffer.commit"}).committed_item
+
+
+def ask_for_transcripts(core):
+    core.config["audio"]["input"]["transcription"] = {"model": "whisper-1"}
+
+
 def test_transcription_failed_event(session):
-    send(session, {"type": "input_audio_buffer.append", "audio": pcm_ms(200)})
-    step = send(session, {"type": "input_audio_buffer.commit"})
-    (event,) = validated(session.transcription_failed(step.committed_item["id"], "no words"))
+    item = commit_audio(session)
+    assert session.transcription_failed(item["id"], "no words").events == []  # not asked for
+    ask_for_transcripts(session)
+    (event,) = validated(session.transcription_failed(item["id"], "no words"))
     assert event["error"]["code"] == "transcription_failed"
+
+
+def test_transcripts_are_stored_and_reported_only_when_asked_for(session):
+    item = commit_audio(session)
+    assert session.transcribed(item["id"], "hello", 0.2).events == []
+    assert session.items[-1]["content"][0]["transcript"] == "hello"
+    ask_for_transcripts(session)
+    step = session.transcribed(item["id"], "hello again", 0.2)
+    assert types(validated(step)) == [
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.completed",
+    ]
+    assert step.events[1]["usage"] == {"type": "duration", "seconds": 0.2}
+    assert step.start_response is None
+
+
+def test_a_transcribed_turn_is_answered_when_voice_detection_asks(session):
+    ask_for_transcripts(session)
+    item = commit_audio(session)
+    step = session.transcribed(item["id"], "make it blue", 1.0, respond=True)
+    assert types(validated(step)) == [
+        "conversation.item.input_audio_transcription.delta",
+        "conversation.item.input_audio_transcription.completed",
+        "response.created",
+    ]
+    assert step.start_response.conversation[-1]["content"][0]["transcript"] == "make it blue"
+    other = commit_audio(session)  # a response is under way: no second one
+    assert session.transcribed(other["id"], "and red", 1.0, respond=True).start_response is None
+    assert session.transcribed(other["id"], "", 1.0, respond=True).start_response is None
+
+
+def test_idle_timeout_prompts_with_a_response_unless_one_is_running(session):
+    step = session.timeout_triggered(1000, 7000)
+    assert types(validated(step)) == ["input_audio_buffer.timeout_triggered", "response.created"]
+    assert step.events[0]["audio_end_ms"] == 7000 and step.start_response is not None
+    assert session.timeout_triggered(1000, 8000).events == []
+
+
+def test_cancel_response_says_which_it_cancelled(session):
+    assert session.cancel_response("turn_detected") == Step()
+    response_id = send(session, {"type": "response.create"}).start_response.response_id
+    step = session.cancel_response("turn_detected")
+    assert step.cancelled_response == response_id
+    assert step.events[-1]["response"]["status_details"]["reason"] == "turn_detected"
+    validated(step)
+
+
+def test_a_failed_response_carries_a_server_error(session):
+    response_id = send(session, {"type": "response.create"}).start_response.response_id
+    (done,) = validated(session.fail_response(response_id, "brain_timeout", "Too slow."))
+    assert done["response"]["status"] == "failed"
+    assert done["response"]["status_details"]["error"] == {
+        "type": "server_error",
+        "code": "brain_timeout",
+        "message": "Too slow.",
+    }
+
+
+def test_cleared_output_truncates_the_item_to_what_was_heard():
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    send(core, user_text("speak"))
+    response_id = send(core, {"type": "response.create"}).start_response.response_id
+    validated(core.add_text(response_id, "One two three four."))
+    validated(core.add_audio(response_id, b"\x00\x00" * 24000))  # one second, on the track
+    item_id = core.current_message_id(response_id)
+    validated(core.finish_response(response_id))  # all synthesized; the track still plays
+    step = core.output_cleared(response_id, item_id, 500.0)
+    assert types(validated(step)) == ["output_audio_buffer.cleared", "conversation.item.truncated"]
+    assert step.events[0]["response_id"] == response_id
+    assert core.items[-1]["content"][0]["transcript"] == "One two"
+    # all of it was heard: nothing to cut
+    assert types(core.output_cleared(response_id, item_id, 800.0)) == [
+        "output_audio_buffer.cleared"
+    ]
+
+
+def test_playback_notes_over_webrtc():
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    for kind in ("started", "stopped"):
+        (event,) = validated(core.output_playback(kind, "resp_1"))
+        assert event["type"] == f"output_audio_buffer.{kind}"
+
+
+def test_errors_the_adapters_find_are_built_here(session):
+    (error,) = validated(session.error("message_too_large", "Too big."))
+    assert error["error"]["code"] == "message_too_large"
+    assert error["error"]["type"] == "invalid_request_error"
+    (expired,) = validated(session.expired(3600))
+    assert expired["error"]["message"] == "Your session hit the maximum duration of 60 minutes."
+    assert "0.05 seconds" in session.expired(0.05).events[0]["error"]["message"]
+    (refused,) = validated(RealtimeSession.refusal("invalid_api_key", "No."))
+    assert refused["error"]["code"] == "invalid_api_key"
+
+
+def test_input_format_and_transcription_settings(session):
+    assert session.input_format == "audio/pcm"
+    assert session.transcription == {}
+    ask_for_transcripts(session)
+    assert session.transcription == {"model": "whisper-1"}
+
+
+def test_detected_speech_becomes_the_item_it_announced(session):
+    started = session.speech_started(120)
+    assert types(validated(started)) == ["input_audio_buffer.speech_started"]
+    assert started.events[0]["item_id"] == started.item_id
+    session.buffer_audio(b"\x00\x00" * 24 * 300)
+    stopped = session.speech_stopped(420, started.item_id)
+    assert types(validated(stopped)) == [
+        "input_audio_buffer.speech_stopped",
+        "input_audio_buffer.committed",
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+    assert stopped.committed_item["id"] == started.item_id == session.items[-1]["id"]
