@@ -105,3 +105,18 @@ async def test_the_engine_socket_refuses_a_foreign_origin(origin):
     socket, event = await open_engine(origin)
     await socket.disconnect()
     assert event is None or event["type"] == "error"
+
+
+async def test_a_session_cookie_does_not_open_the_engine_socket(conversation):
+    owner = await owner_of(conversation)
+    headers = [
+        (b"origin", b"http://127.0.0.1"),
+        (b"cookie", await database_sync_to_async(cookie_for)(owner)),
+    ]
+    socket = WebsocketCommunicator(application, "/v1/realtime", headers=headers)
+    connected, _ = await socket.connect(timeout=5)
+    if connected:  # accepted only to say why, then closed
+        event = await socket.receive_json_from(timeout=5)
+        assert event["type"] == "error" and event["error"]["code"] == "invalid_api_key"
+        assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4401}
+    await socket.disconnect()
