@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 
 from tests.browser import chromium, log_in
 from tests.live import serving
+from tests.security import secret_scan
 
 
 def pytest_configure(config):
@@ -19,6 +20,8 @@ def pytest_configure(config):
                 f"CI must run against PostgreSQL and Redis, but {', '.join(missing)} is not set"
                 " (see .ci/run)."
             )
+    # Watches every response, template, log record and live server for secrets.
+    config.pluginmanager.register(secret_scan, "secret-scan")
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE_KEY = "sk-mrblue-test-engine-key"
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
+# Called as watch(server, line) for every line a live server prints (the secret scan's probe).
+output_watchers: list = []
 
 
 def shared_database_url() -> str:
@@ -46,6 +48,7 @@ class LiveServer:
             "PYTHONUNBUFFERED": "1",
             **(extra_env or {}),
         }
+        self.env = env
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -70,6 +73,8 @@ class LiveServer:
 
         def read():
             for line in self.process.stdout:
+                for watch in output_watchers:  # before waiters can see the line
+                    watch(self, line)
                 with self._new_output:
                     self.output.append(line)
                     self._new_output.notify_all()
