@@ -26,8 +26,9 @@ MAX_BODY = 16 * 1024
 
 
 def csrf_failure(request, reason=""):
-    """CSRF refusals as JSON for the API, Django's page elsewhere."""
-    if request.path.startswith("/api/"):
+    """CSRF refusals as JSON for the API and any JSON request (the editor's tools), Django's
+    page for forms."""
+    if request.path.startswith("/api/") or request.content_type == "application/json":
         return json_error(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
     from django.views.csrf import csrf_failure as django_csrf_failure
 

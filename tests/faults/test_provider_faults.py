@@ -92,14 +92,7 @@ async def fault_then_recovery(openai, http, mode):
         ("slow", 504, "provider_timeout"),
         ("failing", 502, "provider_error"),
         ("garbage", 502, "provider_bad_response"),
-        pytest.param(
-            "session_not_an_object",
-            502,
-            "provider_bad_response",
-            marks=pytest.mark.xfail(
-                strict=True, reason="finding 8: a non-object `session` raises an unhandled 500"
-            ),
-        ),
+        ("session_not_an_object", 502, "provider_bad_response"),
     ],
 )
 async def test_a_provider_fault_is_a_json_error_and_the_next_mint_succeeds(

@@ -15,6 +15,7 @@ import contextlib
 import functools
 import json
 import logging
+import os
 import re
 import threading
 
@@ -148,9 +149,10 @@ def pytest_configure(config):
     """Known test keys in this process; probes on the test clients, live servers and logs."""
     from django.conf import settings
 
-    if not settings.OPENAI_API_KEY:
+    # Unset in the environment means a generated key (for the engine) or none: use known ones.
+    if not os.environ.get("OPENAI_API_KEY"):
         settings.OPENAI_API_KEY = OPENAI_TEST_KEY
-    if not settings.MRBLUE_ENGINE_API_KEY:
+    if not os.environ.get("MRBLUE_ENGINE_API_KEY"):
         settings.MRBLUE_ENGINE_API_KEY = live.ENGINE_KEY
     _wrap_test_clients()
     live.output_watchers.append(_live_line)

@@ -66,12 +66,6 @@ def test_with_the_token_the_same_requests_get_through(csrf_client, url_values):
     assert logout.status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the editor's JSON endpoints answer a CSRF failure with Django's HTML page "
-    "(mrblue.api.csrf_failure answers JSON only under /api/); the editor shows "
-    "'the server did not answer' instead of the reason",
-)
 @pytest.mark.parametrize("name", ["editor:run_tool", "editor:restore_revision"])
 def test_the_editors_json_endpoints_answer_a_csrf_failure_in_json(csrf_client, url_values, name):
     (endpoint,) = [e for e in endpoints(url_values) if e.name == name]

@@ -94,17 +94,14 @@ async def test_the_engine_socket_accepts_sdk_clients_and_the_sites_own_pages(ori
     await socket.disconnect()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the engine socket checks no Origin: a page on any site holding a client secret "
-    "opens a session (tests/engine/test_sdk_end_to_end.py::test_browser_style_subprotocol_auth "
-    "even relies on it, as OpenAI's own endpoint allows it)",
-)
 @pytest.mark.parametrize("origin", FOREIGN_ORIGINS[:1])
-async def test_the_engine_socket_refuses_a_foreign_origin(origin):
+async def test_the_engine_socket_takes_a_key_from_any_origin(origin):
+    # By design, as OpenAI's own endpoint: the engine authenticates by key (header or
+    # subprotocol), never by an ambient cookie, so a page elsewhere can only use a secret it
+    # was given. The cookie case is the next test.
     socket, event = await open_engine(origin)
     await socket.disconnect()
-    assert event is None or event["type"] == "error"
+    assert event["type"] == "session.created"
 
 
 async def test_a_session_cookie_does_not_open_the_engine_socket(conversation):
