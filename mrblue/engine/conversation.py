@@ -14,6 +14,7 @@ class Conversation:
         self.id = new_id("conv")
         self.items: list[dict] = []
         self.audio_ms: dict[str, float] = {}  # assistant item id -> audio produced
+        self.cut: set[str] = set()  # assistant items truncated to what was heard
 
     def find(self, item_id) -> dict | None:
         """The item with this id, if any."""
@@ -76,7 +77,7 @@ class Conversation:
         """Remove an item."""
         item = self.require(item_id)
         self.items.remove(item)
-        self.audio_ms.pop(item["id"], None)
+        self._forget(item["id"])
         return [server_event("conversation.item.deleted", item_id=item["id"])]
 
     def append(self, item: dict) -> None:
@@ -126,6 +127,14 @@ class Conversation:
             )
         ]
 
+    def _forget(self, item_id: str) -> None:
+        self.audio_ms.pop(item_id, None)
+        self.cut.discard(item_id)
+
+    def was_cut(self, item_id: str) -> bool:
+        """Whether an assistant item was truncated (a response still speaking it stops)."""
+        return item_id in self.cut
+
     def add_audio(self, item_id: str, ms: float) -> None:
         """Count audio produced for an assistant item (what truncation may cut back to)."""
         self.audio_ms[item_id] = self.audio_ms.get(item_id, 0.0) + ms
@@ -170,6 +179,7 @@ class Conversation:
             heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
         part["transcript"] = heard.rstrip()
         self.audio_ms[item["id"]] = float(end_ms)
+        self.cut.add(item["id"])
         return [
             server_event(
                 "conversation.item.truncated",

@@ -668,3 +668,43 @@ def test_detected_speech_becomes_the_item_it_announced(session):
         "conversation.item.done",
     ]
     assert stopped.committed_item["id"] == started.item_id == session.items[-1]["id"]
+
+
+def speaking(core):
+    """An audio response whose message is still open: its words, one second of its audio."""
+    send(core, user_text("speak"))
+    response_id = send(core, {"type": "response.create"}).start_response.response_id
+    validated(core.add_text(response_id, "One two three four."))
+    validated(core.add_audio(response_id, b"\x00\x00" * 24000))
+    return response_id, core.current_message_id(response_id)
+
+
+def assert_kept_only_what_was_heard(core, done_events, item_id):
+    assert core.conversation.find(item_id)["content"][0]["transcript"] == "One two"
+    assert core.conversation.find(item_id)["status"] == "incomplete"
+    (transcript,) = [e for e in done_events if e["type"] == "response.output_audio_transcript.done"]
+    assert transcript["transcript"] == "One two"
+    response = done_events[-1]["response"]
+    assert response["status"] == "cancelled"
+    assert response["status_details"]["reason"] == "turn_detected"
+    assert response["output"][0]["content"][0]["transcript"] == "One two"
+
+
+def test_a_barge_in_while_the_answer_is_open_keeps_only_what_was_heard():
+    # The order of a talk-over under load: the cut arrives before the response is closed.
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    response_id, item_id = speaking(core)
+    cut = validated(core.output_cleared(response_id, item_id, 500.0))
+    assert types(cut) == ["output_audio_buffer.cleared", "conversation.item.truncated"]
+    assert validated(core.add_text(response_id, " Five six.")) == []  # too late: not heard
+    done = validated(core.cancel_response("turn_detected"))
+    assert_kept_only_what_was_heard(core, done, item_id)
+
+
+def test_a_client_truncation_of_the_open_answer_is_kept(session):
+    response_id, item_id = speaking(session)
+    truncate = {"item_id": item_id, "content_index": 0, "audio_end_ms": 500}
+    step = send(session, {"type": "conversation.item.truncate", **truncate})
+    assert types(step) == ["conversation.item.truncated"]
+    done = validated(session.cancel_response("turn_detected"))
+    assert_kept_only_what_was_heard(session, done, item_id)
