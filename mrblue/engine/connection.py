@@ -131,7 +131,7 @@ class EngineConnection:
         """Pass one parsed client event to the core and carry out its step."""
         step = self.session.receive(event)
         if step.clear_output_audio:
-            await self.voice.clear_playout()
+            await self.voice.clear_playout(asked=True)
         await self.carry_out(step)
         if step.appended_audio:
             await self.voice.audio_appended(step.appended_audio)

@@ -162,11 +162,9 @@ class RealtimeSession:
                 "and send conversation.item.truncate.",
                 "type",
             )
-        response_id = self.response.id if self.response else None
-        return Step(
-            clear_output_audio=True,
-            events=[server_event("output_audio_buffer.cleared", response_id=response_id or "")],
-        )
+        # The adapter clears its playout and answers through `output_cleared`, once: it
+        # alone knows what was heard, so the truncation and the answer come together.
+        return Step(clear_output_audio=True)
 
     def _item_create(self, event) -> Step:
         item = client_item(get(event, "item", dict, "item", required=True))
@@ -390,11 +388,16 @@ class RealtimeSession:
         """The outgoing track `started` or `stopped` playing a response's audio (WebRTC)."""
         return Step(events=[server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
 
-    def output_cleared(self, response_id: str, item_id: str, played_ms: float) -> Step:
+    def output_cleared(
+        self, response_id: str | None = None, item_id: str | None = None, played_ms: float = 0.0
+    ) -> Step:
         """The adapter dropped the queued output audio (barge-in, or the client asked): say
-        so, and cut the assistant item to the audio the person actually heard."""
+        so, and cut the assistant item being heard (if any) to the audio actually heard."""
+        response_id = response_id or self.active_response_id or ""
         events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
-        return Step(events=events + self.conversation.cut_to_heard(item_id, played_ms))
+        if item_id is not None:
+            events += self.conversation.cut_to_heard(item_id, played_ms)
+        return Step(events=events)
 
     def error(self, code: str, message: str) -> Step:
         """A client mistake the adapter found (a message too large, not JSON, refused)."""
