@@ -91,6 +91,32 @@ ENGINE_SETTINGS = (
         shown="15 MiB",
     ),
     Setting(
+        "MRBLUE_ENGINE_MAX_ITEMS",
+        2000,
+        INTEGER,
+        "Items a session's conversation keeps; beyond it the oldest go, each announced with "
+        "`conversation.item.deleted` (measured: 1,000 spoken exchanges, 2,000 items, take 2.2 MB).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_AUDIO_ITEMS",
+        5,
+        INTEGER,
+        "Newest items that keep their audio; older ones keep their transcript only (a 3 s "
+        "spoken turn holds 190 KB of audio).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SESSION_BYTES",
+        16 * 1024 * 1024,
+        INTEGER,
+        "Text and base64 audio a session keeps, in characters: past it old audio goes, then "
+        "the oldest items; one item with more text than this is refused "
+        "(`session_memory_limit`).",
+        ENGINE,
+        shown="16 MiB",
+    ),
+    Setting(
         "MRBLUE_ENGINE_SECRET_SECONDS",
         600,
         INTEGER,
@@ -151,3 +177,10 @@ ENGINE_SETTINGS = (
 )
 
 engine_settings = DeclaredSettings(ENGINE_SETTINGS)
+
+
+def declared_default(name: str):
+    """The documented default of a (not computed) engine setting, for code that must not
+    read Django's settings (the protocol core)."""
+    (setting,) = (setting for setting in ENGINE_SETTINGS if setting.name == name)
+    return setting.default

@@ -16,6 +16,7 @@ from mrblue.engine.auth import bearer_token, session_for_key
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
+from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.registry import sessions
 
@@ -66,7 +67,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
             )
         await self.accept(subprotocol)
         config["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
-        session = RealtimeSession(config)
+        session = RealtimeSession(config, limits=MemoryLimits.from_settings(engine_settings))
         self.connection = EngineConnection(
             session,
             load_brain(engine_settings.ENGINE_BRAIN),

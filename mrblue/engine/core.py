@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from mrblue.engine import config as session_config
 from mrblue.engine import usage
-from mrblue.engine.conversation import Conversation
+from mrblue.engine.conversation import Conversation, MemoryLimits
 from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.fields import choice, get
 from mrblue.engine.items import client_item, public_item, user_audio_item
@@ -48,9 +48,15 @@ class Step:
 class RealtimeSession:
     """One realtime session's state: config, conversation, input audio, the active response."""
 
-    def __init__(self, config: dict, *, output_audio_buffer: bool = False):
+    def __init__(
+        self,
+        config: dict,
+        *,
+        output_audio_buffer: bool = False,
+        limits: MemoryLimits | None = None,
+    ):
         self.config = config
-        self.conversation = Conversation()
+        self.conversation = Conversation(limits)  # bounded: see `MemoryLimits`
         self.input_audio = bytearray()
         self.response: Response | None = None
         self.output_audio_buffer = output_audio_buffer  # WebRTC: the server plays audio out
@@ -140,6 +146,8 @@ class RealtimeSession:
         """Turn the buffered audio into a user item (also called by voice detection)."""
         item = user_audio_item(bytes(self.input_audio), item_id)
         self.input_audio.clear()
+        # Recognition gets the audio even if the conversation cannot keep it.
+        committed = {**item, "content": [dict(part) for part in item["content"]]}
         previous = self.conversation.last_id()
         events = [
             server_event(
@@ -147,7 +155,7 @@ class RealtimeSession:
             )
         ]
         events += self.conversation.insert(item, previous)
-        return Step(events=events, committed_item=item)
+        return Step(events=events, committed_item=committed)
 
     def _audio_clear(self, event) -> Step:
         self.input_audio.clear()
@@ -342,6 +350,7 @@ class RealtimeSession:
         step = Step()
         if respond and text and self.response is None:
             step = self.start_response()
+        step.events[:0] = self.conversation.grew(item_id)
         if self.transcription:  # the protocol reports transcripts only when asked to
             step.events[:0] = events
         return step

@@ -228,9 +228,8 @@ class Response:
     # --- output items and the response object -------------------------------------------------
 
     def _announce(self, item: dict, index: int) -> list[dict]:
-        if self.in_conversation:
-            self.conversation.append(item)
-        return self._item_events(item, index, "added")
+        room = self.conversation.append(item) if self.in_conversation else []
+        return self._item_events(item, index, "added") + room
 
     def _item_events(self, item: dict, index: int, phase: str) -> list[dict]:
         """`response.output_item.<phase>`, and `conversation.item.<phase>` if it is kept."""
@@ -245,6 +244,8 @@ class Response:
         kept = self.conversation.announced(phase, item) if self.in_conversation else None
         if kept is not None:
             events.append(kept)
+            if phase == "done":  # its words are in: keep the conversation within bounds
+                events += self.conversation.grew(item["id"])
         return events
 
     def _object(self, status, *, reason=None, error=None, with_usage=False) -> dict:

@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamError
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
+from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import new_id
 from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
@@ -51,7 +52,11 @@ class Call:
         self._tasks: set[asyncio.Task] = set()
         self.closed = asyncio.Event()
         self.connection = EngineConnection(
-            RealtimeSession(config, output_audio_buffer=True),
+            RealtimeSession(
+                config,
+                output_audio_buffer=True,
+                limits=MemoryLimits.from_settings(engine_settings),
+            ),
             load_brain(engine_settings.ENGINE_BRAIN),
             self._send,
             self.close,

@@ -1,0 +1,57 @@
+"""The engine's limits over a live Daphne: what one session keeps, how many sessions a secret
+or a user may hold, how long any session lives, and how large a message may be."""
+
+import asyncio
+
+import pytest
+
+from tests.live import serving
+from tests.realtime_client import engine_api, next_event, until
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture(scope="module")
+def bounded_server(django_db_setup, django_db_blocker):
+    """A server whose sessions keep three items and 5,000 characters."""
+    env = {"MRBLUE_ENGINE_MAX_ITEMS": "3", "MRBLUE_ENGINE_SESSION_BYTES": "5000"}
+    with serving(django_db_blocker, env) as server:
+        yield server
+
+
+def text_item(text, item_id):
+    return {
+        "id": item_id,
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_text", "text": text}],
+    }
+
+
+async def test_a_session_keeps_a_bounded_conversation_over_the_websocket(bounded_server):
+    async with (
+        asyncio.timeout(20),
+        engine_api(bounded_server).realtime.connect(model="gpt-realtime") as conn,
+    ):
+        await next_event(conn)
+        for n in range(3):
+            await conn.conversation.item.create(item=text_item(f"number {n}", f"n{n}"))
+            await until(conn, "conversation.item.done")
+        await conn.conversation.item.create(item=text_item("number 3", "n3"))
+        await until(conn, "conversation.item.done")
+        deleted = await next_event(conn)
+        assert (deleted["type"], deleted["item_id"]) == ("conversation.item.deleted", "n0")
+        await conn.send(
+            {
+                "type": "conversation.item.create",
+                "event_id": "big",
+                "item": text_item("x" * 5001, "big"),
+            }
+        )
+        error = await next_event(conn)
+        assert error["error"]["code"] == "session_memory_limit"
+        assert error["error"]["event_id"] == "big"
+        # The session goes on, with what it kept.
+        await conn.conversation.item.retrieve(item_id="n3")
+        retrieved = await next_event(conn)
+        assert retrieved["item"]["content"][0]["text"] == "number 3"
