@@ -2,6 +2,8 @@
 or a user may hold, how long any session lives, and how large a message may be."""
 
 import asyncio
+import base64
+import json
 
 import pytest
 
@@ -55,3 +57,25 @@ async def test_a_session_keeps_a_bounded_conversation_over_the_websocket(bounded
         await conn.conversation.item.retrieve(item_id="n3")
         retrieved = await next_event(conn)
         assert retrieved["item"]["content"][0]["text"] == "number 3"
+
+
+async def test_a_message_just_over_the_limit_is_an_error_event_not_a_close(daphne_server):
+    from mrblue.engine.conf import declared_default
+
+    limit = declared_default("MRBLUE_ENGINE_MAX_MESSAGE_BYTES")
+    async with (
+        asyncio.timeout(60),
+        engine_api(daphne_server).realtime.connect(model="gpt-realtime") as conn,
+    ):
+        await next_event(conn)
+        # Well over Daphne's own 1 MiB default, well under the engine's limit: accepted.
+        audio = base64.b64encode(bytes(2 * 1024 * 1024)).decode()
+        await conn.input_audio_buffer.append(audio=audio)
+        await conn.input_audio_buffer.clear()
+        assert (await next_event(conn))["type"] == "input_audio_buffer.cleared"
+        over = json.dumps({"type": "session.update", "pad": "x" * limit})
+        await conn.send_raw(over)
+        error = await next_event(conn)
+        assert error["error"]["code"] == "message_too_large"
+        await conn.input_audio_buffer.clear()  # still usable
+        assert (await next_event(conn))["type"] == "input_audio_buffer.cleared"
