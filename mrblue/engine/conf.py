@@ -76,10 +76,27 @@ ENGINE_SETTINGS = (
         ENGINE,
     ),
     Setting(
+        "MRBLUE_ENGINE_SESSIONS_PER_SECRET",
+        2,
+        INTEGER,
+        "Concurrent sessions one client secret may open (a call, and its reconnection while "
+        "the old one ends); more are refused (`client_secret_session_limit`).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SESSIONS_PER_OWNER",
+        4,
+        INTEGER,
+        "Concurrent sessions of one user (the owner the app names when it mints a secret), "
+        "over all their secrets; more are refused (`user_session_limit`).",
+        ENGINE,
+    ),
+    Setting(
         "MRBLUE_ENGINE_SESSION_SECONDS",
         3600,
         INTEGER,
-        "Longest engine session, in seconds (OpenAI: 60 minutes).",
+        "Longest engine session, in seconds, from its start (the WebSocket's accept, the "
+        "WebRTC call's creation) (OpenAI: 60 minutes).",
         ENGINE,
     ),
     Setting(
@@ -171,7 +188,8 @@ ENGINE_SETTINGS = (
         "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
         20.0,
         NUMBER,
-        "Seconds a WebRTC call may take to connect before it is dropped.",
+        "Seconds a WebRTC call may take to connect and open its `oai-events` data channel "
+        "before it is dropped (and its place freed).",
         ENGINE,
     ),
 )

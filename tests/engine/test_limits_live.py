@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+import websockets
 
 from tests.live import serving
 from tests.realtime_client import engine_api, next_event, until
@@ -15,8 +16,12 @@ pytestmark = pytest.mark.live
 
 @pytest.fixture(scope="module")
 def bounded_server(django_db_setup, django_db_blocker):
-    """A server whose sessions keep three items and 5,000 characters."""
-    env = {"MRBLUE_ENGINE_MAX_ITEMS": "3", "MRBLUE_ENGINE_SESSION_BYTES": "5000"}
+    """A server whose sessions keep three items and 5,000 characters, one per secret."""
+    env = {
+        "MRBLUE_ENGINE_MAX_ITEMS": "3",
+        "MRBLUE_ENGINE_SESSION_BYTES": "5000",
+        "MRBLUE_ENGINE_SESSIONS_PER_SECRET": "1",
+    }
     with serving(django_db_blocker, env) as server:
         yield server
 
@@ -79,3 +84,24 @@ async def test_a_message_just_over_the_limit_is_an_error_event_not_a_close(daphn
         assert error["error"]["code"] == "message_too_large"
         await conn.input_audio_buffer.clear()  # still usable
         assert (await next_event(conn))["type"] == "input_audio_buffer.cleared"
+
+
+async def test_a_secret_beyond_its_sessions_is_refused_with_an_error_then_a_close(
+    bounded_server, transactional_db
+):
+    secret = await engine_api(bounded_server).realtime.client_secrets.create(
+        session={"type": "realtime", "output_modalities": ["text"]}
+    )
+    url = bounded_server.url.replace("http", "ws") + "/v1/realtime?model=gpt-realtime"
+    headers = {"Authorization": f"Bearer {secret.value}"}
+    async with asyncio.timeout(20), websockets.connect(url, additional_headers=headers) as first:
+        assert json.loads(await first.recv())["type"] == "session.created"
+        async with websockets.connect(url, additional_headers=headers) as second:
+            refusal = json.loads(await second.recv())
+            assert refusal["error"]["code"] == "client_secret_session_limit"
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await second.recv()
+            assert closed.value.rcvd.code == 4429
+    async with asyncio.timeout(20), websockets.connect(url, additional_headers=headers) as again:
+        # the first one's place was given back when it closed
+        assert json.loads(await again.recv())["type"] == "session.created"
