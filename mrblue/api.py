@@ -51,7 +51,7 @@ async def realtime_session(request):
         return json_error(500, "instructions_invalid", str(error))
     provider = get_provider(request.build_absolute_uri("/v1"))
     try:
-        secret = await provider.mint(session)
+        secret = await provider.mint(session, owner=f"user:{user.pk}")
     except ProviderError as error:
         return json_error(error.status, error.code, error.message, error.retry_after)
     conversation = await Conversation.objects.acreate(

@@ -23,6 +23,14 @@ HOST, PORT = "127.0.0.1", 8000
 # Debian packages the test suite needs, by the command that proves each is there.
 TEST_DEBIAN_PACKAGES = {"chromium": "chromium", "nodejs": "node"}
 
+# The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared in
+# mrblue/engine/conf.py; a test checks they agree). The engine answers a larger event with an
+# `error` event; Daphne's own hard limit sits a margin above, so such an event still reaches
+# the engine, and only far larger ones are cut by the transport (close code 1009).
+MAX_MESSAGE_SETTING = "MRBLUE_ENGINE_MAX_MESSAGE_BYTES"
+DEFAULT_MAX_MESSAGE_BYTES = 15 * 1024 * 1024
+TRANSPORT_MARGIN_BYTES = 1024 * 1024
+
 
 def log(message: str) -> None:
     """Print a step, visibly, and at once."""
@@ -73,6 +81,24 @@ def apt_install(packages: list[str]) -> None:
     run("apt-get", "install", "-y", "-q", *packages, env=env)
 
 
+def max_message_bytes(environ=os.environ, env_file: Path = ROOT / ".env") -> int:
+    """The engine's message limit, read as Django's settings read it: the environment first,
+    then `.env`, else the default."""
+    raw = environ.get(MAX_MESSAGE_SETTING)
+    if raw is None and env_file.exists():
+        for line in env_file.read_text().splitlines():
+            name, sep, value = line.strip().partition("=")
+            if sep and name.strip() == MAX_MESSAGE_SETTING:
+                raw = value.strip().strip("'\"")
+    return int(raw) if raw not in (None, "") else DEFAULT_MAX_MESSAGE_BYTES
+
+
+def daphne_limits(environ=os.environ) -> list[str]:
+    """Daphne's WebSocket size flags, derived from the engine's message limit."""
+    size = str(max_message_bytes(environ) + TRANSPORT_MARGIN_BYTES)
+    return ["--websocket-max-message-size", size, "--websocket-max-frame-size", size]
+
+
 def manage(*args) -> None:
     """Run a Django management command with the venv's Python."""
     run(PYTHON, "manage.py", *args)
@@ -86,7 +112,8 @@ def serve() -> None:
     log(f"Mr. Blue runs on http://{HOST}:{PORT}/ : log in as 'editor' (or 'admin' for /admin/)")
     os.chdir(ROOT)
     daphne = VENV / "bin" / "daphne"
-    os.execv(daphne, [str(daphne), "-b", HOST, "-p", str(PORT), "mrblue.asgi:application"])
+    command = [str(daphne), "-b", HOST, "-p", str(PORT), *daphne_limits()]
+    os.execv(daphne, [*command, "mrblue.asgi:application"])
 
 
 def test(pytest_args: list[str]) -> None:

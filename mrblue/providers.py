@@ -41,6 +41,7 @@ class SecretsProvider:
     """Mints client secrets from a `/realtime/client_secrets` endpoint."""
 
     name = ""
+    names_owner = False  # whether the endpoint takes the engine's `mrblue_owner` extension
 
     def __init__(self, base_url: str, api_key: str, calls_url: str, transport=None):
         self.base_url = base_url.rstrip("/")
@@ -48,12 +49,15 @@ class SecretsProvider:
         self.calls_url = calls_url
         self.transport = transport
 
-    async def mint(self, session: dict) -> MintedSecret:
-        """Ask for a secret for `session`; raise ProviderError on any failure."""
+    async def mint(self, session: dict, owner: str | None = None) -> MintedSecret:
+        """Ask for a secret for `session`, minted for `owner` (an opaque tag of the user, which
+        the built-in engine bounds live sessions by); raise ProviderError on any failure."""
         body = {
             "expires_after": {"anchor": "created_at", "seconds": app_settings.SECRET_SECONDS},
             "session": session,
         }
+        if owner and self.names_owner:
+            body["mrblue_owner"] = owner
         timeout = httpx.Timeout(
             app_settings.PROVIDER_READ_TIMEOUT, connect=app_settings.PROVIDER_CONNECT_TIMEOUT
         )
@@ -174,6 +178,7 @@ class LocalProvider(SecretsProvider):
     """
 
     name = "local"
+    names_owner = True
 
     def __init__(self, engine_url: str):
         transport = httpx.ASGITransport(app=_django_app())

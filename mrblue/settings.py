@@ -9,6 +9,7 @@ mode and the in-memory channel layer.
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from mrblue.bootstrap import TRANSPORT_MARGIN_BYTES
 from mrblue.conf import APP_SETTINGS, BASE_DIR, ENGINE_SETTINGS, SETTINGS
 from mrblue.engine.declared import read_environment
 
@@ -162,3 +163,9 @@ LOGGING = {
 # Typed values under their own names (`MRBLUE_ENGINE_BRAIN`, ...); code reads them through
 # `mrblue.conf.app_settings` and `mrblue.engine.conf.engine_settings`.
 globals().update({s.name: _values[s.name] for s in APP_SETTINGS + ENGINE_SETTINGS})
+
+# `manage.py runserver` (Daphne's) takes the WebSocket limits `serve` gives Daphne: a margin
+# above the engine's own, which answers a larger event with an `error` event.
+DAPHNE_WEBSOCKET_MAX_MESSAGE_SIZE = DAPHNE_WEBSOCKET_MAX_FRAME_SIZE = (
+    _values["MRBLUE_ENGINE_MAX_MESSAGE_BYTES"] + TRANSPORT_MARGIN_BYTES
+)

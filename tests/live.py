@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.db import connection
 
+from mrblue.bootstrap import daphne_limits
+
 ROOT = Path(__file__).resolve().parent.parent
 ENGINE_KEY = "sk-mrblue-test-engine-key"
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
@@ -58,6 +60,7 @@ class LiveServer:
                 "1",
                 "-e",
                 "tcp:port=0:interface=127.0.0.1",
+                *daphne_limits(env),
                 app,
             ],
             cwd=ROOT,

@@ -199,7 +199,7 @@ def test_per_user_rate_limit(editor_client, openai_provider, settings):
 
 
 @pytest.mark.django_db(transaction=True)  # the in-process engine request closes connections
-def test_local_provider_mints_an_engine_secret(editor_client, settings):
+def test_local_provider_mints_an_engine_secret(editor_client, settings, editor_user):
     settings.MRBLUE_REALTIME_PROVIDER = "local"
     response = mint(editor_client)
     assert response.status_code == 200, response.content
@@ -208,6 +208,8 @@ def test_local_provider_mints_an_engine_secret(editor_client, settings):
     assert data["calls_url"] == "http://testserver/v1/realtime/calls"
     stored = EngineClientSecret.live_session(data["value"])
     assert stored["instructions"] == Conversation.objects.get().session["instructions"]
+    # The secret names its user, so the engine bounds their sessions over all their secrets.
+    assert EngineClientSecret.live(data["value"]).owner == f"user:{editor_user.pk}"
     assert Conversation.objects.get().provider == "local"
 
 

@@ -1,6 +1,7 @@
 """Who may use the engine: the server-side engine key, or a live `ek_` client secret."""
 
 import hmac
+from dataclasses import dataclass
 
 from mrblue.engine import config as session_config
 from mrblue.engine.conf import engine_settings
@@ -22,13 +23,23 @@ def is_engine_key(token: str | None) -> bool:
     )
 
 
-def session_for_key(token: str | None, model: str | None = None) -> dict | None:
-    """The session config a key opens: the default one for the engine key, a secret's own for
-    a live `ek_`; None for anything else."""
+@dataclass
+class Access:
+    """What a key opens: a session config, and what its place counts against (the secret's
+    hash and owner; None for the engine key, which the server alone holds)."""
+
+    config: dict
+    secret: str | None = None
+    owner: str | None = None
+
+
+def session_for_key(token: str | None, model: str | None = None) -> Access | None:
+    """What a key opens: the default session for the engine key, a secret's own for a live
+    `ek_`; None for anything else."""
     if is_engine_key(token):
-        return session_config.default_session(model or engine_settings.DEFAULT_MODEL)
+        return Access(session_config.default_session(model or engine_settings.DEFAULT_MODEL))
     if token and token.startswith("ek_"):
-        stored = EngineClientSecret.live_session(token)
-        if stored is not None:
-            return {**stored, "id": new_id("sess")}
+        row = EngineClientSecret.live(token)
+        if row is not None:
+            return Access({**row.session, "id": new_id("sess")}, row.key_hash, row.owner or None)
     return None

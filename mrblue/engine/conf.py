@@ -76,10 +76,27 @@ ENGINE_SETTINGS = (
         ENGINE,
     ),
     Setting(
+        "MRBLUE_ENGINE_SESSIONS_PER_SECRET",
+        2,
+        INTEGER,
+        "Concurrent sessions one client secret may open (a call, and its reconnection while "
+        "the old one ends); more are refused (`client_secret_session_limit`).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SESSIONS_PER_OWNER",
+        4,
+        INTEGER,
+        "Concurrent sessions of one user (the owner the app names when it mints a secret), "
+        "over all their secrets; more are refused (`user_session_limit`).",
+        ENGINE,
+    ),
+    Setting(
         "MRBLUE_ENGINE_SESSION_SECONDS",
         3600,
         INTEGER,
-        "Longest engine session, in seconds (OpenAI: 60 minutes).",
+        "Longest engine session, in seconds, from its start (the WebSocket's accept, the "
+        "WebRTC call's creation) (OpenAI: 60 minutes).",
         ENGINE,
     ),
     Setting(
@@ -89,6 +106,32 @@ ENGINE_SETTINGS = (
         "Largest client event accepted, in bytes (OpenAI: 15 MiB, for audio appends).",
         ENGINE,
         shown="15 MiB",
+    ),
+    Setting(
+        "MRBLUE_ENGINE_MAX_ITEMS",
+        2000,
+        INTEGER,
+        "Items a session's conversation keeps; beyond it the oldest go, each announced with "
+        "`conversation.item.deleted` (measured: 1,000 spoken exchanges, 2,000 items, take 2.2 MB).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_AUDIO_ITEMS",
+        5,
+        INTEGER,
+        "Newest items that keep their audio; older ones keep their transcript only (a 3 s "
+        "spoken turn holds 190 KB of audio).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SESSION_BYTES",
+        16 * 1024 * 1024,
+        INTEGER,
+        "Text and base64 audio a session keeps, in characters: past it old audio goes, then "
+        "the oldest items; one item with more text than this is refused "
+        "(`session_memory_limit`).",
+        ENGINE,
+        shown="16 MiB",
     ),
     Setting(
         "MRBLUE_ENGINE_SECRET_SECONDS",
@@ -145,9 +188,17 @@ ENGINE_SETTINGS = (
         "MRBLUE_WEBRTC_CONNECT_TIMEOUT",
         20.0,
         NUMBER,
-        "Seconds a WebRTC call may take to connect before it is dropped.",
+        "Seconds a WebRTC call may take to connect and open its `oai-events` data channel "
+        "before it is dropped (and its place freed).",
         ENGINE,
     ),
 )
 
 engine_settings = DeclaredSettings(ENGINE_SETTINGS)
+
+
+def declared_default(name: str):
+    """The documented default of a (not computed) engine setting, for code that must not
+    read Django's settings (the protocol core)."""
+    (setting,) = (setting for setting in ENGINE_SETTINGS if setting.name == name)
+    return setting.default

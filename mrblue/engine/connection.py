@@ -78,14 +78,20 @@ class EngineConnection:
         self.closed = False
 
     async def start(self) -> None:
-        """Announce the session, arm its time limit, and have the speech models ready before
-        the person has finished their first sentence."""
+        """Announce the session, arm its time limit (if the transport has not already), and
+        have the speech models ready before the person has finished their first sentence."""
         speech.warm_up()
-        loop = asyncio.get_running_loop()
-        self._expiry = loop.call_later(
-            self.max_seconds, lambda: asyncio.ensure_future(self._expire())
-        )
+        self.arm_time_limit()
         await self.carry_out(self.session.created())
+
+    def arm_time_limit(self) -> None:
+        """Start the session's clock (once): a transport whose session begins before it can
+        be announced (a WebRTC call, before its data channel opens) calls this first."""
+        if self._expiry is None:
+            loop = asyncio.get_running_loop()
+            self._expiry = loop.call_later(
+                self.max_seconds, lambda: asyncio.ensure_future(self._expire())
+            )
 
     async def carry_out(self, step: Step) -> None:
         """Do what a step of the core says: stop or start a response, send its events."""
@@ -131,7 +137,7 @@ class EngineConnection:
         """Pass one parsed client event to the core and carry out its step."""
         step = self.session.receive(event)
         if step.clear_output_audio:
-            await self.voice.clear_playout()
+            await self.voice.clear_playout(asked=True)
         await self.carry_out(step)
         if step.appended_audio:
             await self.voice.audio_appended(step.appended_audio)

@@ -16,8 +16,9 @@ from mrblue.engine.auth import bearer_token, session_for_key
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
+from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession
-from mrblue.engine.registry import sessions
+from mrblue.engine.registry import SessionRefused, Slot, sessions
 
 logger = logging.getLogger("mrblue.engine")
 KEY_PROTOCOL = "openai-insecure-api-key."
@@ -30,6 +31,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
     """One realtime session per WebSocket connection."""
 
     connection: EngineConnection | None = None
+    slot: Slot | None = None  # this session's place among the live ones
 
     async def connect(self):
         """Authenticate, check the limits, then start the session."""
@@ -49,24 +51,29 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 "has been shut down; connect without that header.",
                 BAD_REQUEST,
             )
-        config = await database_sync_to_async(session_for_key)(key, model)
-        if config is None:
+        access = await database_sync_to_async(session_for_key)(key, model)
+        if access is None:
             return await self._refuse(
                 subprotocol,
                 "invalid_api_key",
                 "Incorrect API key provided, or the client secret expired.",
                 UNAUTHORIZED,
             )
-        if not sessions.try_add(self):
-            return await self._refuse(
-                subprotocol,
-                "session_limit_reached",
-                "The engine is at its limit of concurrent sessions; try again later.",
-                TOO_MANY,
-            )
+        try:
+            self.slot = sessions.admit(access.secret, access.owner)
+        except SessionRefused as refused:
+            return await self._refuse(subprotocol, refused.code, refused.message, TOO_MANY)
+        try:
+            await self._start(subprotocol, access.config)
+        except BaseException:
+            self.slot.release()
+            raise
+
+    async def _start(self, subprotocol, config):
+        # The session's time limit runs from here, the accept.
         await self.accept(subprotocol)
         config["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
-        session = RealtimeSession(config)
+        session = RealtimeSession(config, limits=MemoryLimits.from_settings(engine_settings))
         self.connection = EngineConnection(
             session,
             load_brain(engine_settings.ENGINE_BRAIN),
@@ -104,7 +111,8 @@ class EngineConsumer(AsyncWebsocketConsumer):
         if self.connection is not None:
             await self.connection.shutdown()
             logger.info("engine session %s closed (%s)", self.connection.label, code)
-        sessions.discard(self)
+        if self.slot is not None:
+            self.slot.release()
 
     async def _send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event))

@@ -1,19 +1,46 @@
 """The conversation: its items in order, and the `conversation.item.*` events that report
-changes to it (added, retrieved, deleted, transcribed, truncated to what was heard)."""
+changes to it (added, retrieved, deleted, transcribed, truncated to what was heard).
+
+What a session keeps is bounded (`MemoryLimits`): only the newest items keep their audio
+(older ones keep their transcript), and past the item cap or the byte budget the oldest items
+go, each announced with `conversation.item.deleted`, so a conversation of any length goes on
+(as OpenAI's automatic truncation drops the oldest context); a single item larger than the
+whole budget is refused with `session_memory_limit`.
+"""
 
 import copy
+from dataclasses import dataclass
 
+from mrblue.engine.conf import declared_default
 from mrblue.engine.events import ProtocolError, new_id, server_event
-from mrblue.engine.items import public_item
+from mrblue.engine.items import drop_audio, has_audio, item_bytes, public_item, text_bytes
+
+
+@dataclass(frozen=True)
+class MemoryLimits:
+    """How much one session keeps (from the `MRBLUE_ENGINE_*` settings of the same names)."""
+
+    max_items: int = declared_default("MRBLUE_ENGINE_MAX_ITEMS")
+    audio_items: int = declared_default("MRBLUE_ENGINE_AUDIO_ITEMS")
+    max_bytes: int = declared_default("MRBLUE_ENGINE_SESSION_BYTES")
+
+    @classmethod
+    def from_settings(cls, settings) -> "MemoryLimits":
+        """The limits the engine's settings (`engine_settings`) give."""
+        return cls(
+            settings.ENGINE_MAX_ITEMS, settings.ENGINE_AUDIO_ITEMS, settings.ENGINE_SESSION_BYTES
+        )
 
 
 class Conversation:
     """One session's items, oldest first, and how much audio each assistant item has."""
 
-    def __init__(self):
+    def __init__(self, limits: MemoryLimits | None = None):
         self.id = new_id("conv")
+        self.limits = limits or MemoryLimits()
         self.items: list[dict] = []
         self.audio_ms: dict[str, float] = {}  # assistant item id -> audio produced
+        self.cut: set[str] = set()  # assistant items truncated to what was heard
 
     def find(self, item_id) -> dict | None:
         """The item with this id, if any."""
@@ -46,7 +73,7 @@ class Conversation:
         return [
             server_event("conversation.item.added", previous_item_id=previous, item=shown),
             server_event("conversation.item.done", previous_item_id=previous, item=shown),
-        ]
+        ] + self.fit(item)
 
     def create(self, item: dict, previous: str | None) -> list[dict]:
         """A client's `conversation.item.create`: `previous` is an item id, "root" (first)
@@ -54,6 +81,13 @@ class Conversation:
         if self.find(item["id"]) is not None:
             raise ProtocolError(
                 "invalid_value", f"Item with id '{item['id']}' already exists.", "item.id"
+            )
+        if text_bytes(item) > self.limits.max_bytes:
+            raise ProtocolError(
+                "session_memory_limit",
+                f"This item is larger than the {self.limits.max_bytes} bytes of text a session "
+                "keeps; send less.",
+                "item",
             )
         if previous is None:
             previous = self.last_id()
@@ -76,12 +110,41 @@ class Conversation:
         """Remove an item."""
         item = self.require(item_id)
         self.items.remove(item)
-        self.audio_ms.pop(item["id"], None)
+        self._forget(item["id"])
         return [server_event("conversation.item.deleted", item_id=item["id"])]
 
-    def append(self, item: dict) -> None:
-        """Add a response's output item, announced by the response itself."""
+    def append(self, item: dict) -> list[dict]:
+        """Add a response's output item, announced by the response itself; the deletions
+        that make room for it."""
         self.items.append(item)
+        return self.fit(item)
+
+    def fit(self, kept: dict) -> list[dict]:
+        """Bring the conversation within its limits after `kept` was added or grew: old
+        audio goes first, then the oldest items (never `kept`); the deletion events."""
+        limits = self.limits
+        with_audio = [item for item in self.items if has_audio(item)]
+        for item in with_audio[: max(0, len(with_audio) - limits.audio_items)]:
+            drop_audio(item)
+        total = sum(item_bytes(item) for item in self.items)
+        for item in with_audio:
+            if total <= limits.max_bytes:
+                break
+            total -= drop_audio(item)
+        events = []
+        while self.items and (len(self.items) > limits.max_items or total > limits.max_bytes):
+            oldest = next((item for item in self.items if item is not kept), None)
+            if oldest is None:
+                break
+            total -= item_bytes(oldest)
+            events += self.delete(oldest["id"])
+        return events
+
+    def grew(self, item_id: str) -> list[dict]:
+        """An item got its words (a transcript, a closed answer): the deletions that keep
+        the conversation within its limits."""
+        item = self.find(item_id)
+        return self.fit(item) if item is not None else []
 
     def announced(self, phase: str, item: dict) -> dict | None:
         """`conversation.item.<phase>` for an item of the conversation (None if not in it)."""
@@ -125,6 +188,14 @@ class Conversation:
                 error=error,
             )
         ]
+
+    def _forget(self, item_id: str) -> None:
+        self.audio_ms.pop(item_id, None)
+        self.cut.discard(item_id)
+
+    def was_cut(self, item_id: str) -> bool:
+        """Whether an assistant item was truncated (a response still speaking it stops)."""
+        return item_id in self.cut
 
     def add_audio(self, item_id: str, ms: float) -> None:
         """Count audio produced for an assistant item (what truncation may cut back to)."""
@@ -170,6 +241,7 @@ class Conversation:
             heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
         part["transcript"] = heard.rstrip()
         self.audio_ms[item["id"]] = float(end_ms)
+        self.cut.add(item["id"])
         return [
             server_event(
                 "conversation.item.truncated",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from mrblue.engine import config as session_config
 from mrblue.engine import usage
-from mrblue.engine.conversation import Conversation
+from mrblue.engine.conversation import Conversation, MemoryLimits
 from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.fields import choice, get
 from mrblue.engine.items import client_item, public_item, user_audio_item
@@ -48,9 +48,15 @@ class Step:
 class RealtimeSession:
     """One realtime session's state: config, conversation, input audio, the active response."""
 
-    def __init__(self, config: dict, *, output_audio_buffer: bool = False):
+    def __init__(
+        self,
+        config: dict,
+        *,
+        output_audio_buffer: bool = False,
+        limits: MemoryLimits | None = None,
+    ):
         self.config = config
-        self.conversation = Conversation()
+        self.conversation = Conversation(limits)  # bounded: see `MemoryLimits`
         self.input_audio = bytearray()
         self.response: Response | None = None
         self.output_audio_buffer = output_audio_buffer  # WebRTC: the server plays audio out
@@ -140,6 +146,8 @@ class RealtimeSession:
         """Turn the buffered audio into a user item (also called by voice detection)."""
         item = user_audio_item(bytes(self.input_audio), item_id)
         self.input_audio.clear()
+        # Recognition gets the audio even if the conversation cannot keep it.
+        committed = {**item, "content": [dict(part) for part in item["content"]]}
         previous = self.conversation.last_id()
         events = [
             server_event(
@@ -147,7 +155,7 @@ class RealtimeSession:
             )
         ]
         events += self.conversation.insert(item, previous)
-        return Step(events=events, committed_item=item)
+        return Step(events=events, committed_item=committed)
 
     def _audio_clear(self, event) -> Step:
         self.input_audio.clear()
@@ -162,11 +170,9 @@ class RealtimeSession:
                 "and send conversation.item.truncate.",
                 "type",
             )
-        response_id = self.response.id if self.response else None
-        return Step(
-            clear_output_audio=True,
-            events=[server_event("output_audio_buffer.cleared", response_id=response_id or "")],
-        )
+        # The adapter clears its playout and answers through `output_cleared`, once: it
+        # alone knows what was heard, so the truncation and the answer come together.
+        return Step(clear_output_audio=True)
 
     def _item_create(self, event) -> Step:
         item = client_item(get(event, "item", dict, "item", required=True))
@@ -344,6 +350,7 @@ class RealtimeSession:
         step = Step()
         if respond and text and self.response is None:
             step = self.start_response()
+        step.events[:0] = self.conversation.grew(item_id)
         if self.transcription:  # the protocol reports transcripts only when asked to
             step.events[:0] = events
         return step
@@ -390,11 +397,16 @@ class RealtimeSession:
         """The outgoing track `started` or `stopped` playing a response's audio (WebRTC)."""
         return Step(events=[server_event(f"output_audio_buffer.{kind}", response_id=response_id)])
 
-    def output_cleared(self, response_id: str, item_id: str, played_ms: float) -> Step:
+    def output_cleared(
+        self, response_id: str | None = None, item_id: str | None = None, played_ms: float = 0.0
+    ) -> Step:
         """The adapter dropped the queued output audio (barge-in, or the client asked): say
-        so, and cut the assistant item to the audio the person actually heard."""
+        so, and cut the assistant item being heard (if any) to the audio actually heard."""
+        response_id = response_id or self.active_response_id or ""
         events = [server_event("output_audio_buffer.cleared", response_id=response_id)]
-        return Step(events=events + self.conversation.cut_to_heard(item_id, played_ms))
+        if item_id is not None:
+            events += self.conversation.cut_to_heard(item_id, played_ms)
+        return Step(events=events)
 
     def error(self, code: str, message: str) -> Step:
         """A client mistake the adapter found (a message too large, not JSON, refused)."""

@@ -47,10 +47,10 @@ def client_secrets(request):
     except ValueError:
         return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
     try:
-        seconds, session = _read_request(body)
+        seconds, session, owner = _read_request(body)
     except ProtocolError as error:
         return api_error(400, error.message, error.code, error.param)
-    value, row = EngineClientSecret.mint(session, seconds)
+    value, row = EngineClientSecret.mint(session, seconds, owner)
     logger.info("minted an engine client secret for %s s (model %s)", seconds, session["model"])
     expires_at = int(row.expires_at.timestamp())
     return JsonResponse(
@@ -62,10 +62,11 @@ def client_secrets(request):
     )
 
 
-def _read_request(body) -> tuple[int, dict]:
+def _read_request(body) -> tuple[int, dict, str]:
     if not isinstance(body, dict):
         raise ProtocolError("invalid_type", "The request body must be a JSON object.")
-    no_unknown(body, ("expires_after", "session"), "")
+    no_unknown(body, ("expires_after", "session", OWNER_FIELD), "")
+    owner = _owner(body)
     expires = get(body, "expires_after", dict, "expires_after", default={})
     no_unknown(expires, ("anchor", "seconds"), "expires_after")
     anchor = get(expires, "anchor", str, "expires_after.anchor", default="created_at")
@@ -85,7 +86,25 @@ def _read_request(body) -> tuple[int, dict]:
     session = get(body, "session", dict, "session", default={"type": "realtime"})
     session = session_config.apply_update(base, session, "session")
     session["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
-    return seconds, session
+    return seconds, session, owner
+
+
+# An extension of OpenAI's request: the app names who a secret is for (an opaque tag, e.g. a
+# user id), so the engine can bound one user's live sessions over all their secrets. Only the
+# engine key mints, so only the server can name an owner.
+OWNER_FIELD = "mrblue_owner"
+MAX_OWNER_CHARS = 128
+
+
+def _owner(body: dict) -> str:
+    owner = get(body, OWNER_FIELD, str, OWNER_FIELD, default="")
+    if OWNER_FIELD in body and not 1 <= len(owner) <= MAX_OWNER_CHARS:
+        raise ProtocolError(
+            "invalid_value",
+            f"'{OWNER_FIELD}' is a tag of 1 to {MAX_OWNER_CHARS} characters.",
+            OWNER_FIELD,
+        )
+    return owner
 
 
 MAX_SDP_BYTES = 64 * 1024
@@ -98,13 +117,13 @@ async def calls(request):
     from channels.db import database_sync_to_async
 
     from mrblue.engine.auth import session_for_key
-    from mrblue.engine.registry import sessions
+    from mrblue.engine.registry import SessionRefused, sessions
     from mrblue.engine.webrtc import start_call
 
-    config = await database_sync_to_async(session_for_key)(
+    access = await database_sync_to_async(session_for_key)(
         bearer_token(request.headers), request.GET.get("model")
     )
-    if config is None:
+    if access is None:
         return invalid_key()
     if request.content_type != "application/sdp":
         return api_error(
@@ -115,21 +134,16 @@ async def calls(request):
         return api_error(
             400, "The body is not an SDP offer with an audio section.", "invalid_offer"
         )
-    placeholder = object()
-    if not sessions.try_add(placeholder):
-        return api_error(
-            429,
-            "The engine is at its limit of concurrent sessions; try again later.",
-            "session_limit_reached",
-        )
     try:
-        call = await start_call(offer, config)
+        slot = sessions.admit(access.secret, access.owner)
+    except SessionRefused as refused:
+        return api_error(429, refused.message, refused.code)
+    try:
+        call = await start_call(offer, access.config, slot)  # the call gives the place back
     except Exception:
+        slot.release()
         logger.warning("could not answer an SDP offer", exc_info=True)
         return api_error(400, "The SDP offer could not be answered.", "invalid_offer")
-    finally:
-        sessions.discard(placeholder)
-    sessions.try_add(call)
     response = HttpResponse(call.answer_sdp, status=201, content_type="application/sdp")
     response["Location"] = f"/v1/realtime/calls/{call.id}"
     return response

@@ -99,6 +99,33 @@ def public_item(item: dict) -> dict:
     return {**item, "content": content}
 
 
+def text_bytes(item: dict) -> int:
+    """The size of an item's words and arguments, in characters (what its memory costs)."""
+    size = len(item.get("arguments") or "") + len(item.get("output") or "")
+    for part in item.get("content") or []:
+        size += len(part.get("text") or "") + len(part.get("transcript") or "")
+    return size
+
+
+def item_bytes(item: dict) -> int:
+    """The size an item keeps: its words and its base64 audio."""
+    audio = sum(len(part.get("audio") or "") for part in item.get("content") or [])
+    return text_bytes(item) + audio
+
+
+def has_audio(item: dict) -> bool:
+    """Whether an item still holds an audio payload."""
+    return any("audio" in part for part in item.get("content") or [])
+
+
+def drop_audio(item: dict) -> int:
+    """Forget an item's audio payloads (its transcripts stay); the characters freed."""
+    freed = 0
+    for part in item.get("content") or []:
+        freed += len(part.pop("audio", None) or "")
+    return freed
+
+
 def audio_payload(item: dict) -> bytes:
     """The audio bytes of a committed user audio item (as the input format encodes them)."""
     return base64.b64decode(item["content"][0].get("audio") or "")

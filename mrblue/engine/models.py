@@ -18,6 +18,9 @@ class EngineClientSecret(models.Model):
 
     key_hash = models.CharField(max_length=64, unique=True)
     session = models.JSONField()
+    # Opaque tag of who the secret was minted for (the app names a user): bounds the live
+    # sessions of one owner across all their secrets. Empty: no owner named.
+    owner = models.CharField(max_length=128, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 
@@ -29,19 +32,27 @@ class EngineClientSecret(models.Model):
         return f"client secret …{self.key_hash[-6:]} (expires {self.expires_at:%H:%M:%S})"
 
     @classmethod
-    def mint(cls, session: dict, seconds: int) -> tuple[str, "EngineClientSecret"]:
+    def mint(cls, session: dict, seconds: int, owner: str = "") -> tuple[str, "EngineClientSecret"]:
         """Make a new secret; return its value (shown once, never stored) and its row."""
         cls.objects.filter(expires_at__lt=timezone.now() - timedelta(hours=1)).delete()
         value = "ek_" + secrets.token_urlsafe(32)
         row = cls.objects.create(
             key_hash=hash_secret(value),
             session=session,
+            owner=owner,
             expires_at=timezone.now() + timedelta(seconds=seconds),
         )
         return value, row
 
     @classmethod
+    def live(cls, value: str) -> "EngineClientSecret | None":
+        """The row of a live secret, or None if unknown or expired."""
+        return cls.objects.filter(
+            key_hash=hash_secret(value), expires_at__gt=timezone.now()
+        ).first()
+
+    @classmethod
     def live_session(cls, value: str) -> dict | None:
         """The session config of a live secret, or None if unknown or expired."""
-        row = cls.objects.filter(key_hash=hash_secret(value), expires_at__gt=timezone.now()).first()
+        row = cls.live(value)
         return row.session if row else None

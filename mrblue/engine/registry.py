@@ -1,24 +1,74 @@
-"""The live engine sessions of this process, to enforce the concurrency limit."""
+"""The live engine sessions of this process, and who may start another.
+
+A session takes a place (`Slot`) before it starts and gives it back when it ends, however it
+ends. Places are bounded per process, per client secret, and per owner (the opaque tag the app
+gives a secret when it mints one for a user: a user who mints several secrets is still one
+owner). A refusal says which bound was met.
+"""
+
+from dataclasses import dataclass
 
 from mrblue.engine.conf import engine_settings
 
 
+class SessionRefused(Exception):
+    """No place for a new session: `code` and `message` are what the client is told."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(eq=False)
+class Slot:
+    """One live session's place: its secret (hash) and owner, if any."""
+
+    registry: "SessionRegistry"
+    secret: str | None = None
+    owner: str | None = None
+
+    def release(self) -> None:
+        """Give the place back (idempotent)."""
+        self.registry._live.discard(self)
+
+
 class SessionRegistry:
-    """A set of live sessions with a ceiling read from settings."""
+    """The places held by live sessions, with the ceilings the settings give."""
 
     def __init__(self):
-        self._live: set = set()
+        self._live: set[Slot] = set()
 
-    def try_add(self, session) -> bool:
-        """Register a session unless the limit is reached."""
+    def admit(self, secret: str | None = None, owner: str | None = None) -> Slot:
+        """A place for a new session, or `SessionRefused` naming the bound it would pass."""
+        per_secret = engine_settings.ENGINE_SESSIONS_PER_SECRET
+        per_owner = engine_settings.ENGINE_SESSIONS_PER_OWNER
         if len(self._live) >= engine_settings.ENGINE_MAX_SESSIONS:
-            return False
-        self._live.add(session)
-        return True
+            raise SessionRefused(
+                "session_limit_reached",
+                "The engine is at its limit of concurrent sessions; try again later.",
+            )
+        if secret is not None and self.holding(secret=secret) >= per_secret:
+            raise SessionRefused(
+                "client_secret_session_limit",
+                f"This client secret already has {per_secret} live sessions, its limit; "
+                "end one first.",
+            )
+        if owner is not None and self.holding(owner=owner) >= per_owner:
+            raise SessionRefused(
+                "user_session_limit",
+                f"You already have {per_owner} live sessions, the limit; end one (close "
+                "another tab or call) first.",
+            )
+        slot = Slot(self, secret, owner)
+        self._live.add(slot)
+        return slot
 
-    def discard(self, session) -> None:
-        """Forget a session that ended."""
-        self._live.discard(session)
+    def holding(self, *, secret: str | None = None, owner: str | None = None) -> int:
+        """How many live sessions hold this secret (or belong to this owner)."""
+        if secret is not None:
+            return sum(slot.secret == secret for slot in self._live)
+        return sum(slot.owner == owner for slot in self._live)
 
     def __len__(self):
         return len(self._live)

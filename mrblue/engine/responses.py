@@ -53,7 +53,6 @@ class Response:
         self.input_tokens = input_tokens
         self.output: list[dict] = []
         self.message: dict | None = None  # the assistant message being spoken, if open
-        self.text = ""  # of the open message
         self.text_chars = 0  # of the whole response
         self.audio_bytes = 0
 
@@ -83,10 +82,14 @@ class Response:
 
     def add_text(self, text: str) -> list[dict]:
         """Stream text of the assistant's message (its transcript, in audio mode)."""
-        if not text:
+        if not text or self._message_cut():
             return []
         events = self._open_message()
-        self.text += text
+        # The item holds the words as they come, so a cut made before the message closes
+        # (a barge-in while the answer is still being synthesized) cuts them for good.
+        part = self.message["content"][0]
+        key = "transcript" if self._audio_mode() else "text"
+        part[key] += text
         self.text_chars += len(text)
         type_ = (
             "response.output_audio_transcript.delta"
@@ -98,7 +101,7 @@ class Response:
 
     def add_audio(self, pcm: bytes) -> list[dict]:
         """Stream synthesized audio (24 kHz pcm16) of the assistant's message."""
-        if not pcm or not self._audio_mode():
+        if not pcm or not self._audio_mode() or self._message_cut():
             return []
         events = self._open_message()
         self.audio_bytes += len(pcm)
@@ -170,6 +173,10 @@ class Response:
             "content_index": 0,
         }
 
+    def _message_cut(self) -> bool:
+        """Whether the open message was truncated to what was heard: it says no more."""
+        return self.message is not None and self.conversation.was_cut(self.message["id"])
+
     def _open_message(self) -> list[dict]:
         if self.message is not None:
             return []
@@ -188,7 +195,6 @@ class Response:
             ],
         }
         self.message = item
-        self.text = ""
         index = len(self.output)
         self.output.append(item)
         events = self._announce(item, index)
@@ -203,16 +209,16 @@ class Response:
         ref = self._part_ref()
         events = []
         if self._audio_mode():
-            item["content"][0]["transcript"] = self.text
+            said = item["content"][0]["transcript"]
             events.append(server_event("response.output_audio.done", **ref))
             events.append(
-                server_event("response.output_audio_transcript.done", transcript=self.text, **ref)
+                server_event("response.output_audio_transcript.done", transcript=said, **ref)
             )
-            part = {"type": "audio", "transcript": self.text}
+            part = {"type": "audio", "transcript": said}
         else:
-            item["content"][0]["text"] = self.text
-            events.append(server_event("response.output_text.done", text=self.text, **ref))
-            part = {"type": "text", "text": self.text}
+            said = item["content"][0]["text"]
+            events.append(server_event("response.output_text.done", text=said, **ref))
+            part = {"type": "text", "text": said}
         events.append(server_event("response.content_part.done", part=part, **ref))
         item["status"] = status
         events += self._item_events(item, ref["output_index"], "done")
@@ -222,9 +228,8 @@ class Response:
     # --- output items and the response object -------------------------------------------------
 
     def _announce(self, item: dict, index: int) -> list[dict]:
-        if self.in_conversation:
-            self.conversation.append(item)
-        return self._item_events(item, index, "added")
+        room = self.conversation.append(item) if self.in_conversation else []
+        return self._item_events(item, index, "added") + room
 
     def _item_events(self, item: dict, index: int, phase: str) -> list[dict]:
         """`response.output_item.<phase>`, and `conversation.item.<phase>` if it is kept."""
@@ -239,6 +244,8 @@ class Response:
         kept = self.conversation.announced(phase, item) if self.in_conversation else None
         if kept is not None:
             events.append(kept)
+            if phase == "done":  # its words are in: keep the conversation within bounds
+                events += self.conversation.grew(item["id"])
         return events
 
     def _object(self, status, *, reason=None, error=None, with_usage=False) -> dict:

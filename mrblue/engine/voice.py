@@ -172,15 +172,16 @@ class VoiceTurns:
 
     # --- output, barge-in, idle ---------------------------------------------------------------
 
-    async def clear_playout(self) -> None:
-        """Stop the assistant's voice now and cut its item to what was heard (WebRTC)."""
+    async def clear_playout(self, asked: bool = False) -> None:
+        """Stop the assistant's voice now and cut its item to what was heard (WebRTC); a
+        client that `asked` (output_audio_buffer.clear) is answered even if nothing played."""
         playout = self.connection.playout
         if playout is None:
             return
         heard = playout.clear()
-        if heard is None:
+        if heard is None and not asked:
             return
-        await self.connection.carry_out(self.session.output_cleared(*heard))
+        await self.connection.carry_out(self.session.output_cleared(*(heard or ())))
 
     def arm_idle_timer(self) -> None:
         """After Mr. Blue has spoken: prompt the person if they stay silent too long."""

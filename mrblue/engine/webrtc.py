@@ -17,10 +17,11 @@ from aiortc.mediastreams import MediaStreamError
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
+from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.events import new_id
 from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
-from mrblue.engine.registry import sessions
+from mrblue.engine.registry import Slot
 
 logger = logging.getLogger("mrblue.engine.webrtc")
 EVENTS_CHANNEL = "oai-events"
@@ -37,10 +38,12 @@ def _offer_only_configured_hosts() -> None:
 
 
 class Call:
-    """One WebRTC call: the peer connection, its engine connection, its tracks."""
+    """One WebRTC call: the peer connection, its engine connection, its tracks, and its place
+    among the live sessions (given back when it closes)."""
 
-    def __init__(self, config: dict):
+    def __init__(self, config: dict, slot: Slot | None = None):
         self.id = new_id("rtc")
+        self.slot = slot
         servers = [RTCIceServer(urls=url) for url in engine_settings.ICE_SERVERS]
         # An explicit empty list: aiortc otherwise asks a public STUN server.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
@@ -51,7 +54,11 @@ class Call:
         self._tasks: set[asyncio.Task] = set()
         self.closed = asyncio.Event()
         self.connection = EngineConnection(
-            RealtimeSession(config, output_audio_buffer=True),
+            RealtimeSession(
+                config,
+                output_audio_buffer=True,
+                limits=MemoryLimits.from_settings(engine_settings),
+            ),
             load_brain(engine_settings.ENGINE_BRAIN),
             self._send,
             self.close,
@@ -70,6 +77,7 @@ class Call:
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
         self._spawn(self._work_inbox())
+        self.connection.arm_time_limit()  # from the call's creation, channel or not
         loop = asyncio.get_running_loop()
         loop.call_later(engine_settings.WEBRTC_CONNECT_TIMEOUT, self._connect_deadline)
         return self.pc.localDescription.sdp
@@ -159,8 +167,15 @@ class Call:
             self._spawn(self.close())
 
     def _connect_deadline(self) -> None:
-        if self.pc.connectionState != "connected" and not self.closed.is_set():
+        if self.closed.is_set():
+            return
+        if self.pc.connectionState != "connected":
             logger.warning("call %s did not connect in time", self.id)
+            self._spawn(self.close())
+        elif self.channel is None or self.channel.readyState != "open":
+            # Audio alone is no session: without its events channel a call would hold its
+            # place (and the microphone's work) for nothing.
+            logger.warning("call %s never opened its %s channel", self.id, EVENTS_CHANNEL)
             self._spawn(self.close())
 
     async def close(self) -> None:
@@ -169,6 +184,8 @@ class Call:
             return
         self.closed.set()
         calls.discard(self)
+        if self.slot is not None:
+            self.slot.release()
         await self.connection.shutdown()
         for task in list(self._tasks):
             if task is not asyncio.current_task():
@@ -185,14 +202,13 @@ class CallRegistry:
         self._shutdown_hooked = False
 
     def add(self, call: Call) -> None:
-        """Remember a call (its session place is held in `sessions`)."""
+        """Remember a call (its place among the sessions is its own `slot`)."""
         self._calls[call.id] = call
         self._hook_shutdown()
 
     def discard(self, call: Call) -> None:
-        """Forget a call and free its session place."""
+        """Forget a call."""
         self._calls.pop(call.id, None)
-        sessions.discard(call)
 
     def get(self, call_id: str) -> Call | None:
         """The live call with this id."""
@@ -227,11 +243,12 @@ class CallRegistry:
 calls = CallRegistry()
 
 
-async def start_call(offer_sdp: str, config: dict) -> Call:
-    """Create a call for an offer (the caller checked the key and the session limit)."""
+async def start_call(offer_sdp: str, config: dict, slot: Slot | None = None) -> Call:
+    """Create a call for an offer (the caller checked the key and got the call's place,
+    which the call gives back when it closes)."""
     _offer_only_configured_hosts()
     config["expires_at"] = int(time.time()) + engine_settings.ENGINE_SESSION_SECONDS
-    call = Call(config)
+    call = Call(config, slot)
     calls.add(call)
     try:
         call.answer_sdp = await call.answer(offer_sdp)

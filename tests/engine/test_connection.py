@@ -289,3 +289,22 @@ async def test_a_call_refuses_client_events_beyond_its_queue():
     for event in call._waiting:
         validate_server_event(event)
     await call.close()
+
+
+async def test_a_client_clear_over_webrtc_is_answered_once():
+    playout = WatchedPlayout()
+    connection, client = await connect(brains.HangingBrain(), text_only=False, playout=playout)
+    await say(connection, "tell me a story")
+    await asyncio.wait_for(playout.filled.wait(), 10)
+    for _ in range(5):  # the track plays 100 ms
+        playout.pull()
+    await connection.receive_text(json.dumps({"type": "output_audio_buffer.clear"}))
+    (cleared,) = client.of("output_audio_buffer.cleared")
+    assert cleared["response_id"] == connection.session.active_response_id
+    assert client.of("conversation.item.truncated")[0]["audio_end_ms"] == 100
+    assert not playout.busy
+    # Nothing playing any more: the clear is still answered, once.
+    await connection.receive_text(json.dumps({"type": "output_audio_buffer.clear"}))
+    assert len(client.of("output_audio_buffer.cleared")) == 2
+    assert len(client.of("conversation.item.truncated")) == 1
+    await connection.shutdown()

@@ -5,6 +5,7 @@ import base64
 import pytest
 
 from mrblue.engine.config import default_session
+from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession, Step
 from tests.realtime_schema import validate_server_event
 
@@ -526,8 +527,9 @@ def test_output_audio_buffer_clear_over_webrtc():
     core = RealtimeSession(default_session(), output_audio_buffer=True)
     step = core.receive({"type": "output_audio_buffer.clear"})
     assert step.clear_output_audio
-    validated(step)
-    assert types(step) == ["output_audio_buffer.cleared"]
+    assert step.events == []  # the adapter answers, once, with what was heard
+    (cleared,) = validated(core.output_cleared())
+    assert cleared["type"] == "output_audio_buffer.cleared" and cleared["response_id"] == ""
 
 
 def test_event_and_item_ids_are_unique(session):
@@ -668,3 +670,129 @@ def test_detected_speech_becomes_the_item_it_announced(session):
         "conversation.item.done",
     ]
     assert stopped.committed_item["id"] == started.item_id == session.items[-1]["id"]
+
+
+def speaking(core):
+    """An audio response whose message is still open: its words, one second of its audio."""
+    send(core, user_text("speak"))
+    response_id = send(core, {"type": "response.create"}).start_response.response_id
+    validated(core.add_text(response_id, "One two three four."))
+    validated(core.add_audio(response_id, b"\x00\x00" * 24000))
+    return response_id, core.current_message_id(response_id)
+
+
+def assert_kept_only_what_was_heard(core, done_events, item_id):
+    assert core.conversation.find(item_id)["content"][0]["transcript"] == "One two"
+    assert core.conversation.find(item_id)["status"] == "incomplete"
+    (transcript,) = [e for e in done_events if e["type"] == "response.output_audio_transcript.done"]
+    assert transcript["transcript"] == "One two"
+    response = done_events[-1]["response"]
+    assert response["status"] == "cancelled"
+    assert response["status_details"]["reason"] == "turn_detected"
+    assert response["output"][0]["content"][0]["transcript"] == "One two"
+
+
+def test_a_barge_in_while_the_answer_is_open_keeps_only_what_was_heard():
+    # The order of a talk-over under load: the cut arrives before the response is closed.
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    response_id, item_id = speaking(core)
+    cut = validated(core.output_cleared(response_id, item_id, 500.0))
+    assert types(cut) == ["output_audio_buffer.cleared", "conversation.item.truncated"]
+    assert validated(core.add_text(response_id, " Five six.")) == []  # too late: not heard
+    done = validated(core.cancel_response("turn_detected"))
+    assert_kept_only_what_was_heard(core, done, item_id)
+
+
+def test_a_client_truncation_of_the_open_answer_is_kept(session):
+    response_id, item_id = speaking(session)
+    truncate = {"item_id": item_id, "content_index": 0, "audio_end_ms": 500}
+    step = send(session, {"type": "conversation.item.truncate", **truncate})
+    assert types(step) == ["conversation.item.truncated"]
+    done = validated(session.cancel_response("turn_detected"))
+    assert_kept_only_what_was_heard(session, done, item_id)
+
+
+# --- what a session keeps ------------------------------------------------------------------
+
+
+def bounded(**limits):
+    core = RealtimeSession(default_session(), limits=MemoryLimits(**limits))
+    core.created()
+    return core
+
+
+def test_old_turns_keep_their_words_but_not_their_audio():
+    core = bounded(audio_items=2)
+    committed = [commit_audio(core) for _ in range(3)]
+    for item in committed:
+        core.transcribed(item["id"], "words", 0.2)
+    first, *recent = committed
+    # Recognition still gets the audio of every turn it was handed...
+    assert all(item["content"][0]["audio"] for item in committed)
+    # ...but the session keeps only the newest turns' audio; older ones answer without it.
+    (retrieved,) = validated(
+        send(core, {"type": "conversation.item.retrieve", "item_id": first["id"]})
+    )
+    assert retrieved["item"]["content"][0] == {"type": "input_audio", "transcript": "words"}
+    for item in recent:
+        (kept,) = send(core, {"type": "conversation.item.retrieve", "item_id": item["id"]}).events
+        assert kept["item"]["content"][0]["audio"] == pcm_ms(200)
+
+
+def test_beyond_the_item_cap_the_oldest_items_go_and_say_so():
+    core = bounded(max_items=3)
+    for n in range(3):
+        send(core, user_text(f"number {n}", f"n{n}"))
+    step = send(core, user_text("number 3", "n3"))
+    assert types(step) == [
+        "conversation.item.added",
+        "conversation.item.done",
+        "conversation.item.deleted",
+    ]
+    assert step.events[-1]["item_id"] == "n0"
+    assert [item["id"] for item in core.items] == ["n1", "n2", "n3"]
+    missing = send(core, {"type": "conversation.item.retrieve", "item_id": "n0"})
+    assert error_of(missing)["param"] == "item_id"
+
+
+def test_the_answers_count_against_the_cap_too():
+    core = bounded(max_items=2)
+    send(core, user_text("one", "u1"))
+    send(core, user_text("two", "u2"))
+    _, _, events = run_text_response(core)
+    assert [e["item_id"] for e in events if e["type"] == "conversation.item.deleted"] == ["u1"]
+    assert [item["role"] for item in core.items] == ["user", "assistant"]
+
+
+def test_the_byte_budget_drops_old_audio_first_then_old_items():
+    core = bounded(max_bytes=30_000)
+    audio = commit_audio(core, ms=200)  # 12,800 base64 characters of audio
+    send(core, user_text("x" * 10_000, "t1"))
+    assert "audio" in core.conversation.find(audio["id"])["content"][0]  # it still fits
+    step = send(core, user_text("y" * 10_000, "t2"))
+    assert "conversation.item.deleted" not in types(step)  # the audio went, the item stays
+    assert "audio" not in core.conversation.find(audio["id"])["content"][0]
+    step = send(core, user_text("z" * 15_000, "t3"))
+    deleted = [e["item_id"] for e in step.events if e["type"] == "conversation.item.deleted"]
+    assert deleted == [audio["id"], "t1"]
+    assert [item["id"] for item in core.items] == ["t2", "t3"]
+
+
+def test_an_item_larger_than_the_budget_is_refused_with_a_clear_error():
+    core = bounded(max_bytes=1_000)
+    send(core, user_text("kept", "k"))
+    error = error_of(send(core, {**user_text("x" * 1_001), "event_id": "big"}))
+    assert error["code"] == "session_memory_limit"
+    assert "1000" in error["message"]
+    assert [item["id"] for item in core.items] == ["k"]  # nothing changed
+    assert types(send(core, user_text("small"))) == [
+        "conversation.item.added",
+        "conversation.item.done",
+    ]
+
+
+def test_a_huge_committed_turn_keeps_its_item_but_not_its_audio():
+    core = bounded(max_bytes=1_000)
+    item = commit_audio(core, ms=200)
+    assert item["content"][0]["audio"]  # recognition gets it
+    assert "audio" not in core.items[-1]["content"][0]

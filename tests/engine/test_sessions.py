@@ -1,0 +1,207 @@
+"""How many sessions may live, and for how long: per process, per client secret, per user;
+every session time-limited from its start; the accounting never leaks."""
+
+import asyncio
+import json
+
+import pytest
+from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc.mediastreams import AudioStreamTrack
+from channels.testing import WebsocketCommunicator
+from django.test import AsyncClient
+
+from mrblue.asgi import application
+from mrblue.engine import webrtc
+from mrblue.engine.config import default_session
+from mrblue.engine.models import EngineClientSecret
+from mrblue.engine.registry import SessionRefused, sessions
+from tests.realtime_schema import validate_server_event
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("close_async_connections"),
+]
+
+
+@pytest.fixture(autouse=True)
+def engine(settings):
+    settings.MRBLUE_ENGINE_API_KEY = "sk-mrblue-unit"
+    settings.MRBLUE_WEBRTC_HOSTS = ["127.0.0.1"]
+    settings.MRBLUE_ENGINE_SESSIONS_PER_SECRET = 2
+    settings.MRBLUE_ENGINE_SESSIONS_PER_OWNER = 3
+    assert len(sessions) == 0
+    yield settings
+    assert len(sessions) == 0, "a session place leaked"
+
+
+def mint(owner=None):
+    body = {"session": {"type": "realtime", "output_modalities": ["text"]}}
+    if owner is not None:
+        body["mrblue_owner"] = owner
+    response = AsyncClient()
+    return response.post(
+        "/v1/realtime/client_secrets",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"authorization": "Bearer sk-mrblue-unit"},
+    )
+
+
+async def secret_for(owner=None) -> str:
+    answer = await mint(owner)
+    assert answer.status_code == 200, answer.content
+    return answer.json()["value"]
+
+
+# --- the registry -------------------------------------------------------------------------
+
+
+def test_the_registry_counts_per_secret_and_per_owner(engine):
+    engine.MRBLUE_ENGINE_MAX_SESSIONS = 5
+    held = [sessions.admit(secret="s1", owner="u1"), sessions.admit(secret="s1", owner="u1")]
+    with pytest.raises(SessionRefused) as refused:
+        sessions.admit(secret="s1", owner="u1")
+    assert refused.value.code == "client_secret_session_limit"
+    held.append(sessions.admit(secret="s2", owner="u1"))
+    with pytest.raises(SessionRefused) as refused:
+        sessions.admit(secret="s3", owner="u1")  # a new secret does not help the same user
+    assert refused.value.code == "user_session_limit"
+    held += [sessions.admit(secret="s4", owner="u2"), sessions.admit()]
+    with pytest.raises(SessionRefused) as refused:
+        sessions.admit()
+    assert refused.value.code == "session_limit_reached"
+    for slot in held:
+        slot.release()
+        slot.release()  # idempotent
+    assert sessions.admit(secret="s1", owner="u1").release() is None
+
+
+# --- the owner tag on a secret --------------------------------------------------------------
+
+
+async def test_a_secret_carries_the_owner_the_app_names():
+    value = await secret_for("user:7")
+    row = await EngineClientSecret.objects.aget()
+    assert row.owner == "user:7"
+    assert "mrblue_owner" not in (await mint("user:7")).json()["session"]  # not a session field
+    assert value.startswith("ek_")
+
+
+@pytest.mark.parametrize("owner", [7, "", "x" * 129])
+async def test_a_bad_owner_tag_is_refused(owner):
+    answer = await mint(owner)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["param"] == "mrblue_owner"
+
+
+# --- WebSocket --------------------------------------------------------------------------------
+
+
+async def open_socket(key):
+    socket = WebsocketCommunicator(
+        application,
+        "/v1/realtime?model=gpt-realtime",
+        headers=[(b"authorization", f"Bearer {key}".encode())],
+    )
+    connected, _ = await socket.connect()
+    assert connected
+    first = await socket.receive_json_from(timeout=5)
+    validate_server_event(first)
+    return socket, first
+
+
+async def test_a_secret_opens_two_sessions_then_is_refused_with_an_error_and_a_close():
+    key = await secret_for()
+    first, _ = await open_socket(key)
+    second, _ = await open_socket(key)
+    third, refusal = await open_socket(key)
+    assert refusal["error"]["code"] == "client_secret_session_limit"
+    assert (await third.receive_output(timeout=5))["code"] == 4429
+    await first.disconnect()
+    fourth, created = await open_socket(key)  # a place was freed
+    assert created["type"] == "session.created"
+    for socket in (second, fourth):
+        await socket.disconnect()
+
+
+async def test_a_user_holding_secrets_is_bounded_across_them():
+    keys = [await secret_for("user:1") for _ in range(2)]
+    open_ = [(await open_socket(keys[0]))[0], *[(await open_socket(keys[1]))[0] for _ in range(2)]]
+    _, refusal = await open_socket(await secret_for("user:1"))
+    assert refusal["error"]["code"] == "user_session_limit"
+    other, created = await open_socket(await secret_for("user:2"))
+    assert created["type"] == "session.created"
+    for socket in [*open_, other]:
+        await socket.disconnect()
+
+
+async def test_many_sessions_opened_and_closed_leave_the_registry_empty():
+    key = await secret_for("user:1")
+    for _ in range(12):
+        socket, created = await open_socket(key)
+        assert created["type"] == "session.created"
+        await socket.disconnect()
+    opened = [await open_socket(key) for _ in range(3)]
+    assert [event["type"] for _, event in opened] == ["session.created"] * 2 + ["error"]
+    assert len(sessions) == 2  # the two admitted, until they close
+    for socket, _ in opened:
+        await socket.disconnect()
+    # (the fixture checks that every place was given back)
+
+
+# --- WebRTC -----------------------------------------------------------------------------------
+
+
+async def an_offer(with_channel: bool) -> RTCPeerConnection:
+    """A browser stand-in: microphone audio, and the events channel only if asked."""
+    pc = RTCPeerConnection()
+    pc.addTrack(AudioStreamTrack())
+    if with_channel:
+        pc.createDataChannel("oai-events")
+    await pc.setLocalDescription(await pc.createOffer())
+    return pc
+
+
+def post_offer(pc, key):
+    return AsyncClient().post(
+        "/v1/realtime/calls",
+        data=pc.localDescription.sdp,
+        content_type="application/sdp",
+        headers={"authorization": f"Bearer {key}"},
+    )
+
+
+async def test_a_call_that_never_opens_its_events_channel_is_closed_at_the_connect_timeout(engine):
+    engine.MRBLUE_WEBRTC_CONNECT_TIMEOUT = 1.0
+    browser = await an_offer(with_channel=False)
+    answer = await post_offer(browser, await secret_for())
+    assert answer.status_code == 201
+    await browser.setRemoteDescription(RTCSessionDescription(answer.content.decode(), "answer"))
+    call = webrtc.calls.get(answer["Location"].rsplit("/", 1)[-1])
+    await asyncio.wait_for(call.closed.wait(), 15)  # audio connected; no channel: hung up
+    assert len(webrtc.calls) == 0
+    await browser.close()
+
+
+async def test_every_call_is_time_limited_from_its_creation(engine):
+    engine.MRBLUE_ENGINE_SESSION_SECONDS = 1
+    engine.MRBLUE_WEBRTC_CONNECT_TIMEOUT = 60.0
+    call = await webrtc.start_call(
+        (await an_offer(with_channel=True)).localDescription.sdp,
+        default_session(),
+        sessions.admit(),
+    )
+    await asyncio.wait_for(call.closed.wait(), 10)  # never connected, yet ended in time
+    assert [e["error"]["code"] for e in call._waiting] == ["session_expired"]
+    assert len(webrtc.calls) == 0
+
+
+async def test_an_sdp_offer_beyond_the_secret_limit_gets_a_429_json_error():
+    key = await secret_for()
+    browsers = [await an_offer(with_channel=True) for _ in range(3)]
+    answers = [await post_offer(browser, key) for browser in browsers]
+    assert [a.status_code for a in answers] == [201, 201, 429]
+    assert answers[2].json()["error"]["code"] == "client_secret_session_limit"
+    await webrtc.calls.close_all()
+    for browser in browsers:
+        await browser.close()
