@@ -503,24 +503,24 @@ ADVERSARIAL = {
 
 
 def _parse_seconds(text: str) -> float:
-    """The best of three runs: the least disturbed by whatever else the machine does."""
+    """CPU seconds (other processes' load does not count), the best of five runs."""
     best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
+    for _ in range(5):
+        start = time.process_time()
         parse(text)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return best
 
 
 @pytest.mark.parametrize("family", sorted(ADVERSARIAL))
 def test_understanding_takes_time_linear_in_the_length(family):
     """4x the text costs 4x the time when the work is linear, 16x when quadratic: a bound of
-    8x (plus 5 ms for timer noise on tiny times) tells them apart with room to spare."""
+    8x (plus 20 ms for noise on tiny times) tells them apart with room to spare."""
     make = ADVERSARIAL[family]
     previous = _parse_seconds(make(20_000))
     for n in (80_000, 320_000):
         now = _parse_seconds(make(n))
-        assert now < 8 * previous + 0.005, f"{family}: {n} chars took {now:.3f}s"
+        assert now < 8 * previous + 0.02, f"{family}: {n} chars took {now:.3f}s"
         previous = now
 
 
