@@ -1,11 +1,14 @@
 """The `commands` brain: phrasings to tool calls, multi-step turns, honest refusals."""
 
 import json
+import time
 
 import pytest
 
 from editor.tools import editor_tools
+from mrblue.brains import commands
 from mrblue.brains.commands import CommandsBrain, decide
+from mrblue.brains.intents import parse
 from mrblue.engine.brains import FunctionCall, TextDelta, load_brain
 from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
 from mrblue.engine.core import ResponseRequest
@@ -466,3 +469,91 @@ def test_the_engine_loads_brains_by_short_name_or_dotted_path():
     assert isinstance(load_brain("mrblue.brains.commands.CommandsBrain"), CommandsBrain)
     with pytest.raises(ImportError):
         load_brain("no_such_brain")
+
+
+# --- bounded work: a long or hostile text cannot stall the engine ---------------------------
+
+# Each makes a text of about n characters that once made some pattern backtrack
+# quadratically (or could: runs of what fillers, references and free text are made of).
+ADVERSARIAL = {
+    "dots": lambda n: "." * n + "a",
+    "punctuation": lambda n: "!?." * (n // 3) + "a",
+    "spaces": lambda n: "make" + " " * n + "it blue ,",
+    "the the": lambda n: "the " * (n // 4) + "#",
+    "make make": lambda n: "make " * (n // 5) + "#",
+    "fillers": lambda n: "please , " * (n // 9) + "#",
+    "polite ending": lambda n: "make it blue" + ", please" * (n // 8),
+    "a reference's words before a place": lambda n: (
+        "move the paragraph about " + "before the paragraph about " * (n // 27) + "#"
+    ),
+    "free text before a reference": lambda n: "write " + "in the heading about " * (n // 21) + "#",
+    "a label before a place": lambda n: (
+        "add a button saying " + "before the button about x " * (n // 26) + "#"
+    ),
+    "many words before a place": lambda n: (
+        "add a button saying " + "before the button about a b c d e f g h i j k " * (n // 46) + "#"
+    ),
+    "long words before a reference": lambda n: (
+        "write " + ("in the heading about " + "a" * 29 + " ") * (n // 51) + "#"
+    ),
+    "curly quotes in new text": lambda n: (
+        "set the heading to say " + "a" * (n // 2) + "\u2019" + "A" * (n // 2)
+    ),
+}
+
+
+def _parse_seconds(text: str) -> float:
+    """CPU seconds (other processes' load does not count), the best of five runs."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        parse(text)
+        best = min(best, time.process_time() - start)
+    return best
+
+
+@pytest.mark.parametrize("family", sorted(ADVERSARIAL))
+def test_understanding_takes_time_linear_in_the_length(family):
+    """4x the text costs 4x the time when the work is linear, 16x when quadratic: a bound of
+    8x (plus 20 ms for noise on tiny times) tells them apart with room to spare."""
+    make = ADVERSARIAL[family]
+    previous = _parse_seconds(make(20_000))
+    for n in (80_000, 320_000):
+        now = _parse_seconds(make(n))
+        assert now < 8 * previous + 0.02, f"{family}: {n} chars took {now:.3f}s"
+        previous = now
+
+
+def test_an_overlong_request_gets_a_short_spoken_answer():
+    long = "make the heading blue and " * (300_000 // 26)
+    outputs = decide(request([user(long)]))
+    answer = spoken(outputs)
+    assert "too long" in answer and len(answer) < 200
+
+
+def test_a_long_request_within_the_limit_is_understood():
+    words = "Tango " * ((commands.MAX_REQUEST_CHARS - 40) // 6)
+    conversation = [
+        user(f"change the heading to say {words}"),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    act = the_call(decide(request(conversation)))
+    assert act.name == "update_text"
+    assert json.loads(act.arguments) == {"block_id": "heading", "text": words.strip()}
+
+
+def test_a_tool_schema_pattern_is_not_run_on_what_the_user_said():
+    """A client declares the tools: a `pattern` like (a+)+$ takes exponential time on the
+    brain's own arguments, so the brain leaves patterns to the page, which checks its own."""
+    tools = editor_tools()
+    update_text = next(t for t in tools if t["name"] == "update_text")
+    update_text["parameters"]["properties"]["text"]["pattern"] = "^(a+)+$"
+    words = "a" * 24 + "b"
+    conversation = [
+        user(f"change the heading to say {words}"),
+        call("describe_page", "{}", "c1"),
+        output("c1", PAGE),
+    ]
+    act = the_call(decide(request(conversation, tools=tools)))
+    assert json.loads(act.arguments) == {"block_id": "heading", "text": words}

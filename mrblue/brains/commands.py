@@ -7,6 +7,7 @@ comes back, says briefly what happened. It holds no state: every decision is rea
 conversation, so a reconnecting client or a second worker gets the same answers.
 """
 
+import asyncio
 import re
 
 from mrblue.brains.intents import Intent, describe_ref, parse, resolve
@@ -34,14 +35,21 @@ TOOL_FOR = {
     "describe": "describe_page",
 }
 NEEDS_PAGE = ("style", "text", "insert", "delete", "move", "select", "describe")
+# The longest request it reads: a minute of speech is about 900 characters, a typed request
+# with a new paragraph a little more. Longer text is refused aloud, not parsed.
+MAX_REQUEST_CHARS = 2000
+TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a sentence or two."
 
 
 class CommandsBrain:
     """Answers editing requests with tool calls and short spoken confirmations."""
 
     async def respond(self, request):
-        """Yield the next step of the conversation: a tool call, or words."""
-        for output in decide(request):
+        """Yield the next step of the conversation: a tool call, or words.
+
+        The decision is CPU work (patterns, JSON, schemas): it runs in a worker thread, so
+        the engine's event loop goes on serving every other session meanwhile."""
+        for output in await asyncio.to_thread(decide, request):
             yield output
 
 
@@ -49,7 +57,7 @@ def decide(request) -> list:
     """The brain's whole decision, as a list of outputs (pure, so it is easy to test)."""
     tools = [] if request.tool_choice == "none" else request.tools
     user, after = _current_turn(request.conversation)
-    intent = parse(item_text(user)) if user else None
+    intent = _understand(user)
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
         call = _call_answered_by(last, after)
@@ -60,9 +68,19 @@ def decide(request) -> list:
     return _fresh_turn(intent, tools)
 
 
+def _understand(user: dict | None) -> Intent | None:
+    """The intent of the user's message: `too_long` past `MAX_REQUEST_CHARS`."""
+    if user is None:
+        return None
+    said = item_text(user)
+    return Intent("too_long") if len(said) > MAX_REQUEST_CHARS else parse(said)
+
+
 def _fresh_turn(intent: Intent | None, tools) -> list:
     if intent is None:
         return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
+    if intent.name == "too_long":
+        return _say(TOO_LONG)
     if intent.name == "greet":
         return _say(
             "Hi! I'm Mr. Blue. Tell me what to change on this page, for example: "

@@ -5,6 +5,10 @@ the word lists (each written once; the regular expressions are made from them), 
 phrasing can carry, and `RULES`, one row per phrasing, tried in order by one loop. Block
 references stay symbolic (`Ref`: a type, an ordinal, a pronoun or some words of the block's
 text) until `resolve()` matches them against the page's blocks. Pure functions only.
+
+Every pattern takes time linear in the text (the brain reads what anyone types): no two
+unbounded quantifiers in a row can match the same characters, a block reference is a bounded
+number of words, and each rule has at most one unbounded slot (the free text).
 """
 
 import re
@@ -83,11 +87,17 @@ SIDES = _by_word(
 )
 EDGES = _by_word({"start": ("top", "beginning", "start"), "end": ("end", "bottom")})
 STEPS = ("up", "down")
+# Polite words at the start ("ok so could you ...") and the end (", please") of a request.
+# Tidied text has single spaces, so " ?,? " is all the room a separator needs.
 FILLERS = re.compile(
-    r"^(?:(?:ok(?:ay)?|so|now|hey|hi|please|mr\.? blue|mister blue|"
+    r"(?:(?:ok(?:ay)?|so|now|hey|hi|please|mr\.? blue|mister blue|"
     r"can you|could you|would you|will you|can u|would you mind|i want you to|i'd like you to|"
-    r"i would like you to|i want to|i'd like to|let's|lets|go ahead and|just|kindly)\s*,?\s+)+"
+    r"i would like you to|i want to|i'd like to|let's|lets|go ahead and|just|kindly) ?,? )+"
 )
+POLITE_END = re.compile(r",? ?(?:please|thanks|thank you)$")
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
+# A block reference names the block with at most this many words ("the paragraph about ...").
+REF_WORDS = 12
 
 
 def _one_of(words) -> str:
@@ -121,34 +131,40 @@ class Intent:
 
 def normalize(utterance: str) -> str:
     """Lowercase, unify quotes and spaces, drop polite fillers and trailing punctuation."""
-    text = utterance.strip().lower()
-    text = re.sub(r"[\u2018\u2019]", "'", text)
-    text = re.sub(r"[\u201c\u201d]", '"', text)
-    text = re.sub(r"\s+", " ", text)
-    text = re.sub(r"[.!?]+$", "", text).strip()
-    text = re.sub(r",?\s*(?:please|thanks|thank you)$", "", text).strip()
-    previous = None
-    while previous != text:
-        previous = text
-        text = FILLERS.sub("", text).strip()
-    return text
+    return _request(utterance)[0]
 
 
-def _original_tail(utterance: str, normalized_tail: str) -> str:
-    """Recover the user's own casing for free text (a new title, a button label)."""
-    cleaned = re.sub(r"[\u201c\u201d]", '"', utterance.strip())
-    cleaned = re.sub(r"[.!?]+$", "", cleaned).strip()
-    index = cleaned.lower().rfind(normalized_tail)
-    text = cleaned[index : index + len(normalized_tail)] if index >= 0 else normalized_tail
-    return text.strip().strip("\"'").strip()
+def _request(utterance: str) -> tuple[str, str]:
+    """The normalized request, and the same characters in the user's own casing (for free
+    text: a new title, a button label). Each step is one linear pass over the text."""
+    cased = " ".join(utterance.translate(QUOTES).split()).rstrip(".!?").rstrip()
+    text = cased.lower()
+    if len(text) != len(cased):
+        cased = text  # a letter whose lowercase is longer: offsets would not line up
+    end = len(text)
+    polite = POLITE_END.search(text)
+    if polite:
+        end = len(text[: polite.start()].rstrip())
+    start = 0
+    while start < end and (filler := FILLERS.match(text, start, end)):
+        start = filler.end()
+    return text[start:end], cased[start:end]
+
+
+def _as_said(original: str) -> str:
+    """Free text as the user wrote it, without the quotes around it."""
+    return original.strip().strip("\"' ")
 
 
 # --- block references and places (normalized text has single spaces only) -----------------
 
+# Lazy, so a reference's words end where the rest of the rule can begin; bounded, so trying
+# every place they could end costs a constant, however long the text.
+_WORD = r"[\w'-]{1,30}?"
 _REF_PARTS = re.compile(
     rf"(?:(?:the|this|that|my|our) )?(?:(?P<ord>{_one_of(ORDINALS)}) )?(?:(?:main|page|big|new) )?"
     rf"(?P<type>{_one_of(TYPE_WORDS)})(?: (?:text|block|element))?"
-    r"(?: (?:about|with|mentioning) (?P<words>[\w' -]+?))?"
+    rf"(?: (?:about|with|mentioning) (?P<words>{_WORD}(?: {_WORD}){{0,{REF_WORDS - 1}}}?))?"
 )
 REF = rf"{_without_groups(_REF_PARTS.pattern)}|{_one_of(PRONOUNS)}"
 _PLACE_PARTS = re.compile(
@@ -175,48 +191,48 @@ def parse_ref(said: str) -> Ref | None:
 
 
 # --- slots: what a placeholder in a rule matches, and what it means ------------------------
-# A reader turns the matched words into slot values, or returns None to reject the rule.
+# A reader turns the matched words (and the same words in the user's casing) into slot values,
+# or returns None to reject the rule.
 
 
-def _target(said, _utterance):
+def _target(said, _original):
     ref = parse_ref(said)
     return {"target": ref} if ref else None
 
 
-def _named_target(said, _utterance):
+def _named_target(said, _original):
     ref = parse_ref(said)
     return {"target": ref} if ref and not ref.pronoun else None
 
 
-def _anchor(said, _utterance):
+def _anchor(said, _original):
     return {"anchor": parse_ref(said)}
 
 
-def _place(said, _utterance):
+def _place(said, _original):
     match = _PLACE_PARTS.fullmatch(said)
     if match.group("edge"):
         return {"position": EDGES[match.group("edge")], "anchor": None}
     return {"position": SIDES[match.group("side")], "anchor": parse_ref(match.group("ref"))}
 
 
-def _new_text(said, utterance):
-    bare = said.strip().strip("\"' ")
+def _new_text(said, original):
+    bare = _as_said(said)
     if not bare or _COLOR.fullmatch(bare) or bare in ALIGN_WORDS:
         return None  # "change the title to blue" is a colour, not new words
-    return {"text": _original_tail(utterance, bare)}
+    return {"text": _as_said(original)}
 
 
-def _label(said, utterance):
-    value = said.strip()
-    return {"text": _original_tail(utterance, value) if value else ""}
+def _label(said, original):
+    return {"text": _as_said(original)}
 
 
 def _as_is(slot: str):
-    return lambda said, _utterance: {slot: said}
+    return lambda said, _original: {slot: said}
 
 
 def _meaning(slot: str, words: dict):
-    return lambda said, _utterance: {slot: words[said]}
+    return lambda said, _original: {slot: words[said]}
 
 
 @dataclass(frozen=True)
@@ -267,10 +283,11 @@ class Rule:
     pattern: re.Pattern
     groups: tuple[tuple[str, str], ...]  # (regex group, slot name)
 
-    def read(self, match: re.Match, utterance: str) -> dict | None:
+    def read(self, match: re.Match, cased: str) -> dict | None:
         """The intent's slots from a match, or None if a slot rejects it.
 
-        A slot named twice (a place before and after the words) takes the first one said.
+        `cased` is the matched text in the user's casing (the same characters, so the same
+        offsets). A slot named twice (a place before and after the words) takes the first one.
         """
         slots = dict(DEFAULT_SLOTS.get(self.intent, {}))
         seen = set()
@@ -279,7 +296,7 @@ class Rule:
             if said is None or name in seen:
                 continue
             seen.add(name)
-            value = SLOTS[name].read(said, utterance)
+            value = SLOTS[name].read(said, cased[match.start(group) : match.end(group)])
             if value is None:
                 return None
             slots.update(value)
@@ -430,12 +447,12 @@ RULES = tuple(
 
 def parse(utterance: str) -> Intent | None:
     """Understand one utterance; None when it is not something this brain can do."""
-    text = normalize(utterance)
+    text, cased = _request(utterance)
     if not text:
         return None
     for row in RULES:
         match = row.pattern.fullmatch(text)
-        if match and (slots := row.read(match, utterance)) is not None:
+        if match and (slots := row.read(match, cased)) is not None:
             return Intent(row.intent, slots)
     return None
 

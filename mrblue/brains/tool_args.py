@@ -3,9 +3,13 @@
 The commands brain knows meanings ("the block", "a colour"), not a tool's property names: it
 reads each tool's schema, finds the property for each meaning by its usual names, and checks
 the result against the schema before calling. A tool whose schema it cannot fill is not called.
+
+The schema's `pattern`s are not checked: they are the client's regular expressions, and one
+like `(a+)+$` takes exponential time on the user's words. The page checks its own arguments.
 """
 
 import json
+from functools import cache
 
 import jsonschema
 
@@ -46,10 +50,18 @@ def fit_arguments(tool: dict, meanings: dict) -> str | None:
             return None
         arguments[name] = value
     try:
-        jsonschema.validate(arguments, schema)
-    except (jsonschema.ValidationError, jsonschema.SchemaError):
+        validator = _without_patterns(jsonschema.validators.validator_for(schema))
+        validator.check_schema(schema)
+        error = next(validator(schema).iter_errors(arguments), None)
+    except jsonschema.SchemaError:
         return None
-    return json.dumps(arguments)
+    return None if error is not None else json.dumps(arguments)
+
+
+@cache
+def _without_patterns(validator):
+    """The validator class, with the `pattern` keyword left out."""
+    return jsonschema.validators.extend(validator, {"pattern": None})
 
 
 def property_range(tool: dict, meaning: str) -> tuple[int | None, int | None]:

@@ -12,6 +12,46 @@ from mrblue.engine.events import new_id, server_event
 from mrblue.engine.items import public_item
 from mrblue.engine.vocabulary import PCM_BYTES_PER_MS
 
+# What a brain is handed for one response, at most: the instructions cut to their limit, and
+# the newest items whose text fits in the other. A brain reads every character it gets, and a
+# chat server's context is far smaller than what a client may send.
+BRAIN_MAX_INSTRUCTIONS = 50_000
+BRAIN_MAX_ITEMS = 200
+BRAIN_MAX_CHARS = 200_000
+_TEXT_FIELDS = ("text", "transcript", "arguments", "output")
+
+
+def brain_view(items: list[dict], budget: int = BRAIN_MAX_CHARS) -> list[dict]:
+    """The items a brain reads, oldest first: copies of the newest `BRAIN_MAX_ITEMS` whose
+    text fits in `budget` characters (the oldest one kept is cut to fit; older ones dropped)."""
+    view = []
+    for item in reversed(items[-BRAIN_MAX_ITEMS:]):
+        if budget == 0 and view:
+            break
+        kept, budget = _cut(public_item(item), budget)
+        view.append(kept)
+    view.reverse()
+    return view
+
+
+def _cut(item: dict, budget: int) -> tuple[dict, int]:
+    """A copy of a public item with its text cut to `budget` characters in all, and the
+    characters left."""
+
+    def fit(fields: dict) -> dict:
+        nonlocal budget
+        fitted = dict(fields)
+        for name in _TEXT_FIELDS:
+            if isinstance(fitted.get(name), str):
+                fitted[name] = fitted[name][:budget]
+                budget -= len(fitted[name])
+        return fitted
+
+    item = fit(item)
+    if "content" in item:
+        item["content"] = [fit(part) for part in item["content"]]
+    return item, budget
+
 
 @dataclass
 class ResponseRequest:
@@ -61,7 +101,7 @@ class Response:
         config = self.config
         return ResponseRequest(
             response_id=self.id,
-            instructions=config.get("instructions") or "",
+            instructions=(config.get("instructions") or "")[:BRAIN_MAX_INSTRUCTIONS],
             tools=copy.deepcopy(config.get("tools") or []),
             tool_choice=config.get("tool_choice", "auto"),
             output_modalities=list(config["output_modalities"]),
@@ -72,9 +112,10 @@ class Response:
         )
 
     def context_items(self) -> list[dict]:
-        """The items this response answers, as they are now (transcripts may have arrived)."""
+        """The items this response answers, as they are now (transcripts may have arrived),
+        as much of them as a brain is handed (`brain_view`)."""
         items = self.conversation.items if self.context is None else self.context
-        return [public_item(item) for item in items]
+        return brain_view(items)
 
     def created(self) -> list[dict]:
         """`response.created`."""

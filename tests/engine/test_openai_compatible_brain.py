@@ -7,7 +7,9 @@ import pytest
 from editor.tools import editor_tools
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
-from mrblue.engine.core import ResponseRequest
+from mrblue.engine.config import default_session
+from mrblue.engine.core import RealtimeSession, ResponseRequest
+from mrblue.engine.responses import BRAIN_MAX_CHARS
 from tests.fake_chat_server import FakeChatServer
 
 
@@ -105,3 +107,26 @@ async def test_an_upstream_error_reaches_the_log_not_the_client(chat_server, cap
     assert caught.value.message == "The brain server reported an error."
     assert "/srv/llm/internal.py" in caplog.text  # the operator can see what happened
     assert "sk-brain-secret" not in caplog.text + str(caught.value)
+
+
+async def test_the_chat_server_gets_a_bounded_conversation(chat_server):
+    """A session holding megabytes of text sends the chat server what the engine hands a
+    brain (`BRAIN_MAX_CHARS` of the newest items), not all of it."""
+    session = RealtimeSession(default_session())
+    huge = "Hola " * 60_000  # 300 KB
+    for text in ("first", huge, huge, huge, "Hola amigo"):
+        item = {
+            "type": "message",
+            "role": "user",
+            "content": [{"type": "input_text", "text": text}],
+        }
+        session.receive({"type": "conversation.item.create", "item": item})
+    request = session.receive({"type": "response.create"}).start_response
+    brain = OpenAICompatibleBrain(url=chat_server.url, model="echo")
+    outputs = await collect(brain, request)
+    assert "".join(o.text for o in outputs).strip() == "You said: Hola amigo"
+    messages = chat_server.requests[0]["body"]["messages"]
+    sent = sum(len(m["content"] or "") for m in messages if m["role"] == "user")
+    assert BRAIN_MAX_CHARS - 10 < sent <= BRAIN_MAX_CHARS  # not 900 KB
+    assert messages[-1]["content"] == "Hola amigo"
+    assert "first" not in [m["content"] for m in messages]  # older than what fits
