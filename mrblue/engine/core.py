@@ -22,8 +22,8 @@ from mrblue.engine import usage
 from mrblue.engine.conversation import Conversation, MemoryLimits
 from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.fields import choice, get
-from mrblue.engine.items import client_item, public_item, user_audio_item
-from mrblue.engine.responses import Response, ResponseRequest
+from mrblue.engine.items import client_item, user_audio_item
+from mrblue.engine.responses import Response, ResponseRequest, brain_view
 from mrblue.engine.vocabulary import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
@@ -250,7 +250,7 @@ class RealtimeSession:
         """The items a response answers, as they are now (transcripts may have arrived since)."""
         response = self._current(response_id)
         if response is None:
-            return [public_item(item) for item in self.conversation.items]
+            return brain_view(self.conversation.items)
         return response.context_items()
 
     def current_message_id(self, response_id: str) -> str | None:
