@@ -9,7 +9,6 @@ Two ways to run (environment variables):
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -157,11 +156,15 @@ class Tally:
 TALLIES: dict[str, Tally] = {}
 
 
-async def disconnect(socket) -> None:
-    """Close a `WebsocketCommunicator`, whose application may have raised already (recorded
-    when it did)."""
-    with contextlib.suppress(Exception):
-        await socket.disconnect()
+async def disconnect(socket) -> str | None:
+    """Close a `WebsocketCommunicator`, giving the application the time Daphne gives it
+    (`application_close_timeout`, 10 s); return what went wrong, if anything (an exception
+    the application raised on the way, or its not ending in time)."""
+    try:
+        await socket.disconnect(timeout=10)
+    except Exception as exc:
+        return f"the application raised {type(exc).__name__}: {exc}"
+    return None
 
 
 class Died(Exception):

@@ -93,7 +93,7 @@ def engine_key(settings):
 def test_templates_from_the_tags_instructions_need(engine_key):
     record = tally(SURFACE + " (needed tags)")
 
-    @fuzz_settings(ci_examples=150)
+    @fuzz_settings(ci_examples=300)
     @given(template=templates(SAFE_PIECES), title=tricky_text, selected=tricky_text)
     def fuzz(template, title, selected):
         check(record, template, title, selected)
@@ -109,7 +109,7 @@ def test_templates_from_the_tags_instructions_need(engine_key):
 def test_templates_from_all_of_djangos_syntax(engine_key):
     record = tally(SURFACE)
 
-    @fuzz_settings(ci_examples=150)
+    @fuzz_settings(ci_examples=300)
     @given(template=templates(SAFE_PIECES + OTHER_PIECES), title=tricky_text, selected=tricky_text)
     @example(template="{% include 'x.html' %}", title="T", selected="")
     @example(template="{% debug %}", title="T", selected="")

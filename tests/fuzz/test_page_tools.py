@@ -80,7 +80,7 @@ def test_page_tool_calls(editor_client):
     record = tally(SURFACE)
     page = Page.objects.get(slug="fuzz")
 
-    @fuzz_settings(ci_examples=60)
+    @fuzz_settings(ci_examples=100)
     @given(body=bodies)
     def fuzz(body):
         response = editor_client.post(URL, body, content_type="application/json")

@@ -77,7 +77,7 @@ def editor_client(settings, editor_user, make_page):
 def test_session_request_bodies(editor_client):
     record = tally(SURFACE)
 
-    @fuzz_settings(ci_examples=40)
+    @fuzz_settings(ci_examples=80)
     @given(body=bodies, content_type=content_types)
     def fuzz(body, content_type):
         response = editor_client.post(URL, body, content_type=content_type)

@@ -194,7 +194,9 @@ async def run_sequence(record, conversation_id, cookie, sequence, acked: set) ->
             if reply.get("code") in CLOSING_CODES:
                 return  # the protocol closes here; a new connection goes on
     finally:
-        await disconnect(socket)
+        failed = await disconnect(socket)
+        if failed:
+            record.crash(sequence, f"on disconnect: {failed}")
 
 
 def stored_problem(conversation, acked: set) -> str | None:
@@ -215,7 +217,7 @@ def fuzz_log(record, conversation, frames=frame) -> set:
     acked: set = set()
     loop = asyncio.new_event_loop()
 
-    @fuzz_settings(ci_examples=40, inputs_per_example=4)
+    @fuzz_settings(ci_examples=80, inputs_per_example=4)
     @given(sequence=st.lists(frames, min_size=1, max_size=8))
     def fuzz(sequence):
         loop.run_until_complete(run_sequence(record, conversation.pk, cookie, sequence, acked))
