@@ -5,6 +5,9 @@ hypothesis profile, counting failures instead of stopping at the first; then a t
 inputs, errors answered, crashes (connection died, 5xx, HTML, no answer), unhandled exceptions
 (ERROR records of django.request, daphne, mrblue*, editor, asyncio), wrong answers, the
 process's peak memory, and the time taken. Exit status 1 if anything failed.
+
+Surfaces run one after another: they share the SQLite test database file, so do not run
+other tests in the same checkout meanwhile.
 """
 
 import argparse
@@ -22,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # (test, the most inputs it needs: the admin check only needs some stored messages)
 SURFACES = [
     ("test_engine_events.py::test_engine_client_events", None),
+    ("test_data_channel_events.py::test_data_channel_client_events", None),
     ("test_sdp_offers.py::test_sdp_offers", None),
     ("test_session_api.py::test_session_request_bodies", None),
     ("test_transcript_log.py::test_log_messages_are_answered_and_stored_once", None),
