@@ -142,7 +142,7 @@ def test_sdp_offers(settings):
             record.answered(error=answer.status_code != 201)
         if answer.status_code == 201:
             status = await hang_up(client, answer.headers["Location"])
-            if status != 200:
+            if status not in (200, 404):  # 404: the call failed and ended by itself
                 record.wrong(body, f"hanging up the call answered {status}")
         record.check_logs((body, content_type))
 
