@@ -1,0 +1,161 @@
+"""Minimal inputs the fuzzers found, each a regression test that fails until it is fixed.
+
+Marked `xfail(strict=True)`: when a fix lands the test passes, strict makes that an error, and
+the mark is removed then.
+"""
+
+import asyncio
+import contextlib
+import json
+
+import httpx
+import pytest
+from django.test import Client
+
+from mrblue.asgi import application
+from tests.fuzz.engine_client import WebSocketClient, answers_until_probe, problem_with
+from tests.fuzz.harness import Died
+from tests.fuzz.test_sdp_offers import hang_up, mint, post_offer, real_offer
+from tests.live import ENGINE_KEY
+
+# Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) before our views see them.
+OVER_DJANGOS_LIMIT = b'{"page": "fuzz", "x": "' + b"a" * (3 * 1024 * 1024) + b'"}'
+
+
+async def engine_answers(event: dict) -> list[dict]:
+    """Send one event on a fresh session, then a plain session.update; return what came back."""
+    client = await WebSocketClient.open()
+    try:
+        await client.send("event", event)
+        return await answers_until_probe(client)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def engine_key(settings, transactional_db):
+    settings.MRBLUE_ENGINE_API_KEY = ENGINE_KEY
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=Died,
+    reason="fuzz finding: an odd number of audio bytes (half a pcm16 sample) raises "
+    "ValueError in the consumer and drops the connection",
+)
+def test_an_odd_length_audio_append_is_an_error(engine_key):
+    answers = asyncio.run(engine_answers({"type": "input_audio_buffer.append", "audio": "AA=="}))
+    assert answers[0]["type"] == "error"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: a consumer that raised never runs disconnect(), so its session "
+    "place stays taken: MRBLUE_ENGINE_MAX_SESSIONS such crashes lock everyone out",
+)
+def test_a_crashed_session_frees_its_place(engine_key, settings):
+    settings.MRBLUE_ENGINE_MAX_SESSIONS = 1
+
+    async def crash_then_connect():
+        with contextlib.suppress(Died):
+            await engine_answers({"type": "input_audio_buffer.append", "audio": "AA=="})
+        client = await WebSocketClient.open()  # refused while the place stays taken
+        await client.close()
+
+    asyncio.run(crash_then_connect())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: session.update copies tracing/truncation/include/prompt unchecked, "
+    "so session.updated carries values the SDK rejects (here truncation {})",
+)
+def test_free_form_session_fields_are_checked(engine_key):
+    answers = asyncio.run(
+        engine_answers(
+            {"type": "session.update", "session": {"type": "realtime", "truncation": {}}}
+        )
+    )
+    assert problem_with(answers) is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered with Django's "
+    "HTML 400 page, not a JSON error",
+)
+@pytest.mark.parametrize("url", ["/api/realtime/session", "/editor/fuzz/tools/"])
+def test_a_body_over_djangos_limit_is_a_json_error(url, editor_user, make_page):
+    make_page("fuzz", "Fuzz")
+    client = Client(raise_request_exception=False)
+    client.force_login(editor_user)
+    response = client.post(url, OVER_DJANGOS_LIMIT, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: an SDP body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered with "
+    "Django's HTML 400 page, not a JSON error",
+)
+def test_an_sdp_body_over_djangos_limit_is_a_json_error(engine_key):
+    async def post():
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+        ) as client:
+            return await client.post(
+                "/v1/realtime/calls",
+                content=b"v=0 m=audio " + OVER_DJANGOS_LIMIT,
+                headers={
+                    "Authorization": f"Bearer {ENGINE_KEY}",
+                    "Content-Type": "application/sdp",
+                },
+            )
+
+    response = asyncio.run(post())
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/json"), response.text[:100]
+    assert json.loads(response.text)["error"]["code"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: a lone surrogate in 'selected' (valid JSON: \"\\ud800\") passes the "
+    "API's checks and then fails to encode in the provider request: HTML 500",
+)
+def test_a_lone_surrogate_in_selected_is_a_json_error(editor_user, make_page, settings):
+    settings.MRBLUE_REALTIME_PROVIDER = "local"
+    settings.MRBLUE_ENGINE_API_KEY = ENGINE_KEY
+    make_page("fuzz", "Fuzz")
+    client = Client(raise_request_exception=False)
+    client.force_login(editor_user)
+    body = '{"page": "fuzz", "selected": "\\ud800"}'
+    response = client.post("/api/realtime/session", body, content_type="application/json")
+    assert response.status_code < 500
+    assert response["Content-Type"].startswith("application/json")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fuzz finding: an offer without a=fingerprint is answered 201; aiortc's connect "
+    "task then dies with an AssertionError nobody retrieves (logged by asyncio)",
+)
+def test_an_offer_without_a_fingerprint_is_refused(engine_key, settings):
+    settings.MRBLUE_WEBRTC_HOSTS = "127.0.0.1"
+
+    async def post():
+        offer = await real_offer()
+        offer = "\r\n".join(line for line in offer.split("\r\n") if "fingerprint" not in line)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+        ) as client:
+            answer = await post_offer(client, await mint(client), offer.encode(), "application/sdp")
+            if answer.status_code == 201:
+                await hang_up(client, answer.headers["Location"])
+            return answer
+
+    assert asyncio.run(post()).status_code == 400
