@@ -102,10 +102,6 @@ def test_templates_from_the_tags_instructions_need(engine_key):
     record.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 6: include/extends raise on render, debug dumps Python internals",
-)
 def test_templates_from_all_of_djangos_syntax(engine_key):
     record = tally(SURFACE)
 

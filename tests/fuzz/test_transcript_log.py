@@ -238,10 +238,6 @@ def test_log_messages_are_answered_and_stored_once(conversation):
     record.finish()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 4: usage with non-numeric nested fields is stored and breaks the admin",
-)
 def test_the_admin_renders_after_fuzzed_logs(conversation, make_user):
     record = tally(SURFACE + " → admin")
     fuzz_log(record, conversation, frames=frame | stored_usage)
