@@ -3,7 +3,8 @@
     python -m mrblue.settings_doc          # rewrite both
     python -m mrblue.settings_doc --check  # exit 1 if either is out of date
 
-`tests/test_settings.py` checks the committed files, so they never drift from the declarations.
+`tests/project/test_settings.py` checks the committed files, so they never drift from the
+declarations.
 """
 
 import sys

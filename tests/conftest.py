@@ -2,13 +2,14 @@
 
 import gc
 import os
+import uuid
 
 import pytest
 from django.contrib.auth.models import Permission
 
-from tests.browser import chromium, log_in
-from tests.live import serving
 from tests.security import secret_scan
+from tests.support.browser import chromium, log_in
+from tests.support.live import serving
 
 
 def pytest_configure(config):
@@ -22,6 +23,16 @@ def pytest_configure(config):
             )
     # Watches every response, template, log record and live server for secrets.
     config.pluginmanager.register(secret_scan, "secret-scan")
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test counts its rate limits afresh: the cache (shared by the whole run, and by
+    every run on one Redis) gets a key prefix of the test's own."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{os.getpid()}-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture

@@ -83,7 +83,7 @@ def main(argv=None):
 
     from editor.models import Page
     from mrblue.models import Conversation
-    from tests.live import LiveServer
+    from tests.support.live import LiveServer
 
     call_command("migrate", verbosity=0)
     user, _ = get_user_model().objects.get_or_create(username="bench")

@@ -19,8 +19,8 @@ from pathlib import Path
 import django
 import httpx
 
-from tests.audio_fixtures import utterance, write_wav
-from tests.live import ENGINE_KEY, LiveServer, run_python
+from tests.support.audio_fixtures import utterance, write_wav
+from tests.support.live import ENGINE_KEY, LiveServer, run_python
 
 SENTENCE = "Make the heading blue."
 STAGES = ("speech_stopped", "transcript", "first_output", "first_audio", "heard")
@@ -128,7 +128,7 @@ def main(argv=None):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     django.setup()
-    from tests.browser import chromium
+    from tests.support.browser import chromium
 
     workdir = Path(tempfile.mkdtemp(prefix="mrblue-bench-"))
     database = f"sqlite:///{workdir / 'bench.sqlite3'}"

@@ -21,8 +21,8 @@ from mrblue.engine.responses import (
     brain_view,
 )
 from tests.engine.test_connection import connect, say
-from tests.live import serving
-from tests.realtime_client import engine_api, next_event, until
+from tests.support.live import serving
+from tests.support.realtime_client import engine_api, next_event, until
 
 HUGE = "." * 300_000 + " make the heading blue"  # dots: what made the old patterns backtrack
 

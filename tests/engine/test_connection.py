@@ -12,9 +12,9 @@ from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.playout import PlayoutQueue
-from tests import brains
-from tests.audio_fixtures import utterance
-from tests.realtime_schema import validate_server_event
+from tests.support import brains
+from tests.support.audio_fixtures import utterance
+from tests.support.realtime_schema import validate_server_event
 
 
 class Client:

@@ -7,7 +7,7 @@ import pytest
 from mrblue.engine.config import default_session
 from mrblue.engine.conversation import MemoryLimits
 from mrblue.engine.core import RealtimeSession, Step
-from tests.realtime_schema import validate_server_event
+from tests.support.realtime_schema import validate_server_event
 
 
 @pytest.fixture

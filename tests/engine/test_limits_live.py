@@ -8,8 +8,8 @@ import json
 import pytest
 import websockets
 
-from tests.live import serving
-from tests.realtime_client import engine_api, next_event, until
+from tests.support.live import serving
+from tests.support.realtime_client import engine_api, next_event, until
 
 pytestmark = pytest.mark.live
 

@@ -10,7 +10,7 @@ from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
 from mrblue.engine.config import default_session
 from mrblue.engine.core import RealtimeSession, ResponseRequest
 from mrblue.engine.responses import BRAIN_MAX_CHARS
-from tests.fake_chat_server import FakeChatServer
+from tests.support.fake_chat_server import FakeChatServer
 
 
 @pytest.fixture

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from editor.tools import editor_tools
 from mrblue.engine.models import EngineClientSecret, hash_secret
-from tests.live import ENGINE_KEY, serving
-from tests.realtime_client import engine_api, next_event, until
-from tests.realtime_schema import validate_server_event
+from tests.support.live import ENGINE_KEY, serving
+from tests.support.realtime_client import engine_api, next_event, until
+from tests.support.realtime_schema import validate_server_event
 
 pytestmark = pytest.mark.live
 PAGE = {
@@ -32,7 +32,10 @@ PAGE = {
 @pytest.fixture(scope="module")
 def hanging_server(django_db_setup, django_db_blocker):
     """A second server whose brain never finishes, and with room for one session only."""
-    env = {"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain", "MRBLUE_ENGINE_MAX_SESSIONS": "1"}
+    env = {
+        "MRBLUE_ENGINE_BRAIN": "tests.support.brains.HangingBrain",
+        "MRBLUE_ENGINE_MAX_SESSIONS": "1",
+    }
     with serving(django_db_blocker, env) as server:
         yield server
 

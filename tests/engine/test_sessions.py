@@ -15,7 +15,7 @@ from mrblue.engine import webrtc
 from mrblue.engine.config import default_session
 from mrblue.engine.models import EngineClientSecret
 from mrblue.engine.registry import SessionRefused, sessions
-from tests.realtime_schema import validate_server_event
+from tests.support.realtime_schema import validate_server_event
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

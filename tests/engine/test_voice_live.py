@@ -6,11 +6,11 @@ import time
 import httpx
 import pytest
 
-from tests.audio_fixtures import utterance, write_wav
-from tests.browser import chromium
-from tests.live import ENGINE_KEY, ROOT, LiveServer, serving
-from tests.realtime_client import engine_api, next_event, until
-from tests.realtime_schema import validate_server_event
+from tests.support.audio_fixtures import utterance, write_wav
+from tests.support.browser import chromium
+from tests.support.live import ENGINE_KEY, ROOT, LiveServer, serving
+from tests.support.realtime_client import engine_api, next_event, until
+from tests.support.realtime_schema import validate_server_event
 
 pytestmark = pytest.mark.live
 CHUNK = 24_000 * 2 // 10  # 100 ms, as a client streams it
@@ -20,7 +20,9 @@ LISTENING = {"type": "realtime", "audio": {"input": {"transcription": {"model": 
 @pytest.fixture(scope="module")
 def hanging_server(django_db_setup, django_db_blocker):
     """A server whose brain says one sentence, then waits until it is interrupted."""
-    with serving(django_db_blocker, {"MRBLUE_ENGINE_BRAIN": "tests.brains.HangingBrain"}) as server:
+    with serving(
+        django_db_blocker, {"MRBLUE_ENGINE_BRAIN": "tests.support.brains.HangingBrain"}
+    ) as server:
         yield server
 
 
@@ -122,7 +124,7 @@ def voice_browser(tmp_path_factory):
 def open_client(browser, server):
     page = browser.new_context().new_page()
     page.set_default_timeout(30_000)
-    html = (ROOT / "tests" / "webrtc_client.html").read_text()
+    html = (ROOT / "tests" / "support" / "webrtc_client.html").read_text()
     page.route(
         f"{server.url}/__webrtc_test__",
         lambda route: route.fulfill(body=html, content_type="text/html"),

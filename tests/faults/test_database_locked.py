@@ -14,7 +14,7 @@ from mrblue.engine.models import EngineClientSecret
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
 from tests.faults.conftest import server_errors, stored
 from tests.faults.outbox import Outbox, browser, transcript_lines
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 pytestmark = [
     pytest.mark.live,

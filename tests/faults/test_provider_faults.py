@@ -8,8 +8,8 @@ import pytest
 
 from tests.faults.conftest import server_errors
 from tests.faults.outbox import browser
-from tests.live import LiveServer
-from tests.loopback import LoopbackServer, RecordingHandler
+from tests.support.live import LiveServer
+from tests.support.loopback import LoopbackServer, RecordingHandler
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 OPENAI_KEY = "sk-mrblue-test-openai-key"  # the secret scan knows it (tests/security)

@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 
 from tests.faults.conftest import stored
 from tests.faults.outbox import Outbox, log_in, transcript_lines
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 pytestmark = [
     pytest.mark.live,

@@ -20,8 +20,8 @@ from pydantic import ValidationError
 
 from mrblue.asgi import application
 from tests.fuzz.harness import Died, disconnect, next_output
-from tests.live import ENGINE_KEY
-from tests.realtime_schema import validate_server_event
+from tests.support.live import ENGINE_KEY
+from tests.support.realtime_schema import validate_server_event
 
 TIMEOUT = 10
 # aiortc's (and browsers') largest data channel message: a client cannot send more.

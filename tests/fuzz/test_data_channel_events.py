@@ -15,7 +15,7 @@ from mrblue.asgi import application
 from tests.fuzz.engine_client import DataChannelClient, check_sequence
 from tests.fuzz.engine_events import frames
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 SURFACE = "engine events (data channel)"

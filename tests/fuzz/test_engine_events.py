@@ -9,7 +9,7 @@ from hypothesis import given
 from tests.fuzz.engine_client import WebSocketClient, check_sequence
 from tests.fuzz.engine_events import frames
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 # The consumer looks its key up on a worker thread, which may hold a connection from before.
 pytestmark = [pytest.mark.django_db(transaction=True)]

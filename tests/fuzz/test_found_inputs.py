@@ -16,7 +16,7 @@ from mrblue.asgi import application
 from tests.fuzz.engine_client import WebSocketClient, answers_until_probe, problem_with
 from tests.fuzz.harness import Died
 from tests.fuzz.test_sdp_offers import hang_up, mint, post_offer, real_offer
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 # Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) before our views see them.
 OVER_DJANGOS_LIMIT = b'{"page": "fuzz", "x": "' + b"a" * (3 * 1024 * 1024) + b'"}'

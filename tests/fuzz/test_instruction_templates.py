@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from mrblue.instructions import render_instructions, validate_template
 from tests.fuzz.harness import drive, fuzz_settings, tally
 from tests.fuzz.strategies import tricky_text
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 SURFACE = "instruction templates"
 MAX_OUTPUT = 64 * 1024

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from mrblue.asgi import application
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 SURFACE = "SDP offers"

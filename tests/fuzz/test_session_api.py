@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.harness import drive, fuzz_settings, tally
 from tests.fuzz.strategies import garbage_bytes, garbage_text, junk, mostly, tricky_text
-from tests.live import ENGINE_KEY
+from tests.support.live import ENGINE_KEY
 
 # The in-process engine request closes connections at its end, as every request does.
 pytestmark = [pytest.mark.django_db(transaction=True)]

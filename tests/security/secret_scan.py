@@ -2,7 +2,7 @@
 
 It reads what the app hands out while the tests run: every response the Django test client
 gets (headers and body), every rendered template, every log record (formatted, with its
-traceback), and every line a live server prints (`tests.live.LiveServer`). At the end of the
+traceback), and every line a live server prints (`tests.support.live.LiveServer`). At the end of the
 session it fails the run if any of them held the OpenAI key, the engine key, another
 configured key, or a full client secret (`ek_...`). A minted secret may appear once, in the
 response that delivered it to its owner, and nowhere else.
@@ -21,14 +21,14 @@ import threading
 
 import pytest
 
-from tests import live
+from tests.support import live
 
 # Keys the tests configure (in this process, in live servers, on the OpenAI stand-in).
 OPENAI_TEST_KEY = "sk-mrblue-test-openai-key"
 TEST_KEYS = (
     live.ENGINE_KEY,
     OPENAI_TEST_KEY,
-    # tests/fake_openai_server.py: the key picks the stand-in's behaviour.
+    # tests/support/fake_openai_server.py: the key picks the stand-in's behaviour.
     "sk-good",
     "sk-bad",
     "sk-busy",

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from django.http import HttpResponse, JsonResponse
 
-from tests.live import ENGINE_KEY
 from tests.security.secret_scan import SCAN, SecretScan
+from tests.support.live import ENGINE_KEY
 
 
 def engine_secret() -> str:

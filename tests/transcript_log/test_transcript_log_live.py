@@ -9,7 +9,7 @@ import websockets
 from channels.db import database_sync_to_async
 
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
-from tests.live import LiveServer
+from tests.support.live import LiveServer
 
 pytestmark = [
     pytest.mark.live,

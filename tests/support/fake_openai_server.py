@@ -8,7 +8,7 @@ object.
 
 import time
 
-from tests.loopback import LoopbackServer, RecordingHandler
+from tests.support.loopback import LoopbackServer, RecordingHandler
 
 
 class _OpenAIHandler(RecordingHandler):

@@ -4,8 +4,8 @@ import json
 
 from openai import AsyncOpenAI
 
-from tests.live import ENGINE_KEY
-from tests.realtime_schema import validate_server_event
+from tests.support.live import ENGINE_KEY
+from tests.support.realtime_schema import validate_server_event
 
 
 def engine_api(server, key=ENGINE_KEY) -> AsyncOpenAI:

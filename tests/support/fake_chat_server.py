@@ -7,7 +7,7 @@ a chunk that is not JSON, `errorchunk` streams an error chunk with internal deta
 
 import json
 
-from tests.loopback import LoopbackServer, RecordingHandler
+from tests.support.loopback import LoopbackServer, RecordingHandler
 
 
 class _ChatHandler(RecordingHandler):

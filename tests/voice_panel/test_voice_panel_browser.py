@@ -6,9 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.audio_fixtures import silence, spoken, utterance, write_wav
-from tests.browser import launch, log_in, playwright_session
-from tests.live import ROOT, serving
+from tests.support.audio_fixtures import silence, spoken, utterance, write_wav
+from tests.support.browser import launch, log_in, playwright_session
+from tests.support.live import ROOT, serving
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 ARTIFACTS = ROOT / "test-artifacts"

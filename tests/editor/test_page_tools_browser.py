@@ -5,8 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.audio_fixtures import silence, spoken, write_wav
-from tests.browser import launch, log_in, playwright_session
+from tests.support.audio_fixtures import silence, spoken, write_wav
+from tests.support.browser import launch, log_in, playwright_session
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 # tiny.en hears a lone "Undo." as "And you": say it in a sentence.

@@ -7,7 +7,7 @@ Read from the source with `ast`, so imports inside functions count too.
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def imported_modules(path: Path, root: Path = ROOT) -> set[str]:

@@ -15,8 +15,8 @@ from openai.types.realtime import RealtimeSessionCreateRequest
 from mrblue.engine.models import EngineClientSecret
 from mrblue.models import Conversation
 from mrblue.session import build_session
-from tests.fake_openai_server import FakeOpenAI
-from tests.live import run_python
+from tests.support.fake_openai_server import FakeOpenAI
+from tests.support.live import run_python
 
 URL = "/api/realtime/session"
 KEYS = (

@@ -13,7 +13,7 @@ from django.db import connection
 
 from mrblue.bootstrap import daphne_limits
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENGINE_KEY = "sk-mrblue-test-engine-key"
 _LISTENING = re.compile(r"Listening on TCP address 127\.0\.0\.1:(\d+)")
 # Called as watch(server, line) for every line a live server prints (the secret scan's probe).

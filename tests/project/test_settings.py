@@ -14,9 +14,9 @@ from django.conf import settings
 from mrblue import settings_doc
 from mrblue.conf import SETTINGS, app_settings
 from mrblue.engine.conf import engine_settings
-from tests.live import run_python
+from tests.support.live import run_python
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args, **env):

@@ -1,0 +1,1 @@
+"""The visual editor: blocks, views, page tools, in Python and in Chromium."""

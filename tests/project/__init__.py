@@ -1,0 +1,1 @@
+"""The project itself: its layout (import direction) and its settings."""

@@ -1,0 +1,1 @@
+"""Test support: live servers, browsers, provider stand-ins, the SDK client, audio."""

@@ -1,0 +1,1 @@
+"""The transcript log: the consumer, exactly-once storage, live restarts."""

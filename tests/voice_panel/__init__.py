@@ -1,0 +1,1 @@
+"""The voice panel in Chromium against a live server and the engine."""
