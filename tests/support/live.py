@@ -33,7 +33,8 @@ def shared_database_url() -> str:
 
 
 class LiveServer:
-    """Start Daphne on a free port and wait for it to say it listens; stop it on close()."""
+    """Start Daphne on a free port (or on `port`) and wait for it to say it listens; stop it on
+    close(). After kill(), restart() starts it again on the same port, for the browser to find."""
 
     def __init__(
         self,
@@ -41,6 +42,7 @@ class LiveServer:
         startup_timeout: float = 30.0,
         database_url: str | None = None,
         app: str = "mrblue.asgi:application",
+        port: int = 0,
     ):
         env = {
             **os.environ,
@@ -51,7 +53,17 @@ class LiveServer:
             **(extra_env or {}),
         }
         self.env = env
-        self.process = subprocess.Popen(
+        self.app = app
+        self.startup_timeout = startup_timeout
+        self.output: list[str] = []  # every run's lines, in order
+        self._new_output = threading.Condition()
+        self.port = None
+        self._start(port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def _start(self, port: int) -> None:
+        """Run Daphne on `port` (0: any free one) and wait for its "Listening" line."""
+        self.process = process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -59,39 +71,51 @@ class LiveServer:
                 "-v",
                 "1",
                 "-e",
-                "tcp:port=0:interface=127.0.0.1",
-                *daphne_limits(env),
-                app,
+                f"tcp:port={port}:interface=127.0.0.1",
+                *daphne_limits(self.env),
+                self.app,
             ],
             cwd=ROOT,
-            env=env,
+            env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
-        self.output: list[str] = []
-        self._new_output = threading.Condition()
         ready = threading.Event()
-        self.port = None
+        bound = []
 
         def read():
-            for line in self.process.stdout:
+            for line in process.stdout:
                 for watch in output_watchers:  # before waiters can see the line
                     watch(self, line)
                 with self._new_output:
                     self.output.append(line)
                     self._new_output.notify_all()
                 match = _LISTENING.search(line)
-                if match and self.port is None:
-                    self.port = int(match.group(1))
+                if match and not bound:
+                    bound.append(int(match.group(1)))
                     ready.set()
             ready.set()  # the process ended: wake the waiter, which sees no port
 
         threading.Thread(target=read, daemon=True).start()
-        if not ready.wait(startup_timeout) or self.port is None:
+        if not ready.wait(self.startup_timeout) or not bound:
             self.close()
             raise RuntimeError("Daphne did not start:\n" + "".join(self.output[-40:]))
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.port = bound[0]
+
+    def kill(self, timeout: float = 10.0) -> int:
+        """Kill the server with SIGKILL, as a crash would (no cleanup); return its exit code."""
+        self.process.kill()
+        return self.process.wait(timeout)
+
+    def restart(self) -> None:
+        """Start the server again after it died, on the same port (and so the same `url`).
+
+        A port whose connections the dead server left in TIME_WAIT binds at once: Twisted sets
+        SO_REUSEADDR on its listening sockets."""
+        if self.process.poll() is None:
+            raise RuntimeError("the server is still running: kill() or close() it first")
+        self._start(self.port)
 
     def wait_for_output(self, text: str, timeout: float = 15.0) -> None:
         """Wait until the server has logged a line containing `text`."""
