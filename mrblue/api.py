@@ -37,11 +37,14 @@ def csrf_failure(request, reason=""):
 
 @require_POST
 async def realtime_session(request):
-    """`POST /api/realtime/session` `{"page": slug, "selected": ...}` → a client secret."""
+    """`POST /api/realtime/session` `{"page": slug, "selected": ..., "conversation": id}` → a
+    client secret. `conversation` (optional) is the conversation a reconnecting panel continues:
+    its new session is logged there, rather than in a new conversation holding what was said
+    again."""
     found = await _editable_page(request)
     if isinstance(found, JsonResponse):
         return found
-    user, page, selected = found
+    user, page, selected, continued = found
     wait = mint_limiter.hit(f"mint:{user.pk}")
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
@@ -54,17 +57,20 @@ async def realtime_session(request):
         secret = await provider.mint(session, owner=f"user:{user.pk}")
     except ProviderError as error:
         return json_error(error.status, error.code, error.message, error.retry_after)
-    conversation = await Conversation.objects.acreate(
-        user=user,
-        page=page,
-        page_title=page.title,
-        provider=provider.name,
-        model=secret.model,
-        session=session,
-    )
+    conversation = await _continuable(user, page, continued)
+    if conversation is None:
+        conversation = await Conversation.objects.acreate(
+            user=user,
+            page=page,
+            page_title=page.title,
+            provider=provider.name,
+            model=secret.model,
+            session=session,
+        )
     logger.info(
-        "user %s started conversation %s on %s with %s",
+        "user %s %s conversation %s on %s with %s",
         user.pk,
+        "continued" if conversation.pk == continued else "started",
         conversation.pk,
         page.slug,
         provider.name,
@@ -81,14 +87,24 @@ async def realtime_session(request):
     )
 
 
+async def _continuable(user, page, conversation_id: int | None):
+    """The conversation to continue: the user's own, on this page, not ended; else None (a
+    new one is started: another user's or an ended conversation is never continued)."""
+    if conversation_id is None:
+        return None
+    return await Conversation.objects.filter(
+        pk=conversation_id, user=user, page=page, ended_at__isnull=True
+    ).afirst()
+
+
 async def _editable_page(request):
-    """(user, page, selected) for a logged-in user allowed to edit the page the JSON body
-    names, or the error answer."""
+    """(user, page, selected, conversation) for a logged-in user allowed to edit the page the
+    JSON body names, or the error answer."""
     user = await request.auser()
     if not user.is_authenticated:
         return json_error(401, "not_authenticated", "Log in to talk to Mr. Blue.")
     try:
-        slug, selected = _read_body(request.body)
+        slug, selected, continued = _read_body(request.body)
     except ValueError as exc:
         return json_error(400, "bad_request", str(exc))
     page = await Page.objects.select_related("assistant__profile").filter(slug=slug).afirst()
@@ -96,10 +112,10 @@ async def _editable_page(request):
         return json_error(404, "page_not_found", f"There is no page {slug!r}.")
     if not await acan_edit(user, page):
         return json_error(403, "forbidden", "You may not edit this page.")
-    return user, page, selected
+    return user, page, selected, continued
 
 
-def _read_body(raw: bytes) -> tuple[str, str | None]:
+def _read_body(raw: bytes) -> tuple[str, str | None, int | None]:
     if len(raw) > MAX_BODY:
         raise ValueError("The request body is too large.")
     try:
@@ -113,7 +129,12 @@ def _read_body(raw: bytes) -> tuple[str, str | None]:
         raise ValueError('"page" must be the slug of the page you are editing.')
     if selected is not None and (not isinstance(selected, str) or len(selected) > 500):
         raise ValueError('"selected" must be a short text (a block id or description).')
-    return slug, selected
+    continued = body.get("conversation")
+    if continued is not None and (
+        isinstance(continued, bool) or not isinstance(continued, int) or not 0 < continued < 2**63
+    ):
+        raise ValueError('"conversation" must be the id of the conversation to continue.')
+    return slug, selected, continued
 
 
 @require_POST
@@ -122,7 +143,7 @@ async def realtime_instructions(request):
     found = await _editable_page(request)
     if isinstance(found, JsonResponse):
         return found
-    user, page, selected = found
+    user, page, selected, _ = found
     try:
         instructions = await sync_to_async(build_instructions)(page, user, selected)
     except InstructionsError as error:

@@ -109,8 +109,11 @@ export class Call {
       this.microphone = await this.network.openMicrophone();
       this.view.onMicrophone(this.microphone);
     }
+    // A reconnect continues the conversation being logged: the new session's words join the
+    // same log, and what is replayed to it is not logged again in a new conversation.
+    const continued = this.state === "reconnecting" ? this.logId : null;
     for (let attempt = 0; ; attempt += 1) {
-      const secret = await this.network.mintSession(this.page, this.selected);
+      const secret = await this.network.mintSession(this.page, this.selected, continued);
       try {
         this.transport = await this.open(secret);
       } catch (error) {

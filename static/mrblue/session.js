@@ -50,9 +50,11 @@ async function post(url, body) {
   return data;
 }
 
-/** A client secret and where to connect, for this page and selection. */
-export function mintSession(page, selected) {
-  return post("/api/realtime/session", { page, selected: selected || undefined });
+/** A client secret and where to connect, for this page and selection; `conversation` (after a
+ * reconnect) is the conversation the new session continues. */
+export function mintSession(page, selected, conversation = null) {
+  return post("/api/realtime/session", { page, selected: selected || undefined,
+                                         conversation: conversation ?? undefined });
 }
 
 /** Mr. Blue's instructions rebuilt for a new selection (they stay admin-managed). */

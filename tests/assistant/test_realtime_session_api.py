@@ -99,6 +99,42 @@ def test_openai_answer_and_the_exact_request_sent(
     assert conversation.user == editor_user and conversation.page_title == "Mundo Tango"
 
 
+def test_a_reconnect_continues_its_conversation(editor_client, openai_provider):
+    first = mint(editor_client).json()["conversation_id"]
+    again = mint(editor_client, {"page": "mundo-tango", "conversation": first})
+    assert again.status_code == 200, again.content
+    assert again.json()["conversation_id"] == first
+    assert again.json()["transcript_ws"] == f"/ws/mrblue/conversations/{first}/"
+    assert Conversation.objects.count() == 1
+
+
+def test_only_an_open_conversation_of_ones_own_on_this_page_is_continued(
+    editor_client, openai_provider, make_user, make_page
+):
+    mine = Conversation.objects.get(pk=mint(editor_client).json()["conversation_id"])
+    other = make_page("other", "Other")
+    theirs = Conversation.objects.create(
+        user=make_user("someone-else"), page=mine.page, provider="openai", model="m", session={}
+    )
+    elsewhere = Conversation.objects.create(
+        user=mine.user, page=other, provider="openai", model="m", session={}
+    )
+    ended = Conversation.objects.create(
+        user=mine.user,
+        page=mine.page,
+        provider="openai",
+        model="m",
+        session={},
+        ended_at=mine.started_at,
+    )
+    for refused in (theirs.pk, elsewhere.pk, ended.pk, 10**9):
+        answer = mint(editor_client, {"page": "mundo-tango", "conversation": refused})
+        assert answer.status_code == 200, answer.content
+        started = Conversation.objects.get(pk=answer.json()["conversation_id"])
+        assert started.pk not in (mine.pk, theirs.pk, elsewhere.pk, ended.pk)
+        assert (started.user, started.page) == (mine.user, mine.page)
+
+
 @pytest.mark.parametrize(
     ("key", "status", "code", "retry_after"),
     [
@@ -145,6 +181,10 @@ def test_unreachable_provider(editor_client, openai_provider, settings):
         ('{"selected": "h1"}', 400, "bad_request"),
         ('{"page": "mundo-tango", "selected": 5}', 400, "bad_request"),
         ('{"page": "nowhere"}', 404, "page_not_found"),
+        ('{"page": "mundo-tango", "conversation": "7"}', 400, "bad_request"),
+        ('{"page": "mundo-tango", "conversation": true}', 400, "bad_request"),
+        ('{"page": "mundo-tango", "conversation": 0}', 400, "bad_request"),
+        ('{"page": "mundo-tango", "conversation": 9223372036854775808}', 400, "bad_request"),
     ],
 )
 def test_bad_requests(editor_client, openai_provider, raw, status, code):

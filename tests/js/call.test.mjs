@@ -58,17 +58,21 @@ class FakeMicrophone {
 
 /**
  * The network: `outcomes` scripts what each connection attempt does ("ok" when empty,
- * "expired" for a refused secret, "fail" for an unreachable provider).
+ * "expired" for a refused secret, "fail" for an unreachable provider). Like our server, each
+ * mint starts a new conversation (7, 8, ...) unless it continues one (`continues: false`: the
+ * server refuses to, as for an ended conversation).
  */
-function fakeNetwork(outcomes = []) {
+function fakeNetwork(outcomes = [], { continues = true } = {}) {
+  let conversations = 6;
   const network = {
     minted: [],
     transports: [],
     microphones: [],
-    async mintSession(page, selected) {
-      network.minted.push({ page, selected });
+    async mintSession(page, selected, conversation = null) {
+      network.minted.push({ page, selected, conversation });
+      const id = conversation !== null && continues ? conversation : (conversations += 1);
       return { value: `secret-${network.minted.length}`, calls_url: "/v1/realtime/calls",
-               model: "mr-blue", conversation_id: 7, transcript_ws: "/ws/log/7/" };
+               model: "mr-blue", conversation_id: id, transcript_ws: `/ws/log/${id}/` };
     },
     async instructionsFor(page, selected) { return `instructions for ${selected}`; },
     async openMicrophone() {
@@ -118,8 +122,8 @@ function heldTools() {
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 let clock;
-function makeCall({ outcomes, tools = heldTools() } = {}) {
-  const network = fakeNetwork(outcomes);
+function makeCall({ outcomes, tools = heldTools(), continues } = {}) {
+  const network = fakeNetwork(outcomes, { continues });
   const view = recordingView();
   const call = new Call({ page: "mundo-tango", tools, audioOutput: "audio-element", view,
                           network, now: () => clock });
@@ -154,7 +158,7 @@ test("a voice call goes live, is logged, and ends", async () => {
   assert.equal(call.shown.state, "idle");
   await call.start();
   assert.equal(call.state, "live");
-  assert.deepEqual(network.minted, [{ page: "mundo-tango", selected: null }]);
+  assert.deepEqual(network.minted, [{ page: "mundo-tango", selected: null, conversation: null }]);
   const [transport] = network.transports;
   assert.equal(transport.kind, "webrtc");
   assert.equal(transport.options.secret, "secret-1");
@@ -247,8 +251,31 @@ test("a dropped connection reconnects with backoff and replays what was said", a
     ["conversation.item.create", "a1", "Done."],
     ["session.update", undefined, undefined],
   ]);
-  assert.equal(FakeLog.made.length, 1); // the same conversation: the same log
+  // The new session continues the conversation: the same log, and nothing logged twice.
+  assert.deepEqual(network.minted.map((m) => m.conversation), [null, 7, 7]);
+  assert.equal(FakeLog.made.length, 1);
+  second.receive(...second.sent.slice(0, 2).map((create, index) => ({
+    type: "conversation.item.added", previous_item_id: index ? "u1" : null,
+    item: { ...create.item, status: "completed" } })));
+  assert.deepEqual(FakeLog.made[0].types(), ["transcript", "transcript", "usage"]);
   assert.deepEqual(view.errors, [""]);
+  call.end();
+  call.start(); // a new call is a new conversation
+  await settle();
+  assert.equal(network.minted.at(-1).conversation, null);
+});
+
+test("a reconnect the server gives a new conversation ends the old one's log", async () => {
+  const { call, network } = makeCall({ continues: false });
+  await call.start({ textOnly: true });
+  network.transports[0].receive(...spoken);
+  network.transports[0].drop();
+  mock.timers.tick(BACKOFF_MS[0]);
+  await settle();
+  assert.equal(call.state, "live");
+  const [old, fresh] = FakeLog.made;
+  assert.deepEqual([old.conversationId, fresh.conversationId], [7, 8]);
+  assert.equal(old.types().at(-1), "end");
 });
 
 test("a connection that stays down is given up, in words", async () => {
@@ -363,7 +390,8 @@ test("muting, cutting Mr. Blue off, and a new selection", async () => {
     session: { type: "realtime", instructions: "instructions for cta" } });
   call.end();
   await call.start();
-  assert.deepEqual(network.minted.at(-1), { page: "mundo-tango", selected: "cta" });
+  assert.deepEqual(network.minted.at(-1), { page: "mundo-tango", selected: "cta",
+                                             conversation: null });
 });
 
 test("errors from the provider are reported once each, and typing before a call is explained",
