@@ -128,7 +128,7 @@ class VoiceTurns:
     def transcribe_later(self, item: dict, respond: bool, early=None) -> None:
         """Transcribe a committed audio item in the background (or finish the recognition
         `early` started on the same speech), then maybe respond."""
-        task = asyncio.create_task(self._transcribe(item, respond, early))
+        task = self.connection.background(self._transcribe(item, respond, early), "a transcript")
         self._transcriptions.add(task)
         task.add_done_callback(self._transcriptions.discard)
 
@@ -192,7 +192,8 @@ class VoiceTurns:
             return
         loop = asyncio.get_running_loop()
         self._idle = loop.call_later(
-            timeout / 1000, lambda: asyncio.ensure_future(self._idle_timeout())
+            timeout / 1000,
+            lambda: self.connection.background(self._idle_timeout(), "the idle timeout"),
         )
 
     def cancel_idle_timer(self) -> None:
