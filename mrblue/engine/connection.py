@@ -186,7 +186,7 @@ class EngineConnection:
             )
             return
         try:
-            event = parse_json(text)
+            event = parse_json(text, strict_text=True)
         except ValueError:
             await self.report_error("invalid_json", "The client event is not valid JSON.")
             return

@@ -43,7 +43,7 @@ def client_secrets(request):
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
     try:
-        body = parse_json(request.body or b"{}")
+        body = parse_json(request.body or b"{}", strict_text=True)
     except ValueError:
         return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
     try:

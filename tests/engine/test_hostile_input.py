@@ -291,3 +291,22 @@ def test_a_browser_offer_passes(offer):
 def test_the_offer_limit_is_the_engines(offer):
     with pytest.raises(OfferRefused, match="at most"):
         check_offer(offer.encode() + b"a=x\r\n" * 20_000)
+
+
+async def test_a_lone_surrogate_is_invalid_json_and_a_pair_is_a_character():
+    # "\ud800" parses in Python, yet no UTF-8 encoder (a chat server's request, the speech
+    # models, a database) takes the string later.
+    connection, client = await connect(CommandsBrain())
+
+    def item(text):  # as JSON escapes it: "\ud800", "\ud83d\ude00"
+        part = {"type": "input_text", "text": text}
+        event = {"type": "conversation.item.create", "item": {"type": "message", "role": "user"}}
+        event["item"]["content"] = [part]
+        return json.dumps(event)
+
+    await connection.receive_text(item("\ud800"))
+    assert [e["error"]["code"] for e in client.of("error")] == ["invalid_json"]
+    await connection.receive_text(item("\ud83d\ude00"))
+    added = await client.wait_for("conversation.item.added")
+    assert added["item"]["content"][0]["text"] == "😀"
+    await connection.shutdown()
