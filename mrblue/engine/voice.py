@@ -27,6 +27,7 @@ class VoiceTurns:
         self.session = connection.session
         self._detector: TurnDetector | None = None
         self._detector_config: dict | None = None
+        self._detecting = asyncio.Lock()  # one feed at a time: microphone and appends share it
         self._mic_24k = Resampler(PROTOCOL_RATE)  # WebRTC microphone → protocol rate
         self._mic_16k = Resampler(SPEECH_RATE)  # WebRTC microphone → detection rate
         self._appended_16k = Resampler(SPEECH_RATE)  # appended protocol audio → detection
@@ -49,14 +50,19 @@ class VoiceTurns:
         """Audio a client appended over the protocol (24 kHz pcm16)."""
         if self.session.input_format != "audio/pcm":
             return  # G.711 input is buffered and committed, but not voice-detected here
-        await self._detect(self._appended_16k.pcm(pcm, PROTOCOL_RATE))
+        # One append may hold minutes of audio: resampled off the event loop, like detection.
+        await self._detect(await asyncio.to_thread(self._appended_16k.pcm, pcm, PROTOCOL_RATE))
 
     async def _detect(self, pcm16k: bytes) -> None:
         settings = self.session.turn_detection()
         if settings is None:
             return  # push-to-talk: the client commits
-        detector = self._turn_detector(settings)
-        for event in detector.feed(pcm16k):
+        # The model runs on every 32 ms of audio (1-2 ms of CPU each): a client may append
+        # faster than real time, so it runs in a thread, not on the server's event loop.
+        async with self._detecting:
+            detector = self._turn_detector(settings)
+            events = await asyncio.to_thread(detector.feed, pcm16k)
+        for event in events:
             if isinstance(event, SpeechStarted):
                 await self._speech_started(event.audio_start_ms, settings)
             elif isinstance(event, PauseBegan):

@@ -2,8 +2,10 @@
 refused with an error naming it, and nothing a client sends can crash its session."""
 
 import asyncio
+import base64
 import json
 import logging
+import threading
 
 import pytest
 
@@ -13,6 +15,7 @@ from mrblue.engine.config import default_session
 from mrblue.engine.connection import LOG_DEPTH, MAX_PHRASE_CHARS, loggable, split_sentences
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.sdp import OfferRefused, check_offer
+from mrblue.engine.vad import TurnDetector
 from tests.engine.test_connection import connect, say
 from tests.engine.test_core import error_of, send, validated
 from tests.fuzz.test_sdp_offers import real_offer
@@ -309,4 +312,23 @@ async def test_a_lone_surrogate_is_invalid_json_and_a_pair_is_a_character():
     await connection.receive_text(item("\ud83d\ude00"))
     added = await client.wait_for("conversation.item.added")
     assert added["item"]["content"][0]["text"] == "😀"
+    await connection.shutdown()
+
+
+async def test_voice_detection_of_appended_audio_runs_off_the_event_loop():
+    # Silero takes 1-2 ms a 32 ms chunk: the 10 minutes one client may append at once
+    # would stall every session (and page) on the server for seconds.
+    connection, _ = await connect(CommandsBrain(), max_bytes=1_000_000)
+    settings = connection.session.turn_detection()
+    threads = []
+
+    def probability(chunk):
+        threads.append(threading.current_thread())
+        return 0.0
+
+    connection.voice._detector = TurnDetector(settings, probability=probability)
+    connection.voice._detector_config = settings
+    pcm = base64.b64encode(bytes(2 * 24_000)).decode()  # one second
+    await connection.receive_text(json.dumps({"type": "input_audio_buffer.append", "audio": pcm}))
+    assert threads and threading.main_thread() not in threads
     await connection.shutdown()
