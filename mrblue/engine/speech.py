@@ -53,9 +53,13 @@ def _whisper():
 
 def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
     model = _once("whisper", _whisper)
+    # The session's language is the client's string: one the model does not know would
+    # raise (multilingual models) or warn on every turn (English-only ones).
+    if language not in model.supported_languages:
+        language = "en" if "en" in model.supported_languages else None
     segments, _info = model.transcribe(
         pcm_to_float(pcm16k),
-        language=language or "en",
+        language=language,
         beam_size=1,
         vad_filter=False,
         without_timestamps=True,

@@ -11,6 +11,7 @@ import pytest
 
 from mrblue.brains.commands import CommandsBrain
 from mrblue.brains.tool_args import fit_arguments
+from mrblue.engine import speech
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import LOG_DEPTH, MAX_PHRASE_CHARS, loggable, split_sentences
 from mrblue.engine.core import RealtimeSession
@@ -332,3 +333,12 @@ async def test_voice_detection_of_appended_audio_runs_off_the_event_loop():
     await connection.receive_text(json.dumps({"type": "input_audio_buffer.append", "audio": pcm}))
     assert threads and threading.main_thread() not in threads
     await connection.shutdown()
+
+
+def test_a_language_the_recognizer_does_not_know_falls_back_quietly(caplog):
+    # audio.input.transcription.language is the client's string: a multilingual model
+    # raises on an unknown one, an English-only model warns on every turn.
+    caplog.set_level(logging.WARNING, logger="faster_whisper")
+    assert speech._transcribe(bytes(32_000), "zz") == ""
+    assert speech._transcribe(bytes(32_000), "de") == ""
+    assert [r.getMessage() for r in caplog.records if r.name == "faster_whisper"] == []
