@@ -342,3 +342,8 @@ def test_a_language_the_recognizer_does_not_know_falls_back_quietly(caplog):
     assert speech._transcribe(bytes(32_000), "zz") == ""
     assert speech._transcribe(bytes(32_000), "de") == ""
     assert [r.getMessage() for r in caplog.records if r.name == "faster_whisper"] == []
+
+
+def test_control_characters_in_what_is_spoken_are_left_out():
+    # What a brain says may quote the client's words; piper raises on a NUL.
+    assert len(speech._synthesize("Done.\x00\x1b", "marin", 1.0)) > 0
