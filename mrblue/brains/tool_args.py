@@ -82,4 +82,9 @@ def property_range(tool: dict, meaning: str) -> tuple[int | None, int | None]:
     name = next((n for n in SYNONYMS.get(meaning, (meaning,)) if n in properties), None)
     if name is None:
         return None, None
-    return properties[name].get("minimum"), properties[name].get("maximum")
+    return _number(properties[name].get("minimum")), _number(properties[name].get("maximum"))
+
+
+def _number(value) -> int | float | None:
+    """A schema's bound, if it is a number (the client may have written anything)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -9,14 +9,16 @@ import threading
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain
-from mrblue.brains.tool_args import fit_arguments
+from mrblue.brains.commands import CommandsBrain, decide
+from mrblue.brains.tool_args import fit_arguments, property_range
 from mrblue.engine import speech
+from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.config import default_session
 from mrblue.engine.connection import LOG_DEPTH, MAX_PHRASE_CHARS, loggable, split_sentences
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.sdp import OfferRefused, check_offer
 from mrblue.engine.vad import TurnDetector
+from tests import test_commands_brain as commands_brain
 from tests.engine.test_connection import connect, say
 from tests.engine.test_core import error_of, send, validated
 from tests.fuzz.test_sdp_offers import real_offer
@@ -347,3 +349,36 @@ def test_a_language_the_recognizer_does_not_know_falls_back_quietly(caplog):
 def test_control_characters_in_what_is_spoken_are_left_out():
     # What a brain says may quote the client's words; piper raises on a NUL.
     assert len(speech._synthesize("Done.\x00\x1b", "marin", 1.0)) > 0
+
+
+def test_a_schema_bound_that_is_not_a_number_is_no_bound():
+    size = {"type": "object", "properties": {"font_size": {"minimum": "8", "maximum": True}}}
+    assert property_range(tool(size), "font_size") == (None, None)
+    size["properties"]["font_size"] = {"minimum": 8, "maximum": 72.5}
+    assert property_range(tool(size), "font_size") == (8, 72.5)
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        {"blocks": 5},
+        {"blocks": "heading"},
+        {"blocks": [{"id": "heading", "type": {"a": 1}, "text": 5, "style": "big"}]},
+        {"blocks": [{"id": "heading", "type": "heading", "style": {"font_size": "20"}}]},
+        {"blocks": [{"id": "heading", "type": "heading", "style": {"font_size": float("nan")}}]},
+        {"blocks": [{"id": ["heading"], "type": "heading"}], "selected": 3},
+    ],
+)
+@pytest.mark.parametrize(
+    "utterance",
+    ["make the heading bigger", "what is on the page", "make it blue", "move the heading down"],
+)
+def test_the_commands_brain_reads_a_forged_page_report_without_raising(page, utterance):
+    # The page's describe_page report comes back as a function_call_output the client wrote.
+    conversation = [
+        commands_brain.user(utterance),
+        commands_brain.call("describe_page", "{}", "call_1"),
+        commands_brain.output("call_1", page),
+    ]
+    outputs = decide(commands_brain.request(conversation))
+    assert outputs and all(isinstance(o, TextDelta | FunctionCall) for o in outputs)
