@@ -3,6 +3,7 @@ every session time-limited from its start; the accounting never leaks."""
 
 import asyncio
 import json
+import logging
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -265,4 +266,21 @@ async def test_an_offer_without_a_fingerprint_is_refused_before_a_call_is_made()
     assert answer.json()["error"]["code"] == "invalid_offer"
     assert "fingerprint" in answer.json()["error"]["message"]
     assert len(webrtc.calls) == 0
+    await browser.close()
+
+
+async def test_a_failure_in_aiortcs_own_connect_task_closes_the_call(engine, caplog):
+    # Such an offer is refused at the door now (sdp.check_offer); past it, aiortc's connect
+    # task asserts on the missing fingerprint, and nobody awaits that task but the call.
+    engine.MRBLUE_WEBRTC_CONNECT_TIMEOUT = 60.0
+    browser = await an_offer(with_channel=True)
+    sdp = "\r\n".join(
+        line for line in browser.localDescription.sdp.split("\r\n") if "fingerprint" not in line
+    )
+    call = await webrtc.start_call(sdp, default_session(), sessions.admit())
+    await browser.setRemoteDescription(RTCSessionDescription(call.answer_sdp, "answer"))
+    await asyncio.wait_for(call.closed.wait(), 20)
+    logged = [r for r in caplog.records if "__connect failed (AssertionError" in r.getMessage()]
+    assert [r.levelname for r in logged] == ["WARNING"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await browser.close()
