@@ -336,9 +336,24 @@ def _page(output):
     if not isinstance(output, dict):
         return [], None
     blocks = output.get("blocks")
-    blocks = [b for b in blocks if isinstance(b, dict) and "id" in b] if blocks else []
+    blocks = blocks if isinstance(blocks, list) else []
+    blocks = [_block(b) for b in blocks if isinstance(b, dict) and isinstance(b.get("id"), str)]
     selected = output.get("selected")
     return blocks, selected if isinstance(selected, str) else None
+
+
+def _block(reported: dict) -> dict:
+    """A block as this brain reads it: the fields it uses, each of the type it expects (the
+    page's report comes back through the client, which may send anything)."""
+    block = {"id": reported["id"], "type": "block"}
+    for key in ("type", "text", "alt"):
+        if isinstance(reported.get(key), str):
+            block[key] = reported[key]
+    style = reported.get("style")
+    size = style.get("font_size") if isinstance(style, dict) else None
+    if isinstance(size, int | float) and not isinstance(size, bool) and 0 < size < 10_000:
+        block["style"] = {"font_size": size}
+    return block
 
 
 def _json(text):

@@ -12,6 +12,8 @@ import json
 from functools import cache
 
 import jsonschema
+import referencing
+import referencing.exceptions
 
 SYNONYMS = {
     "block_id": ("block_id", "id", "block", "target", "target_id", "element_id", "blockId"),
@@ -37,7 +39,7 @@ def find_tool(tools: list[dict], name: str) -> dict | None:
 def fit_arguments(tool: dict, meanings: dict) -> str | None:
     """JSON arguments for `tool` carrying `meanings`, or None if its schema can't take them."""
     schema = tool.get("parameters") or {"type": "object", "properties": {}}
-    properties = schema.get("properties") or {}
+    properties = _properties(schema)
     arguments = {}
     for meaning, value in meanings.items():
         if value is None:
@@ -46,16 +48,26 @@ def fit_arguments(tool: dict, meanings: dict) -> str | None:
         if name is None:
             return None
         enum = properties[name].get("enum")
-        if enum is not None and value not in enum:
+        if isinstance(enum, list) and value not in enum:
             return None
         arguments[name] = value
     try:
         validator = _without_patterns(jsonschema.validators.validator_for(schema))
         validator.check_schema(schema)
-        error = next(validator(schema).iter_errors(arguments), None)
-    except jsonschema.SchemaError:
+        # No registry retrieval: a client's `$ref` to a URL must not make the server fetch it.
+        checker = validator(schema, registry=referencing.Registry())
+        error = next(checker.iter_errors(arguments), None)
+    except (jsonschema.SchemaError, referencing.exceptions.Unresolvable, RecursionError):
         return None
     return None if error is not None else json.dumps(arguments)
+
+
+def _properties(schema) -> dict:
+    """A schema's properties that are schemas themselves (a client may send anything)."""
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return {}
+    return {name: value for name, value in properties.items() if isinstance(value, dict)}
 
 
 @cache
@@ -66,8 +78,13 @@ def _without_patterns(validator):
 
 def property_range(tool: dict, meaning: str) -> tuple[int | None, int | None]:
     """The (minimum, maximum) the tool allows for a numeric meaning, if it says."""
-    properties = (tool.get("parameters") or {}).get("properties") or {}
+    properties = _properties(tool.get("parameters") or {})
     name = next((n for n in SYNONYMS.get(meaning, (meaning,)) if n in properties), None)
     if name is None:
         return None, None
-    return properties[name].get("minimum"), properties[name].get("maximum")
+    return _number(properties[name].get("minimum")), _number(properties[name].get("maximum"))
+
+
+def _number(value) -> int | float | None:
+    """A schema's bound, if it is a number (the client may have written anything)."""
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None

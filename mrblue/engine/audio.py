@@ -24,10 +24,11 @@ class Resampler:
         return b"".join(out.to_ndarray().tobytes() for out in self._resampler.resample(frame))
 
     def pcm(self, data: bytes, rate: int) -> bytes:
-        """Resample mono pcm16 bytes at `rate`."""
-        if not data:
+        """Resample mono pcm16 bytes at `rate` (a trailing half sample is left out)."""
+        samples = _samples(data)
+        if not samples.size:
             return b""
-        samples = np.frombuffer(data, dtype=np.int16).reshape(1, -1)
+        samples = samples.reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
         frame.sample_rate = rate
         return self.frame(frame)
@@ -45,4 +46,10 @@ def ms_of(pcm: bytes, rate: int) -> float:
 
 def pcm_to_float(pcm: bytes) -> np.ndarray:
     """Mono pcm16 bytes as float32 samples in [-1, 1] (what speech recognizers take)."""
-    return np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    return _samples(pcm).astype(np.float32) / 32768.0
+
+
+def _samples(pcm: bytes) -> np.ndarray:
+    # Whole samples only: a buffer filled in another format (one byte a sample) can end
+    # on half of one, and numpy refuses a buffer that is not whole samples.
+    return np.frombuffer(pcm, dtype=np.int16, count=len(pcm) // 2)

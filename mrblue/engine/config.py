@@ -7,8 +7,9 @@ for the per-response overrides of `response.create`; all raise ProtocolError on 
 import copy
 import time
 
+from mrblue.engine import echoed
 from mrblue.engine.events import ProtocolError, new_id
-from mrblue.engine.fields import choice, get, no_unknown, number_in
+from mrblue.engine.fields import choice, get, nesting_within, no_unknown, number_in
 from mrblue.engine.vocabulary import (
     DEFAULT_VOICE,
     EAGERNESS,
@@ -54,6 +55,7 @@ SESSION_KEYS = (
     "expires_at",
 )
 READ_ONLY = ("id", "object", "expires_at")
+MAX_SCHEMA_DEPTH = 32  # a tool's parameters, in arrays and objects
 
 
 def default_session(model: str = "gpt-realtime", lifetime_s: int = 3600) -> dict:
@@ -110,9 +112,9 @@ def apply_update(session: dict, update, param: str = "session") -> dict:
     _apply_response_fields(result, update, param)
     if "audio" in update:
         _apply_audio(result, get(update, "audio", dict, f"{param}.audio"), f"{param}.audio")
-    for key in ("tracing", "truncation", "include", "prompt"):
+    for key, check in echoed.SESSION_FIELDS.items():
         if key in update:
-            result[key] = update[key]
+            result[key] = check(update[key], f"{param}.{key}")
     return result
 
 
@@ -148,7 +150,9 @@ def apply_response_overrides(session: dict, overrides, param: str = "response") 
         _apply_audio(result, audio, f"{param}.audio")
     conversation = get(overrides, "conversation", str, f"{param}.conversation", default="auto")
     result["conversation"] = choice(conversation, ("auto", "none"), f"{param}.conversation")
-    result["metadata"] = get(overrides, "metadata", dict, f"{param}.metadata", nullable=True)
+    result["metadata"] = echoed.metadata(overrides.get("metadata"), f"{param}.metadata")
+    if "prompt" in overrides:
+        echoed.prompt(overrides["prompt"], f"{param}.prompt")  # checked, but not used
     if "input" in overrides:
         result["input"] = get(overrides, "input", list, f"{param}.input")
     return result
@@ -196,16 +200,21 @@ def _tools(tools: list, param: str) -> list:
                 "type": "function",
                 "name": name,
                 "description": get(tool, "description", str, f"{where}.description", default=""),
-                "parameters": get(
-                    tool,
-                    "parameters",
-                    dict,
-                    f"{where}.parameters",
-                    default={"type": "object", "properties": {}},
-                ),
+                "parameters": _parameters(tool, f"{where}.parameters"),
             }
         )
     return checked
+
+
+def _parameters(tool: dict, param: str) -> dict:
+    """A tool's JSON schema: an object whose `properties`, if any, are schemas (objects),
+    nested at most `MAX_SCHEMA_DEPTH` deep. (Brains read it; the page checks the values.)"""
+    schema = get(tool, "parameters", dict, param, default={"type": "object", "properties": {}})
+    nesting_within(schema, MAX_SCHEMA_DEPTH, param)
+    properties = get(schema, "properties", dict, f"{param}.properties", default={})
+    for name in properties:
+        get(properties, name, dict, f"{param}.properties.{name}")
+    return schema
 
 
 def _tool_choice(value, param: str):

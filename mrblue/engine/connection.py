@@ -6,6 +6,7 @@ it a `PlayoutQueue` (the outgoing audio track) and the microphone's frames.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -23,30 +24,57 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 WS_AUDIO_CHUNK = PROTOCOL_RATE * 2 // 10  # 100 ms of pcm16 per output_audio.delta
 
 
-def loggable(event: dict) -> dict:
-    """A copy of an event fit for a log line: audio payloads replaced by their size."""
+LOG_DEPTH = 20  # nesting shown in a log line; deeper values are "…"
+MAX_PHRASE_CHARS = 400  # words without a sentence end are spoken in pieces of at most this
 
-    def strip(value):
-        if isinstance(value, dict):
-            return {
-                k: (
-                    f"<{len(v)} base64 chars>"
-                    if k in ("audio", "delta") and isinstance(v, str) and len(v) > 200
-                    else strip(v)
-                )
-                for k, v in value.items()
-            }
+
+def loggable(event) -> object:
+    """A copy of an event fit for a log line: audio payloads replaced by their size, and
+    nesting beyond `LOG_DEPTH` by "…" (a client may nest its JSON hundreds deep)."""
+
+    def strip(value, depth):
+        if not isinstance(value, dict | list):
+            return value
+        if depth >= LOG_DEPTH:
+            return "…"
         if isinstance(value, list):
-            return [strip(v) for v in value]
-        return value
+            return [strip(v, depth + 1) for v in value]
+        return {
+            k: (
+                f"<{len(v)} base64 chars>"
+                if k in ("audio", "delta") and isinstance(v, str) and len(v) > 200
+                else strip(v, depth + 1)
+            )
+            for k, v in value.items()
+        }
 
-    return strip(event)
+    return strip(event, 0)
 
 
 def split_sentences(text: str) -> tuple[list[str], str]:
-    """Complete sentences of `text`, and the unfinished rest."""
+    """Complete sentences of `text`, and the unfinished rest. A stretch without a sentence
+    end is cut at a space into phrases of at most `MAX_PHRASE_CHARS`, so that what waits to
+    be spoken stays short (and rescanning it on every delta stays cheap)."""
     parts = SENTENCE_END.split(text)
-    return [p for p in parts[:-1] if p.strip()], parts[-1]
+    sentences = []
+    for part in parts[:-1]:
+        sentences += _phrases(part)
+    *whole, rest = _phrases(parts[-1])
+    return [s for s in sentences + whole if s.strip()], rest
+
+
+def _phrases(text: str) -> list[str]:
+    """`text` cut at spaces into pieces of at most `MAX_PHRASE_CHARS` (or at that length, if
+    a piece has no space); the last piece is what remains."""
+    pieces, start = [], 0
+    while len(text) - start > MAX_PHRASE_CHARS:
+        end = start + MAX_PHRASE_CHARS
+        space = text.rfind(" ", start + 1, end + 1)
+        cut = space if space > start else end
+        pieces.append(text[start:cut])
+        start = cut + 1 if cut == space else cut
+    pieces.append(text[start:])
+    return pieces
 
 
 class EngineConnection:
@@ -74,6 +102,7 @@ class EngineConnection:
         self.playout = playout  # WebRTC's outgoing audio queue; None over WebSocket
         self.voice = VoiceTurns(self)
         self._response_task: asyncio.Task | None = None
+        self._background: set[asyncio.Task] = set()
         self._expiry: asyncio.TimerHandle | None = None
         self.closed = False
 
@@ -90,7 +119,7 @@ class EngineConnection:
         if self._expiry is None:
             loop = asyncio.get_running_loop()
             self._expiry = loop.call_later(
-                self.max_seconds, lambda: asyncio.ensure_future(self._expire())
+                self.max_seconds, lambda: self.background(self._expire(), "the time limit")
             )
 
     async def carry_out(self, step: Step) -> None:
@@ -118,14 +147,46 @@ class EngineConnection:
                 await self._send(event)
 
     async def receive_text(self, text: str) -> None:
-        """Handle one client message: any problem becomes an `error` event, never a crash."""
+        """Handle one client message: any problem becomes an `error` event, never a crash
+        (a bug found on the way is logged and answered with a `server_error`)."""
+        try:
+            await self._receive_text(text)
+        except Exception:
+            await self.internal_error("a client event")
+
+    async def internal_error(self, what: str) -> None:
+        """Something the engine did for `what` raised: log it once with its traceback (the
+        event itself stays out of the log: it may carry anything) and tell the client with a
+        `server_error`; the session goes on."""
+        logger.exception("%s: handling %s failed", self.label, what)
+        try:
+            await self.carry_out(self.session.server_error())
+        except Exception:
+            logger.warning("%s: could not report the failure to the client", self.label)
+
+    def background(self, coroutine, what: str) -> asyncio.Task:
+        """Run `coroutine` as a task whose failure is handled as `internal_error` says, not
+        left for asyncio to report (or not) when the task is collected."""
+
+        async def guarded():
+            try:
+                await coroutine
+            except Exception:
+                await self.internal_error(what)
+
+        task = asyncio.ensure_future(guarded())
+        self._background.add(task)  # the loop keeps only a weak reference
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def _receive_text(self, text: str) -> None:
         if len(text.encode()) > self.max_message_bytes:
             await self.report_error(
                 "message_too_large", f"Client events are limited to {self.max_message_bytes} bytes."
             )
             return
         try:
-            event = parse_json(text)
+            event = parse_json(text, strict_text=True)
         except ValueError:
             await self.report_error("invalid_json", "The client event is not valid JSON.")
             return
@@ -148,7 +209,21 @@ class EngineConnection:
 
     def run_response(self, request) -> None:
         """Answer `request` in the background."""
-        self._response_task = asyncio.create_task(self._run_response(request))
+        self._response_task = self.background(self._answer(request), "a response")
+
+    async def _answer(self, request) -> None:
+        try:
+            await self._run_response(request)
+        except Exception:
+            # An engine bug, not the brain's failure: the response still ends (or no other
+            # could start), before `background` logs and reports the bug.
+            with contextlib.suppress(Exception):
+                await self.carry_out(
+                    self.session.fail_response(
+                        request.response_id, "server_error", "The server failed to answer."
+                    )
+                )
+            raise
 
     async def _run_response(self, request) -> None:
         response_id = request.response_id
@@ -231,7 +306,9 @@ class EngineConnection:
             self.voice.log_turn_timings()
         else:
             self.voice.arm_idle_timer()
-        asyncio.ensure_future(self.carry_out(self.session.output_playback(kind, response_id)))
+        self.background(
+            self.carry_out(self.session.output_playback(kind, response_id)), "a playback note"
+        )
 
     # --- life cycle -----------------------------------------------------------------------
 

@@ -33,6 +33,15 @@ class EngineConsumer(AsyncWebsocketConsumer):
     connection: EngineConnection | None = None
     slot: Slot | None = None  # this session's place among the live ones
 
+    async def __call__(self, scope, receive, send):
+        """Run the consumer; however it ends (closed, crashed, cancelled by the server),
+        the session stops and gives its place back: Channels calls `disconnect` only for a
+        close the client made."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._end()
+
     async def connect(self):
         """Authenticate, check the limits, then start the session."""
         headers = {k.decode().lower(): v.decode() for k, v in self.scope.get("headers", [])}
@@ -63,11 +72,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
             self.slot = sessions.admit(access.secret, access.owner)
         except SessionRefused as refused:
             return await self._refuse(subprotocol, refused.code, refused.message, TOO_MANY)
-        try:
-            await self._start(subprotocol, access.config)
-        except BaseException:
-            self.slot.release()
-            raise
+        await self._start(subprotocol, access.config)
 
     async def _start(self, subprotocol, config):
         # The session's time limit runs from here, the accept.
@@ -104,15 +109,23 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 "invalid_json", "Binary frames are not supported; send JSON text events."
             )
             return
-        await self.connection.receive_text(text_data)
+        await self.connection.receive_text(text_data)  # answers every problem itself
 
     async def disconnect(self, code):
-        """Stop the session's work and free its place."""
-        if self.connection is not None:
-            await self.connection.shutdown()
-            logger.info("engine session %s closed (%s)", self.connection.label, code)
-        if self.slot is not None:
-            self.slot.release()
+        """The client closed: stop the session's work and free its place."""
+        await self._end(code)
+
+    async def _end(self, code=None) -> None:
+        """Stop the session and give its place back (once; `__call__` makes sure of it)."""
+        slot, self.slot = self.slot, None
+        connection, self.connection = self.connection, None
+        try:
+            if connection is not None:
+                await connection.shutdown()
+                logger.info("engine session %s closed (%s)", connection.label, code or "ended")
+        finally:
+            if slot is not None:
+                slot.release()
 
     async def _send_event(self, event: dict) -> None:
         await self.send(text_data=json.dumps(event))

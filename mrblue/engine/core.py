@@ -123,6 +123,14 @@ class RealtimeSession:
             raise ProtocolError(
                 "invalid_value", "Invalid 'audio': expected base64-encoded audio bytes.", "audio"
             ) from None
+        if self.input_format == "audio/pcm" and len(audio) % 2:
+            # pcm16 is two bytes a sample: half a sample would shift every later one.
+            raise ProtocolError(
+                "invalid_value",
+                f"Invalid 'audio': audio/pcm is 16-bit samples, 2 bytes each, but "
+                f"{len(audio)} bytes were sent; append whole samples.",
+                "audio",
+            )
         if self._ms(len(self.input_audio) + len(audio)) > MAX_INPUT_AUDIO_MS:
             raise ProtocolError(
                 "input_audio_buffer_full",
@@ -411,6 +419,19 @@ class RealtimeSession:
     def error(self, code: str, message: str) -> Step:
         """A client mistake the adapter found (a message too large, not JSON, refused)."""
         return Step(events=[error_event("invalid_request_error", code, message)])
+
+    def server_error(self) -> Step:
+        """The engine failed at something it should have done (a bug): OpenAI's answer to
+        that, a `server_error`; the session goes on."""
+        return Step(
+            events=[
+                error_event(
+                    "server_error",
+                    "server_error",
+                    "The server had an error while processing your request; the session goes on.",
+                )
+            ]
+        )
 
     def expired(self, max_seconds: float) -> Step:
         """The session reached its maximum duration (the adapter then closes it)."""

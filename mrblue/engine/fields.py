@@ -85,3 +85,19 @@ def no_unknown(obj: dict, known, prefix: str):
         if key not in known:
             param = f"{prefix}.{key}" if prefix else key
             raise ProtocolError("unknown_parameter", f"Unknown parameter: '{param}'.", param)
+
+
+def nesting_within(value, limit: int, param: str) -> None:
+    """Refuse JSON nested more than `limit` arrays or objects deep (checked without
+    recursion: the value may be nested as deep as the JSON parser allows)."""
+    stack = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if not isinstance(current, dict | list):
+            continue
+        if depth > limit:
+            raise ProtocolError(
+                "invalid_value", f"'{param}' is nested more than {limit} levels deep.", param
+            )
+        children = current.values() if isinstance(current, dict) else current
+        stack.extend((child, depth + 1) for child in children)

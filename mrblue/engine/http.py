@@ -43,7 +43,7 @@ def client_secrets(request):
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
     try:
-        body = parse_json(request.body or b"{}")
+        body = parse_json(request.body or b"{}", strict_text=True)
     except ValueError:
         return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
     try:
@@ -107,9 +107,6 @@ def _owner(body: dict) -> str:
     return owner
 
 
-MAX_SDP_BYTES = 64 * 1024
-
-
 @csrf_exempt
 @require_POST
 async def calls(request):
@@ -118,6 +115,7 @@ async def calls(request):
 
     from mrblue.engine.auth import session_for_key
     from mrblue.engine.registry import SessionRefused, sessions
+    from mrblue.engine.sdp import OfferRefused, check_offer
     from mrblue.engine.webrtc import start_call
 
     access = await database_sync_to_async(session_for_key)(
@@ -129,20 +127,19 @@ async def calls(request):
         return api_error(
             400, "Send the SDP offer with Content-Type: application/sdp.", "invalid_content_type"
         )
-    offer = request.body.decode("utf-8", "replace")
-    if len(request.body) > MAX_SDP_BYTES or not offer.startswith("v=0") or "m=audio" not in offer:
-        return api_error(
-            400, "The body is not an SDP offer with an audio section.", "invalid_offer"
-        )
+    try:
+        offer = check_offer(request.body)
+    except OfferRefused as refused:
+        return api_error(400, str(refused), "invalid_offer")
     try:
         slot = sessions.admit(access.secret, access.owner)
     except SessionRefused as refused:
         return api_error(429, refused.message, refused.code)
     try:
         call = await start_call(offer, access.config, slot)  # the call gives the place back
-    except Exception:
+    except Exception as exc:  # aiortc refused it (e.g. no codec in common)
         slot.release()
-        logger.warning("could not answer an SDP offer", exc_info=True)
+        logger.warning("could not answer an SDP offer: %s: %s", type(exc).__name__, exc)
         return api_error(400, "The SDP offer could not be answered.", "invalid_offer")
     response = HttpResponse(call.answer_sdp, status=201, content_type="application/sdp")
     response["Location"] = f"/v1/realtime/calls/{call.id}"

@@ -53,9 +53,13 @@ def _whisper():
 
 def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
     model = _once("whisper", _whisper)
+    # The session's language is the client's string: one the model does not know would
+    # raise (multilingual models) or warn on every turn (English-only ones).
+    if language not in model.supported_languages:
+        language = "en" if "en" in model.supported_languages else None
     segments, _info = model.transcribe(
         pcm_to_float(pcm16k),
-        language=language or "en",
+        language=language,
         beam_size=1,
         vad_filter=False,
         without_timestamps=True,
@@ -114,10 +118,15 @@ def _synthesize(text: str, voice: str, speed: float) -> bytes:
     slowest, fastest = LIMITS["speed"]
     config = SynthesisConfig(length_scale=1.0 / max(slowest, min(speed or 1.0, fastest)))
     resampler = Resampler(PROTOCOL_RATE)
-    audio = b""
-    for chunk in model.synthesize(text, config):
-        audio += resampler.float32(chunk.audio_float_array, chunk.sample_rate)
-    return audio
+    spoken = text.translate(_UNSPEAKABLE)  # piper refuses a NUL; no control char is spoken
+    return b"".join(
+        resampler.float32(chunk.audio_float_array, chunk.sample_rate)
+        for chunk in model.synthesize(spoken, config)
+    )
+
+
+# C0 control characters (but tab and line ends) and DEL, dropped before synthesis.
+_UNSPEAKABLE = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
 async def synthesize(text: str, voice: str, speed: float = 1.0) -> bytes:

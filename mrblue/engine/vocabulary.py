@@ -43,4 +43,6 @@ LIMITS = {
     "idle_timeout_ms": (5_000, 30_000),
     "max_output_tokens": (1, 4096),
     "expires_after.seconds": (10, 7200),  # a client secret's lifetime
+    "retention_ratio": (0.0, 1.0),  # truncation: the share of the context kept
+    "post_instructions": (1, 32_000),  # truncation: tokens after the instructions, at most
 }

@@ -27,6 +27,7 @@ class VoiceTurns:
         self.session = connection.session
         self._detector: TurnDetector | None = None
         self._detector_config: dict | None = None
+        self._detecting = asyncio.Lock()  # one feed at a time: microphone and appends share it
         self._mic_24k = Resampler(PROTOCOL_RATE)  # WebRTC microphone → protocol rate
         self._mic_16k = Resampler(SPEECH_RATE)  # WebRTC microphone → detection rate
         self._appended_16k = Resampler(SPEECH_RATE)  # appended protocol audio → detection
@@ -49,14 +50,19 @@ class VoiceTurns:
         """Audio a client appended over the protocol (24 kHz pcm16)."""
         if self.session.input_format != "audio/pcm":
             return  # G.711 input is buffered and committed, but not voice-detected here
-        await self._detect(self._appended_16k.pcm(pcm, PROTOCOL_RATE))
+        # One append may hold minutes of audio: resampled off the event loop, like detection.
+        await self._detect(await asyncio.to_thread(self._appended_16k.pcm, pcm, PROTOCOL_RATE))
 
     async def _detect(self, pcm16k: bytes) -> None:
         settings = self.session.turn_detection()
         if settings is None:
             return  # push-to-talk: the client commits
-        detector = self._turn_detector(settings)
-        for event in detector.feed(pcm16k):
+        # The model runs on every 32 ms of audio (1-2 ms of CPU each): a client may append
+        # faster than real time, so it runs in a thread, not on the server's event loop.
+        async with self._detecting:
+            detector = self._turn_detector(settings)
+            events = await asyncio.to_thread(detector.feed, pcm16k)
+        for event in events:
             if isinstance(event, SpeechStarted):
                 await self._speech_started(event.audio_start_ms, settings)
             elif isinstance(event, PauseBegan):
@@ -128,7 +134,7 @@ class VoiceTurns:
     def transcribe_later(self, item: dict, respond: bool, early=None) -> None:
         """Transcribe a committed audio item in the background (or finish the recognition
         `early` started on the same speech), then maybe respond."""
-        task = asyncio.create_task(self._transcribe(item, respond, early))
+        task = self.connection.background(self._transcribe(item, respond, early), "a transcript")
         self._transcriptions.add(task)
         task.add_done_callback(self._transcriptions.discard)
 
@@ -192,7 +198,8 @@ class VoiceTurns:
             return
         loop = asyncio.get_running_loop()
         self._idle = loop.call_later(
-            timeout / 1000, lambda: asyncio.ensure_future(self._idle_timeout())
+            timeout / 1000,
+            lambda: self.connection.background(self._idle_timeout(), "the idle timeout"),
         )
 
     def cancel_idle_timer(self) -> None:

@@ -74,8 +74,10 @@ class Call:
 
     async def answer(self, offer_sdp: str) -> str:
         """Accept the browser's offer; return the answer SDP (ICE candidates included)."""
+        before = asyncio.all_tasks()
         await self.pc.setRemoteDescription(RTCSessionDescription(offer_sdp, "offer"))
         await self.pc.setLocalDescription(await self.pc.createAnswer())
+        self._watch_aiortc_tasks(asyncio.all_tasks() - before)
         self._spawn(self._work_inbox())
         self.connection.arm_time_limit()  # from the call's creation, channel or not
         loop = asyncio.get_running_loop()
@@ -86,6 +88,33 @@ class Call:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._task_done)
+
+    def _watch_aiortc_tasks(self, started: set[asyncio.Task]) -> None:
+        # aiortc connects in tasks of its own that nobody awaits: a failure there (a
+        # transport it could not start) would only be logged by asyncio when the task is
+        # collected, and the call would live on, broken. Watch those of this peer connection.
+        for task in started:
+            frame = getattr(task.get_coro(), "cr_frame", None)
+            if frame is not None and frame.f_locals.get("self") is self.pc:
+                task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task) -> None:
+        """A task of this call ended: if it failed, the call is over (its failure is
+        retrieved here, so asyncio does not report it again)."""
+        if task.cancelled() or task.exception() is None:
+            return
+        if not self.closed.is_set():
+            error = task.exception()
+            name = getattr(task.get_coro(), "__qualname__", "a task")
+            logger.warning(
+                "call %s: %s failed (%s: %s); closing the call",
+                self.id,
+                name,
+                type(error).__name__,
+                error,
+            )
+            self._spawn(self.close())
 
     def _on_track(self, track) -> None:
         if track.kind == "audio":
@@ -114,8 +143,19 @@ class Call:
             backlog.put_nowait(frame)
 
     async def _hear(self, backlog: asyncio.Queue) -> None:
+        failures = 0
         while True:
-            await self.connection.voice.microphone_frame(await backlog.get())
+            frame = await backlog.get()
+            try:
+                await self.connection.voice.microphone_frame(frame)
+            except Exception:
+                # The call goes on without this frame; a failure that repeats on every frame
+                # is reported once, then counted.
+                failures += 1
+                if failures == 1:
+                    await self.connection.internal_error("microphone audio")
+                elif failures % 500 == 0:
+                    logger.warning("call %s: %d microphone frames failed", self.id, failures)
 
     def _on_datachannel(self, channel) -> None:
         if channel.label != EVENTS_CHANNEL:

@@ -3,6 +3,7 @@ every session time-limited from its start; the accounting never leaks."""
 
 import asyncio
 import json
+import logging
 
 import pytest
 from aiortc import RTCPeerConnection, RTCSessionDescription
@@ -13,6 +14,7 @@ from django.test import AsyncClient
 from mrblue.asgi import application
 from mrblue.engine import webrtc
 from mrblue.engine.config import default_session
+from mrblue.engine.connection import EngineConnection
 from mrblue.engine.models import EngineClientSecret
 from mrblue.engine.registry import SessionRefused, sessions
 from tests.support.realtime_schema import validate_server_event
@@ -205,3 +207,80 @@ async def test_an_sdp_offer_beyond_the_secret_limit_gets_a_429_json_error():
     await webrtc.calls.close_all()
     for browser in browsers:
         await browser.close()
+
+
+# --- however a session ends, its place is given back --------------------------------------
+
+
+async def test_a_websocket_session_the_server_cancels_gives_its_place_back():
+    socket, _ = await open_socket(await secret_for())
+    assert len(sessions) == 1
+    socket.future.cancel()  # as Daphne does to an application that outlives its connection
+    with pytest.raises(asyncio.CancelledError):
+        await socket.future
+    assert len(sessions) == 0
+
+
+async def test_a_websocket_session_that_crashes_gives_its_place_back(monkeypatch):
+    async def crash(self, text):
+        raise RuntimeError("a bug that escaped")
+
+    monkeypatch.setattr(EngineConnection, "receive_text", crash)
+    socket, _ = await open_socket(await secret_for())
+    await socket.send_to(text_data="{}")
+    with pytest.raises(RuntimeError):
+        await socket.wait(timeout=5)
+    assert len(sessions) == 0
+
+
+async def test_a_failing_task_of_a_call_closes_the_call_once_with_a_warning(engine, caplog):
+    engine.MRBLUE_WEBRTC_CONNECT_TIMEOUT = 60.0
+    call = await webrtc.start_call(
+        (await an_offer(with_channel=True)).localDescription.sdp,
+        default_session(),
+        sessions.admit(),
+    )
+
+    async def broken():
+        raise RuntimeError("a bug in a call's task")
+
+    call._spawn(broken())
+    await asyncio.wait_for(call.closed.wait(), 5)
+    assert len(webrtc.calls) == 0  # and the fixture checks its place was given back
+    logged = [r for r in caplog.records if "a bug in a call's task" in r.getMessage()]
+    assert [(r.levelname, r.exc_info) for r in logged] == [("WARNING", None)]
+
+
+async def test_an_offer_without_a_fingerprint_is_refused_before_a_call_is_made():
+    browser = await an_offer(with_channel=True)
+    sdp = "\r\n".join(
+        line for line in browser.localDescription.sdp.split("\r\n") if "fingerprint" not in line
+    )
+    answer = await AsyncClient().post(
+        "/v1/realtime/calls",
+        data=sdp,
+        content_type="application/sdp",
+        headers={"authorization": f"Bearer {await secret_for()}"},
+    )
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "invalid_offer"
+    assert "fingerprint" in answer.json()["error"]["message"]
+    assert len(webrtc.calls) == 0
+    await browser.close()
+
+
+async def test_a_failure_in_aiortcs_own_connect_task_closes_the_call(engine, caplog):
+    # Such an offer is refused at the door now (sdp.check_offer); past it, aiortc's connect
+    # task asserts on the missing fingerprint, and nobody awaits that task but the call.
+    engine.MRBLUE_WEBRTC_CONNECT_TIMEOUT = 60.0
+    browser = await an_offer(with_channel=True)
+    sdp = "\r\n".join(
+        line for line in browser.localDescription.sdp.split("\r\n") if "fingerprint" not in line
+    )
+    call = await webrtc.start_call(sdp, default_session(), sessions.admit())
+    await browser.setRemoteDescription(RTCSessionDescription(call.answer_sdp, "answer"))
+    await asyncio.wait_for(call.closed.wait(), 20)
+    logged = [r for r in caplog.records if "__connect failed (AssertionError" in r.getMessage()]
+    assert [r.levelname for r in logged] == ["WARNING"]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    await browser.close()
