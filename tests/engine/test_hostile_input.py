@@ -18,7 +18,7 @@ from mrblue.engine.connection import LOG_DEPTH, MAX_PHRASE_CHARS, loggable, spli
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.sdp import OfferRefused, check_offer
 from mrblue.engine.vad import TurnDetector
-from tests import test_commands_brain as commands_brain
+from tests.assistant import test_commands_brain as commands_brain
 from tests.engine.test_connection import connect, say
 from tests.engine.test_core import error_of, send, validated
 from tests.fuzz.test_sdp_offers import real_offer
