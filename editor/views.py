@@ -67,22 +67,31 @@ def _editor_api(view):
 def run_tool_view(request, page):
     """`POST /editor/<slug>/tools/` `{"name", "arguments", "call_id"}`: change the page."""
     try:
-        body = read_json(request.body or b"{}")
-        arguments = body.get("arguments", {})
-        if isinstance(arguments, str):
-            arguments = read_json(arguments or "{}")
-        name, call_id = body.get("name"), str(body.get("call_id") or "")[:64]
-        if not isinstance(name, str) or not isinstance(arguments, dict):
-            raise ValueError
-    except (ValueError, AttributeError):
-        message = 'Send {"name": <tool>, "arguments": {...}} as JSON.'
-        return json_error(400, "bad_request", message)
+        name, arguments, call_id = _read_call(request.body or b"{}")
+    except ValueError as exc:
+        return json_error(400, "bad_request", str(exc))
     try:
         result = run_tool(page.pk, request.user, name, arguments, call_id)
     except ToolError as exc:
         return json_error(400, "tool_error", str(exc))
     page.refresh_from_db()
     return JsonResponse({**result, "revisions": _revisions(page)})
+
+
+def _read_call(raw: bytes) -> tuple[str, dict, str]:
+    """(name, arguments, call_id) of a tool call body, or ValueError saying what to send."""
+    shape = 'Send {"name": <tool>, "arguments": {...}} as JSON.'
+    try:
+        body = read_json(raw)
+        arguments = body.get("arguments", {}) if isinstance(body, dict) else None
+        if isinstance(arguments, str):
+            arguments = read_json(arguments or "{}")
+    except ValueError as error:
+        raise ValueError(f"{shape} ({error})") from None
+    name = body.get("name") if isinstance(body, dict) else None
+    if not isinstance(name, str) or not isinstance(arguments, dict):
+        raise ValueError(shape)
+    return name, arguments, str(body.get("call_id") or "")[:64]
 
 
 @_editor_api

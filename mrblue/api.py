@@ -10,11 +10,11 @@ from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from editor.jsonapi import json_error
+from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.permissions import acan_edit
 from editor.ratelimit import MinuteLimiter
-from mrblue.engine.jsonparse import parse_json
+from mrblue.body_limit import wants_json
 from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
@@ -28,7 +28,7 @@ MAX_BODY = 16 * 1024
 def csrf_failure(request, reason=""):
     """CSRF refusals as JSON for the API and any JSON request (the editor's tools), Django's
     page for forms."""
-    if request.path.startswith("/api/") or request.content_type == "application/json":
+    if wants_json(request):
         return json_error(403, "csrf_failed", "CSRF check failed: send the X-CSRFToken header.")
     from django.views.csrf import csrf_failure as django_csrf_failure
 
@@ -103,6 +103,9 @@ async def _editable_page(request):
     user = await request.auser()
     if not user.is_authenticated:
         return json_error(401, "not_authenticated", "Log in to talk to Mr. Blue.")
+    if len(request.body) > MAX_BODY:
+        message = f"The request body is larger than the limit of {MAX_BODY} bytes."
+        return json_error(413, "payload_too_large", message)
     try:
         slug, selected, continued = _read_body(request.body)
     except ValueError as exc:
@@ -116,12 +119,10 @@ async def _editable_page(request):
 
 
 def _read_body(raw: bytes) -> tuple[str, str | None, int | None]:
-    if len(raw) > MAX_BODY:
-        raise ValueError("The request body is too large.")
     try:
-        body = parse_json(raw or b"null")
-    except ValueError:
-        raise ValueError("The request body is not valid JSON.") from None
+        body = read_json(raw or b"null")
+    except ValueError as error:
+        raise ValueError(f"The request body is not usable JSON: {error}") from None
     if not isinstance(body, dict):
         raise ValueError('Send a JSON object like {"page": "<slug>"}.')
     slug, selected = body.get("page"), body.get("selected")

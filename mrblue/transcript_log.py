@@ -51,17 +51,20 @@ def _field(message: dict, name: str, kind, *, optional=False, max_length=None):
     if max_length is not None and len(value) > max_length:
         raise LogError("too_large", f"'{name}' is longer than {max_length} characters.")
     if isinstance(value, str) and not _storable(value):
-        raise LogError("invalid_value", f"'{name}' holds half a character (a lone surrogate).")
+        raise LogError(
+            "invalid_value", f"'{name}' holds a NUL or half a character (a lone surrogate)."
+        )
     return value
 
 
 def _storable(text: str) -> bool:
-    # JSON may escape half a UTF-16 pair ("\ud83d"); no database can store it.
+    # JSON may escape half a UTF-16 pair ("\ud83d") or NUL ("\u0000"); PostgreSQL stores
+    # neither (the JSON reader refuses the first already).
     try:
         text.encode()
     except UnicodeEncodeError:
         return False
-    return True
+    return "\x00" not in text
 
 
 def validate(message) -> dict:

@@ -107,6 +107,23 @@ def test_bad_json_is_refused(tool, page):
         assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["\\ud800", "half \\ud83d", "a\\u0000b"],  # PostgreSQL's jsonb refuses each of them
+)
+def test_text_no_database_stores_is_refused(tool, page, text):
+    arguments = '{"block_id": "intro", "text": "' + text + '"}'
+    for raw in (
+        '{"name": "update_text", "arguments": ' + arguments + "}",
+        json.dumps({"name": "update_text", "arguments": arguments}),  # arguments as a string
+    ):
+        answer = tool(None, raw=raw)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "bad_request"
+        assert "not text" in answer.json()["error"]["message"]
+    page.refresh_from_db()
+    assert page.content == BLOCKS and page.revisions.count() == 1
+
+
 def error_code(response):
     """The `code` of an error answer in the project's one shape."""
     return response.status_code, response.json()["error"]["code"]

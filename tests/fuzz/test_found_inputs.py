@@ -19,7 +19,7 @@ from tests.fuzz.harness import Died
 from tests.fuzz.test_sdp_offers import hang_up, mint, post_offer, real_offer
 from tests.support.live import ENGINE_KEY
 
-# Django refuses bodies over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB) before our views see them.
+# Over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), the limit Django checks on reading a body.
 OVER_DJANGOS_LIMIT = b'{"page": "fuzz", "x": "' + b"a" * (3 * 1024 * 1024) + b'"}'
 
 
@@ -72,27 +72,18 @@ def test_free_form_session_fields_are_checked(engine_key):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding: a body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered with Django's "
-    "HTML 400 page, not a JSON error",
-)
 @pytest.mark.parametrize("url", ["/api/realtime/session", "/editor/fuzz/tools/"])
 def test_a_body_over_djangos_limit_is_a_json_error(url, editor_user, make_page):
     make_page("fuzz", "Fuzz")
     client = Client(raise_request_exception=False)
     client.force_login(editor_user)
     response = client.post(url, OVER_DJANGOS_LIMIT, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "payload_too_large"
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding: an SDP body over DATA_UPLOAD_MAX_MEMORY_SIZE is answered with "
-    "Django's HTML 400 page, not a JSON error",
-)
 def test_an_sdp_body_over_djangos_limit_is_a_json_error(engine_key):
     async def post():
         async with httpx.AsyncClient(
@@ -108,17 +99,12 @@ def test_an_sdp_body_over_djangos_limit_is_a_json_error(engine_key):
             )
 
     response = asyncio.run(post())
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert response.headers["content-type"].startswith("application/json"), response.text[:100]
-    assert json.loads(response.text)["error"]["code"]
+    assert json.loads(response.text)["error"]["code"] == "payload_too_large"
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="fuzz finding: a lone surrogate in 'selected' (valid JSON: \"\\ud800\") passes the "
-    "API's checks and then fails to encode in the provider request: HTML 500",
-)
 def test_a_lone_surrogate_in_selected_is_a_json_error(editor_user, make_page, settings):
     settings.MRBLUE_REALTIME_PROVIDER = "local"
     settings.MRBLUE_ENGINE_API_KEY = ENGINE_KEY
@@ -127,8 +113,9 @@ def test_a_lone_surrogate_in_selected_is_a_json_error(editor_user, make_page, se
     client.force_login(editor_user)
     body = '{"page": "fuzz", "selected": "\\ud800"}'
     response = client.post("/api/realtime/session", body, content_type="application/json")
-    assert response.status_code < 500
+    assert response.status_code == 400
     assert response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "bad_request"
 
 
 def test_an_offer_without_a_fingerprint_is_refused(engine_key, settings):

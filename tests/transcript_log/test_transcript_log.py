@@ -127,7 +127,8 @@ async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conve
         (transcript(1, text=5), "invalid_type"),
         (transcript(1, text="x" * 20_001), "too_large"),
         (transcript(1, role="system"), "invalid_value"),
-        (transcript(1, text="half a \ud83d"), "invalid_value"),  # PostgreSQL cannot store it
+        (transcript(1, text="half a \ud83d"), "invalid_value"),  # not text: no database stores it
+        (transcript(1, text="NUL \x00"), "invalid_value"),  # PostgreSQL cannot store it
         ({k: v for k, v in transcript(1).items() if k != "final"}, "missing_field"),
         (
             {"type": "usage", "seq": 1, "response_id": "r", "usage": {"total_tokens": "many"}},
