@@ -3,7 +3,7 @@
 // the exported functions and listen for "editor:selection" on document.
 
 const SELECTED = "is-selected";
-const canvas = document.querySelector("[data-testid='canvas']");
+const canvas = document.querySelector("[data-role='canvas']");
 const slug = document.querySelector(".editor")?.dataset.pageSlug;
 let blocks = JSON.parse(document.getElementById("page-blocks")?.textContent || "[]");
 
@@ -28,7 +28,7 @@ export function selectBlock(blockId) {
   canvas.querySelectorAll(`.block.${SELECTED}`).forEach((el) => el.classList.remove(SELECTED));
   const element = blockId ? canvas.querySelector(`[data-block-id="${CSS.escape(blockId)}"]`) : null;
   const block = blocks.find((b) => b.id === blockId);
-  const label = document.querySelector("[data-testid='text-selected']");
+  const label = document.querySelector("[data-role='selected']");
   if (element && block) {
     element.classList.add(SELECTED);
     label.textContent = `Selected: ${describe(block)}`;
@@ -81,7 +81,7 @@ export function renderCanvas(newBlocks) {
 
 /** Redraw the History tab's list of revisions. */
 export function renderRevisions(revisions) {
-  const list = document.querySelector("[data-testid='list-revisions']");
+  const list = document.querySelector("[data-role='revisions']");
   list.replaceChildren(...revisions.map((revision) => {
     const item = document.createElement("li");
     const when = new Date(revision.created_at).toLocaleTimeString();
@@ -129,7 +129,7 @@ export async function post(path, body) {
 }
 
 function showEditorMessage(text) {
-  const box = document.querySelector("[data-testid='text-editor-message']");
+  const box = document.querySelector("[data-role='editor-message']");
   box.textContent = text;
   box.hidden = !text;
 }
@@ -146,9 +146,9 @@ function setupCanvas() {
     }
     if (event.key === "Escape") selectBlock(null);
   });
-  document.querySelector("[data-testid='button-undo']")
+  document.querySelector("[data-role='undo']")
     .addEventListener("click", () => post("tools/", { name: "undo", arguments: {} }));
-  document.querySelector("[data-testid='button-redo']")
+  document.querySelector("[data-role='redo']")
     .addEventListener("click", () => post("tools/", { name: "redo", arguments: {} }));
 }
 
