@@ -77,6 +77,21 @@ def make_profile(db):
 
 
 @pytest.fixture
+def make_conversation(make_user, make_page):
+    """Return a factory: make_conversation(owner=None, page=None, **fields) saves a
+    Conversation (by default of a new editor `owner` on a new page `home`)."""
+    from mrblue.models import Conversation
+
+    def make(owner=None, page=None, **fields):
+        owner = owner or make_user("owner", perms=("editor.change_page", "editor.view_page"))
+        page = page or make_page()
+        defaults = {"page_title": page.title, "provider": "local", "model": "m", "session": {}}
+        return Conversation.objects.create(user=owner, page=page, **{**defaults, **fields})
+
+    return make
+
+
+@pytest.fixture
 def make_page(db):
     """Return a factory: make_page(slug, title, blocks, **fields) saves a Page."""
     from editor.models import Page

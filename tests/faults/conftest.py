@@ -3,17 +3,13 @@
 import pytest
 from channels.db import database_sync_to_async
 
-from mrblue.models import Conversation, LogMessage, TranscriptEntry
+from mrblue.models import LogMessage, TranscriptEntry
 
 
 @pytest.fixture
-def conversation(make_user, make_page):
+def conversation(make_conversation, make_page):
     """A conversation of user `owner` (password pw-12345!) on page `mundo-tango`."""
-    owner = make_user("owner", perms=("editor.change_page", "editor.view_page"))
-    page = make_page("mundo-tango", "Mundo Tango")
-    return Conversation.objects.create(
-        user=owner, page=page, page_title="Mundo Tango", provider="local", model="m", session={}
-    )
+    return make_conversation(page=make_page("mundo-tango", "Mundo Tango"))
 
 
 @database_sync_to_async

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mrblue.asgi import application
-from mrblue.models import Conversation, LogMessage
+from mrblue.models import LogMessage
 from tests.fuzz.harness import (
     Died,
     close_loop,
@@ -27,6 +27,7 @@ from tests.fuzz.harness import (
     tally,
 )
 from tests.fuzz.strategies import garbage_bytes, garbage_text, junk, mostly, short_text, tricky_text
+from tests.support.sockets import session_cookie
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 SURFACE = "transcript log messages"
@@ -118,22 +119,8 @@ stored_usage = st.tuples(
 
 
 @pytest.fixture
-def conversation(make_user, make_page):
-    owner = make_user("owner", perms=("editor.change_page",))
-    return Conversation.objects.create(
-        user=owner,
-        page=make_page("fuzz", "Fuzz"),
-        page_title="Fuzz",
-        provider="local",
-        model="gpt-realtime",
-        session={},
-    )
-
-
-def cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+def conversation(make_conversation, make_page):
+    return make_conversation(page=make_page("fuzz", "Fuzz"), model="gpt-realtime")
 
 
 async def open_log(conversation_id: int, cookie: bytes) -> WebsocketCommunicator:
@@ -213,7 +200,7 @@ def stored_problem(conversation, acked: set) -> str | None:
 
 def fuzz_log(record, conversation, frames=frame) -> set:
     """Send fuzzed sequences on fresh connections; return the acknowledged seqs."""
-    cookie = cookie_for(conversation.user)
+    cookie = session_cookie(conversation.user)
     acked: set = set()
     loop = asyncio.new_event_loop()
 

@@ -3,11 +3,11 @@
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from mrblue.asgi import application
 from mrblue.conf import app_settings
-from mrblue.models import Conversation, LogMessage
+from mrblue.models import LogMessage
+from tests.support.sockets import session_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -18,23 +18,14 @@ FOREIGN_ORIGINS = ("http://evil.example", "null", "http://127.0.0.1.evil.example
 
 
 @pytest.fixture
-def conversation(make_user, make_page):
-    owner = make_user("owner", perms=("editor.change_page",))
-    return Conversation.objects.create(
-        user=owner, page=make_page(), page_title="Home", provider="local", model="m", session={}
-    )
-
-
-def cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+def conversation(make_conversation):
+    return make_conversation()
 
 
 async def open_log(conversation_id, user=None, origin: str | None = "http://127.0.0.1"):
     headers = [] if origin is None else [(b"origin", origin.encode())]
     if user is not None:
-        headers.append((b"cookie", await database_sync_to_async(cookie_for)(user)))
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     socket = WebsocketCommunicator(
         application, f"/ws/mrblue/conversations/{conversation_id}/", headers=headers
     )
@@ -108,7 +99,7 @@ async def test_a_session_cookie_does_not_open_the_engine_socket(conversation):
     owner = await owner_of(conversation)
     headers = [
         (b"origin", b"http://127.0.0.1"),
-        (b"cookie", await database_sync_to_async(cookie_for)(owner)),
+        (b"cookie", await database_sync_to_async(session_cookie)(owner)),
     ]
     socket = WebsocketCommunicator(application, "/v1/realtime", headers=headers)
     connected, _ = await socket.connect(timeout=5)

@@ -5,10 +5,10 @@ import json
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
-from django.test import Client
 
 from mrblue.asgi import application
-from mrblue.models import Conversation, LogMessage, TranscriptEntry
+from mrblue.models import LogMessage, TranscriptEntry
+from tests.support.sockets import session_cookie
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -17,29 +17,14 @@ pytestmark = [
 
 
 @pytest.fixture
-def conversation(make_user, make_page):
-    owner = make_user("owner", perms=("editor.change_page",))
-    page = make_page("mundo-tango", "Mundo Tango")
-    return Conversation.objects.create(
-        user=owner,
-        page=page,
-        page_title="Mundo Tango",
-        provider="local",
-        model="gpt-realtime",
-        session={},
-    )
-
-
-def cookie_for(user) -> bytes:
-    client = Client()
-    client.force_login(user)
-    return f"sessionid={client.cookies['sessionid'].value}".encode()
+def conversation(make_conversation, make_page):
+    return make_conversation(page=make_page("mundo-tango", "Mundo Tango"), model="gpt-realtime")
 
 
 async def connect(conversation_id, user=None):
     headers = [(b"origin", b"http://127.0.0.1")]
     if user is not None:
-        headers.append((b"cookie", await database_sync_to_async(cookie_for)(user)))
+        headers.append((b"cookie", await database_sync_to_async(session_cookie)(user)))
     communicator = WebsocketCommunicator(
         application, f"/ws/mrblue/conversations/{conversation_id}/", headers=headers
     )
