@@ -8,32 +8,16 @@ import httpx
 import pytest
 import websockets
 from channels.db import database_sync_to_async
-from django.core.cache import cache
 from django.test import Client
 from openai.types.realtime import RealtimeSessionCreateRequest
 
 from mrblue.engine.models import EngineClientSecret
 from mrblue.models import Conversation
 from mrblue.session import build_session
-from tests.support.fake_openai_server import FakeOpenAI
+from tests.support.fake_openai_server import KEYS, FakeOpenAI
 from tests.support.live import run_python
 
 URL = "/api/realtime/session"
-KEYS = (
-    "sk-good",
-    "sk-bad",
-    "sk-busy",
-    "sk-broken",
-    "sk-slow",
-    "sk-garbage",
-    "sk-picky",
-    "sk-oddsession",
-)
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

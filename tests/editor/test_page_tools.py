@@ -4,7 +4,6 @@ import json
 
 import jsonschema
 import pytest
-from django.core.cache import cache
 
 from editor.models import Page
 from editor.operations import ToolError, apply
@@ -16,11 +15,6 @@ BLOCKS = [
     {"id": "intro", "type": "paragraph", "text": "Tango for all.", "style": {}},
     {"id": "cta", "type": "button", "text": "Join", "style": {}},
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 @pytest.fixture

@@ -21,21 +21,14 @@ import threading
 
 import pytest
 
-from tests.support import live
+from tests.support import fake_openai_server, live
 
 # Keys the tests configure (in this process, in live servers, on the OpenAI stand-in).
 OPENAI_TEST_KEY = "sk-mrblue-test-openai-key"
 TEST_KEYS = (
     live.ENGINE_KEY,
     OPENAI_TEST_KEY,
-    # tests/support/fake_openai_server.py: the key picks the stand-in's behaviour.
-    "sk-good",
-    "sk-bad",
-    "sk-busy",
-    "sk-broken",
-    "sk-slow",
-    "sk-garbage",
-    "sk-picky",
+    *fake_openai_server.KEYS,
 )
 KEY_SETTINGS = ("OPENAI_API_KEY", "MRBLUE_ENGINE_API_KEY", "MRBLUE_BRAIN_API_KEY")
 # The paths whose JSON `value` hands a freshly minted secret to the one who asked for it.

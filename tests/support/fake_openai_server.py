@@ -10,6 +10,18 @@ import time
 
 from tests.support.loopback import LoopbackServer, RecordingHandler
 
+# Every key the stand-in knows (each is a "secret" the tests' secret scan looks for).
+KEYS = (
+    "sk-good",
+    "sk-bad",
+    "sk-busy",
+    "sk-broken",
+    "sk-slow",
+    "sk-garbage",
+    "sk-picky",
+    "sk-oddsession",
+)
+
 
 class _OpenAIHandler(RecordingHandler):
     def do_POST(self):
