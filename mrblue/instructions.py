@@ -19,6 +19,7 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.template import Context, Engine, Library, Node, NodeList, defaultfilters, defaulttags
+from django.template.base import FilterExpression, Variable
 
 logger = logging.getLogger("mrblue.instructions")
 
@@ -161,9 +162,53 @@ _LONGEST = {
 }
 
 
+# The lookups a variable may make: `page.title`, `user.name`, `forloop.counter`... Any other
+# dotted lookup would reach Python (`{{ page.title.encode }}` calls a str method).
+FIELDS = {
+    "page": ("title", "path", "slug"),
+    "user": ("name",),
+    "forloop": ("counter", "counter0", "revcounter", "revcounter0", "first", "last"),
+}
+
+
+def _variables(node, depth: int = 0):
+    """Every `Variable` a compiled node reads: in its filter expressions, its conditions and
+    its filters' arguments (tags keep them in attributes of their own shapes)."""
+    if depth > 8:
+        return
+    if isinstance(node, Variable):
+        yield node
+    elif isinstance(node, FilterExpression):
+        yield from _variables(node.var, depth + 1)
+        for _filter, args in node.filters:
+            for _lookup, arg in args:
+                yield from _variables(arg, depth + 1)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _variables(item, depth + 1)
+    elif isinstance(node, dict):
+        yield from _variables(list(node.values()), depth + 1)
+    elif hasattr(node, "__dict__") and not isinstance(node, NodeList | type):
+        for value in vars(node).values():
+            if not isinstance(value, NodeList):  # nested nodes are visited on their own
+                yield from _variables(value, depth + 1)
+
+
+def _check_variables(template) -> None:
+    """Refuse a dotted lookup outside `FIELDS` (names a loop or `with` binds have none)."""
+    for node in template.nodelist.get_nodes_by_type(Node):
+        for variable in _variables(node):
+            lookups = variable.lookups or ()
+            if len(lookups) > 2 or (
+                len(lookups) == 2 and lookups[1] not in FIELDS.get(lookups[0], ())
+            ):
+                raise ValueError(f"Unknown variable {variable.var!r}.")
+
+
 def validate_template(source: str, field: str = "instructions") -> None:
-    """Raise ValidationError (on `field`) if `source` does not compile and render against a
-    sample page, selection and user, and against the longest ones, within the limits."""
+    """Raise ValidationError (on `field`) if `source` does not compile, reads a variable that
+    is not one of the instructions' own, or does not render against a sample page, selection
+    and user, and against the longest ones, within the limits."""
     try:
         _render(source, _SAMPLE)
         _render(source, _LONGEST)
@@ -198,6 +243,7 @@ def _render(source: str, context: dict) -> str:
     if len(source) > MAX_INSTRUCTIONS_CHARS:
         raise TooCostly(f"the template is longer than {MAX_INSTRUCTIONS_CHARS} characters.")
     template = _ENGINE.from_string(source)
+    _check_variables(template)
     text = template.render(Context(context, autoescape=False)).strip()
     if len(text) > MAX_INSTRUCTIONS_CHARS:
         raise TooCostly(

@@ -9,7 +9,7 @@ hears through `speech_started` and its kin, and what the transport notices (play
 the time limit) through the methods at the end. The work is shared with `conversation`
 (the items), `responses` (the response being built) and `usage` (token estimates).
 
-At a little over 400 lines this module is the dispatch table, the handlers of the eleven
+At some 450 lines this module is the dispatch table, the handlers of the eleven
 client events and the calls the adapters make: the one class they use, kept in one place.
 """
 

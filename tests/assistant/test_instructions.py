@@ -9,6 +9,7 @@ from django.test import Client
 from mrblue.instructions import (
     MAX_INSTRUCTIONS_CHARS,
     MAX_LOOP_PASSES,
+    InstructionsError,
     render_instructions,
     validate_template,
 )
@@ -26,19 +27,39 @@ def refusal(source: str) -> str:
 @pytest.mark.parametrize(
     "source",
     [
-        "{{ page.items }}",  # showed dict_items([('title', ...), ...])
-        "{{ page.keys }}{{ page.values }}{{ page.copy }}{{ user.items }}",
         "{{ page }}{{ user }}",  # showed the dicts' repr
         "{% for key in page %}{{ key }}{% endfor %}",
-        "{{ page|length }}{{ page.title.0 }}{{ page.nothing }}",
+        "{{ page|length }}",
     ],
 )
 def test_the_variables_show_their_text_and_nothing_of_python(make_page, editor_user, source):
     validate_template(source)
     page = make_page("tea", "Tea")
     text = render_instructions(source + "|{{ page.title }}", page=page, user=editor_user)
-    assert text.endswith("|Tea")
-    assert text in ("|Tea", "0T|Tea")
+    assert text in ("|Tea", "0|Tea")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ page.items }}",  # showed dict_items([('title', ...), ...])
+        "{{ page.keys }}{{ user.items }}",
+        "{{ page.title.encode }}",  # called a str method (bytes, or an error at mint)
+        "{{ page.title.0 }}",
+        "{{ page.nothing }}",
+        "{% if selected.isdigit %}x{% endif %}",
+        "{% with n=user.name.split %}{{ n }}{% endwith %}",
+        "{{ page.title|default:user.name.lower }}",
+        "{% for letter in page.slug %}{{ letter.upper }}{% endfor %}",
+    ],
+)
+def test_only_the_instructions_own_variables_may_be_read(source):
+    assert "Unknown variable" in refusal(source)
+
+
+def test_a_stored_template_reading_python_is_refused_at_mint(make_page):
+    with pytest.raises(InstructionsError):
+        render_instructions("{{ page.title.encode }}", page=make_page())
 
 
 @pytest.mark.parametrize(
