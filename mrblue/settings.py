@@ -94,10 +94,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels -------------------------------------------------------------------------------
 REDIS_URL = _values["REDIS_URL"]
 if REDIS_URL:
+    REDIS_READ_TIMEOUT = 30  # seconds
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            # redis-py 8 reads with a 5 s socket timeout by default, no longer than
+            # channels-redis' blocking receive (BZPOPMIN, 5 s): an idle consumer would die with
+            # "Timeout reading" (redis/redis-py#4091, django/channels_redis#422). A read timeout
+            # well above the block keeps idle sockets alive and still notices a dead server.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": REDIS_READ_TIMEOUT}]},
         }
     }
 else:
