@@ -6,7 +6,7 @@ import json
 import logging
 
 import pytest
-from aiortc import RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
 from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
@@ -156,7 +156,9 @@ async def test_many_sessions_opened_and_closed_leave_the_registry_empty():
 
 async def an_offer(with_channel: bool) -> RTCPeerConnection:
     """A browser stand-in: microphone audio, and the events channel only if asked."""
-    pc = RTCPeerConnection()
+    # No STUN server (aiortc's default is a public one): on a machine without internet its
+    # lookup can stall the offer for minutes.
+    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
     pc.addTrack(AudioStreamTrack())
     if with_channel:
         pc.createDataChannel("oai-events")
