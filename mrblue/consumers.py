@@ -37,6 +37,9 @@ def _owned_by(user, conversation_id) -> Conversation | None:
 class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     """Stores one conversation's log, sent by the browser that holds it."""
 
+    # It talks only to its own socket: no channel layer, so no Redis connection blocks per
+    # socket in a receive it never uses.
+    channel_layer_alias = None
     conversation: Conversation | None = None
     counted_user: int | None = None  # whose open connections this one counts among
 

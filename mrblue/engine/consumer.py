@@ -30,6 +30,9 @@ BAD_REQUEST, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
 class EngineConsumer(AsyncWebsocketConsumer):
     """One realtime session per WebSocket connection."""
 
+    # A session talks only to its own socket: no channel layer (and no Redis connection per
+    # session blocking in a receive it never uses).
+    channel_layer_alias = None
     connection: EngineConnection | None = None
     slot: Slot | None = None  # this session's place among the live ones
 
