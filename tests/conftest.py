@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from tests.security import secret_scan
-from tests.support.browser import chromium, log_in
+from tests.support.browser import chromium, close_settled, log_in
 from tests.support.live import serving
 
 
@@ -132,7 +132,7 @@ def browser_page(browser):
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
-    context.close()
+    close_settled(context)
 
 
 @pytest.fixture

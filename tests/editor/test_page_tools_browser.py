@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.audio_fixtures import silence, spoken, write_wav
-from tests.support.browser import launch, log_in, playwright_session
+from tests.support.browser import close_settled, launch, log_in, playwright_session
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 # tiny.en hears a lone "Undo." as "And you": say it in a sentence.
@@ -75,7 +75,7 @@ def test_editing_the_page_by_voice(daphne_server, speaking_browser, make_page, m
     assert page.locator(".block").count() == len(BLOCKS)
     page.get_by_test_id("tab-history").click()
     expect(page.get_by_test_id("list-revisions")).to_contain_text("undo of revision")
-    context.close()
+    close_settled(context)
 
 
 def follow_the_requests(page):
@@ -126,4 +126,4 @@ def test_undo_and_redo_buttons(daphne_server, speaking_browser, make_page, make_
     first = page.locator("[data-testid^=button-restore-]").last
     first.click()
     expect(intro).to_have_text("Tango classes for all.")
-    context.close()
+    close_settled(context)

@@ -65,3 +65,22 @@ def log_in(page, server_url: str, username: str, password: str = "pw-12345!") ->
     page.fill("input[name=password]", password)
     page.click("[data-testid=button-login]")
     page.wait_for_url(f"{server_url}/editor/")
+
+
+def close_settled(context, timeout_ms: int = 15_000) -> None:
+    """End any voice call in the context's pages, wait until their transcript outboxes are
+    empty (the server has stored everything), then close the context. A test's database is
+    flushed right after it ends: a server still writing the log would deadlock with that
+    flush on PostgreSQL."""
+    from playwright.sync_api import Error
+
+    for page in context.pages:
+        try:
+            page.evaluate("() => window.mrblueVoice && window.mrblueVoice.end()")
+            page.wait_for_function(
+                "() => !Object.keys(localStorage).some((k) => k.startsWith('mrblue-outbox-'))",
+                timeout=timeout_ms,
+            )
+        except Error:
+            pass  # a page whose server is gone, or that never logged: nothing to wait for
+    context.close()
