@@ -1,6 +1,7 @@
 """Fixtures of the fuzzers: the error-log watch, and the report for `python -m tests.fuzz`."""
 
 import pytest
+from django.test import Client
 
 from tests.fuzz.harness import ERROR_LOG, write_report
 
@@ -12,3 +13,12 @@ def watch_error_logs():
     yield
     ERROR_LOG.remove()
     write_report()
+
+
+@pytest.fixture
+def editor_client(editor_user, make_page):
+    """An editor logged in, with the page `fuzz`; a server error is answered, not raised."""
+    make_page("fuzz", "Fuzz")
+    client = Client(raise_request_exception=False)
+    client.force_login(editor_user)
+    return client

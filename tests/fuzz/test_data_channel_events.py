@@ -16,19 +16,10 @@ from tests.fuzz.engine_client import DataChannelClient, check_sequence
 from tests.fuzz.engine_events import frames
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
 from tests.support.live import ENGINE_KEY
+from tests.support.realtime_client import mint_engine_secret
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 SURFACE = "engine events (data channel)"
-
-
-async def mint(http: httpx.AsyncClient) -> str:
-    answer = await http.post(
-        "/v1/realtime/client_secrets",
-        json={"expires_after": {"anchor": "created_at", "seconds": 7200}},
-        headers={"Authorization": f"Bearer {ENGINE_KEY}"},
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()["value"]
 
 
 def test_data_channel_client_events(settings):
@@ -39,7 +30,7 @@ def test_data_channel_client_events(settings):
     http = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=application), base_url="http://testserver"
     )
-    secret = loop.run_until_complete(mint(http))
+    secret = loop.run_until_complete(mint_engine_secret(http))
     call = {"client": None}
 
     async def one_sequence(sequence):

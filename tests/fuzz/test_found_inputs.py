@@ -16,8 +16,9 @@ from mrblue.asgi import application
 from mrblue.engine.connection import EngineConnection
 from tests.fuzz.engine_client import WebSocketClient, answers_until_probe, problem_with
 from tests.fuzz.harness import Died
-from tests.fuzz.test_sdp_offers import hang_up, mint, post_offer, real_offer
+from tests.fuzz.test_sdp_offers import hang_up, post_offer, real_offer
 from tests.support.live import ENGINE_KEY
+from tests.support.realtime_client import mint_engine_secret
 
 # Over DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB), the limit Django checks on reading a body.
 OVER_DJANGOS_LIMIT = b'{"page": "fuzz", "x": "' + b"a" * (3 * 1024 * 1024) + b'"}'
@@ -127,7 +128,9 @@ def test_an_offer_without_a_fingerprint_is_refused(engine_key, settings):
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=application), base_url="http://testserver"
         ) as client:
-            answer = await post_offer(client, await mint(client), offer.encode(), "application/sdp")
+            answer = await post_offer(
+                client, await mint_engine_secret(client), offer.encode(), "application/sdp"
+            )
             if answer.status_code == 201:
                 await hang_up(client, answer.headers["Location"])
             return answer

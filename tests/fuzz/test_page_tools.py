@@ -8,7 +8,6 @@ a 5xx, nothing logged as an error, and the page's content always passes `validat
 import json
 
 import pytest
-from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -66,14 +65,6 @@ def answer_problem(response) -> str | None:
     if response.status_code != 200 and not body.get("error"):
         return f"an error without a message: {body}"
     return None
-
-
-@pytest.fixture
-def editor_client(editor_user, make_page):
-    make_page("fuzz", "Fuzz")
-    client = Client(raise_request_exception=False)
-    client.force_login(editor_user)
-    return client
 
 
 def test_page_tool_calls(editor_client):

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from mrblue.asgi import application
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
 from tests.support.live import ENGINE_KEY
+from tests.support.realtime_client import mint_engine_secret
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 SURFACE = "SDP offers"
@@ -66,16 +67,6 @@ def bodies(offer: str) -> st.SearchStrategy:
         ["application/sdp"] * 6 + ["application/sdp; charset=utf-8", "text/plain", ""]
     )
     return st.tuples(raw, content_type)
-
-
-async def mint(client: httpx.AsyncClient) -> str:
-    answer = await client.post(
-        "/v1/realtime/client_secrets",
-        json={"expires_after": {"anchor": "created_at", "seconds": 7200}},
-        headers={"Authorization": f"Bearer {ENGINE_KEY}"},
-    )
-    assert answer.status_code == 200, answer.text
-    return answer.json()["value"]
 
 
 async def post_offer(client, secret: str, body: bytes, content_type: str) -> httpx.Response:
@@ -130,7 +121,7 @@ def test_sdp_offers(settings):
         transport=httpx.ASGITransport(app=application), base_url="http://testserver"
     )
     offer = loop.run_until_complete(real_offer())
-    secret = loop.run_until_complete(mint(client))
+    secret = loop.run_until_complete(mint_engine_secret(client))
     loop.run_until_complete(room_for_one_more(settings, client, secret, offer))
 
     async def one(body: bytes, content_type: str):

@@ -7,7 +7,6 @@ never a 5xx, never HTML, nothing logged as an error.
 import json
 
 import pytest
-from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -63,15 +62,11 @@ def answer_problem(response) -> str | None:
     return None
 
 
-@pytest.fixture
-def editor_client(settings, editor_user, make_page):
+@pytest.fixture(autouse=True)
+def local_engine(settings):
     settings.MRBLUE_REALTIME_PROVIDER = "local"
     settings.MRBLUE_ENGINE_API_KEY = ENGINE_KEY
     settings.MRBLUE_MINT_RATE_PER_MINUTE = 10**9  # every body reaches the mint
-    make_page("fuzz", "Fuzz")
-    client = Client(raise_request_exception=False)
-    client.force_login(editor_user)
-    return client
 
 
 def test_session_request_bodies(editor_client):

@@ -1,4 +1,4 @@
-"""Helpers for tests that talk to the engine with the official SDK."""
+"""Helpers for tests that talk to the engine: the official SDK, and minting secrets."""
 
 import json
 
@@ -6,6 +6,17 @@ from openai import AsyncOpenAI
 
 from tests.support.live import ENGINE_KEY
 from tests.support.realtime_schema import validate_server_event
+
+
+async def mint_engine_secret(http, seconds: int = 7200) -> str:
+    """A client secret from the engine, through an httpx client of the app (`base_url` set)."""
+    answer = await http.post(
+        "/v1/realtime/client_secrets",
+        json={"expires_after": {"anchor": "created_at", "seconds": seconds}},
+        headers={"Authorization": f"Bearer {ENGINE_KEY}"},
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()["value"]
 
 
 def engine_api(server, key=ENGINE_KEY) -> AsyncOpenAI:
