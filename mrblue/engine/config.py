@@ -7,7 +7,7 @@ for the per-response overrides of `response.create`; all raise ProtocolError on 
 import copy
 import time
 
-from mrblue.engine import echoed
+from mrblue.engine import echoed_fields
 from mrblue.engine.events import ProtocolError, new_id
 from mrblue.engine.fields import choice, get, nesting_within, no_unknown, number_in
 from mrblue.engine.vocabulary import (
@@ -112,7 +112,7 @@ def apply_update(session: dict, update, param: str = "session") -> dict:
     _apply_response_fields(result, update, param)
     if "audio" in update:
         _apply_audio(result, get(update, "audio", dict, f"{param}.audio"), f"{param}.audio")
-    for key, check in echoed.SESSION_FIELDS.items():
+    for key, check in echoed_fields.SESSION_FIELDS.items():
         if key in update:
             result[key] = check(update[key], f"{param}.{key}")
     return result
@@ -150,9 +150,9 @@ def apply_response_overrides(session: dict, overrides, param: str = "response") 
         _apply_audio(result, audio, f"{param}.audio")
     conversation = get(overrides, "conversation", str, f"{param}.conversation", default="auto")
     result["conversation"] = choice(conversation, ("auto", "none"), f"{param}.conversation")
-    result["metadata"] = echoed.metadata(overrides.get("metadata"), f"{param}.metadata")
+    result["metadata"] = echoed_fields.metadata(overrides.get("metadata"), f"{param}.metadata")
     if "prompt" in overrides:
-        echoed.prompt(overrides["prompt"], f"{param}.prompt")  # checked, but not used
+        echoed_fields.prompt(overrides["prompt"], f"{param}.prompt")  # checked, but not used
     if "input" in overrides:
         result["input"] = get(overrides, "input", list, f"{param}.input")
     return result
