@@ -1,6 +1,8 @@
 """The README's two commands: set everything up on a fresh machine, then serve or test.
 
-    python3 -m mrblue.bootstrap serve    # venv, packages, migrations, demo data, Daphne on :8000
+    python3 -m mrblue.bootstrap serve    # venv, packages, migrations, demo data, then the web
+                                         # process on :8000 and one engine worker per core
+                                         # [--port 8000] [--workers N]
     python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
 
 Standard library only: it runs before anything is installed. Each step is skipped when it is
@@ -104,16 +106,16 @@ def manage(*args) -> None:
     run(PYTHON, "manage.py", *args)
 
 
-def serve() -> None:
-    """Set up and run the product on http://127.0.0.1:8000."""
+def serve(args: list[str]) -> None:
+    """Set up, then run the product: the web process on http://127.0.0.1:PORT and the engine
+    workers, under a process runner (`mrblue.processes`; its options pass through)."""
     ensure_venv("tts")
     manage("migrate", "--noinput")
     manage("demo_data")
-    log(f"Mr. Blue runs on http://{HOST}:{PORT}/ : log in as 'editor' (or 'admin' for /admin/)")
+    port = args[args.index("--port") + 1] if "--port" in args else PORT
+    log(f"Mr. Blue runs on http://{HOST}:{port}/ : log in as 'editor' (or 'admin' for /admin/)")
     os.chdir(ROOT)
-    daphne = VENV / "bin" / "daphne"
-    command = [str(daphne), "-b", HOST, "-p", str(PORT), *daphne_limits()]
-    os.execv(daphne, [*command, "mrblue.asgi:application"])
+    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.processes", *args])
 
 
 def test(pytest_args: list[str]) -> None:
@@ -136,7 +138,7 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] not in ("serve", "test"):
         sys.exit(__doc__)
     if argv[0] == "serve":
-        serve()
+        serve(argv[1:])
     else:
         test(argv[1:])
 

@@ -298,4 +298,4 @@ class TranscriptEntry(models.Model):
         return f"{self.get_role_display()}: {self.text[:60]}"
 
 
-from mrblue.engine.models import EngineClientSecret  # noqa: E402, F401  (the engine's model)
+from mrblue.engine.models import EngineClientSecret, EngineWorker  # noqa: E402, F401  (the engine's)

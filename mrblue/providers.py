@@ -101,6 +101,15 @@ class SecretsProvider:
                 status,
                 retry,
             )
+        if status == 503 and _error_code(answer) == "engine_busy":
+            raise self._fail(
+                503,
+                "engine_busy",
+                "Mr. Blue is busy with other calls right now.",
+                request_id,
+                status,
+                _retry_after(answer.headers.get("retry-after")),
+            )
         if status >= 500:
             raise self._fail(
                 502, "provider_error", "The realtime provider failed.", request_id, status
@@ -151,6 +160,14 @@ def _secret_fields(data) -> tuple[str, int, str | None]:
     if model is not None and not isinstance(model, str):
         raise TypeError
     return value, expires_at, model
+
+
+def _error_code(answer: httpx.Response) -> str | None:
+    """The `error.code` of an OpenAI-shaped error answer, if it has one."""
+    try:
+        return answer.json()["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _retry_after(value) -> int:

@@ -10,9 +10,10 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from mrblue.consumers import TranscriptLogConsumer
-from mrblue.engine.consumer import EngineConsumer
+from mrblue.engine.conf import engine_settings
+from mrblue.engine.routes import websocket_patterns
 
-engine_urlpatterns = [path("v1/realtime", EngineConsumer.as_asgi())]
+engine_urlpatterns = websocket_patterns()
 
 # Session-authenticated, origin-checked sockets of the web app (the transcript log).
 web_urlpatterns = [
@@ -28,7 +29,9 @@ class PrefixRouter:
 
     def __init__(self):
         self.engine = URLRouter(engine_urlpatterns)
-        self.web = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(web_urlpatterns)))
+        # An engine worker serves the engine alone: the site's sockets stay with the site.
+        web = [] if engine_settings.ENGINE_ROLE == "worker" else web_urlpatterns
+        self.web = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(web)))
 
     async def __call__(self, scope, receive, send):
         app = self.engine if scope["path"].startswith("/v1/") else self.web

@@ -54,7 +54,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "mrblue.urls"
+# An engine worker serves only the engine's endpoints (see mrblue/engine/worker.py).
+ROOT_URLCONF = (
+    "mrblue.engine.worker_urls" if _values["MRBLUE_ENGINE_ROLE"] == "worker" else "mrblue.urls"
+)
 ASGI_APPLICATION = "mrblue.asgi.application"
 
 TEMPLATES = [

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from mrblue import api, views
-from mrblue.engine import http as engine_http
+from mrblue.engine.routes import http_patterns as engine_patterns
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="editor:page_list"), name="home"),
@@ -21,8 +21,6 @@ urlpatterns = [
     ),
     path("api/realtime/session", api.realtime_session, name="realtime_session"),
     path("api/realtime/instructions", api.realtime_instructions, name="realtime_instructions"),
-    # The built-in realtime engine, in the OpenAI API's paths.
-    path("v1/realtime/client_secrets", engine_http.client_secrets, name="engine_client_secrets"),
-    path("v1/realtime/calls", engine_http.calls, name="engine_calls"),
-    path("v1/realtime/calls/<str:call_id>/hangup", engine_http.hangup, name="engine_hangup"),
+    # The built-in realtime engine, in the OpenAI API's paths (here or forwarded to workers).
+    *engine_patterns(),
 ]

@@ -19,6 +19,13 @@ from mrblue.engine.declared import (
 )
 
 ENGINE = "Built-in realtime engine"
+WORKERS = "Engine workers"
+ROLES = ("inprocess", "gateway", "worker")
+
+
+def _one_of(value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
 
 
 @cache
@@ -183,6 +190,72 @@ ENGINE_SETTINGS = (
         "STUN/TURN URLs for WebRTC (`stun:host:port,...`); empty = none (no outside help).",
         ENGINE,
         shown="none",
+    ),
+    Setting(
+        "MRBLUE_ENGINE_ROLE",
+        "inprocess",
+        TEXT,
+        "What this process does for the engine: `inprocess` (runs it here, with the site: "
+        "development and tests), `gateway` (a web process: places sessions on the workers and "
+        "forwards to them, loads no speech model) or `worker` (an engine worker, as "
+        "`bootstrap serve` starts them).",
+        WORKERS,
+        check=lambda value: _one_of(value, ROLES),
+    ),
+    Setting(
+        "MRBLUE_ENGINE_WORKER_URL",
+        "",
+        TEXT,
+        "A worker's own base URL, as the gateway reaches it (`http://127.0.0.1:8001`); "
+        "`bootstrap serve` sets it.",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_WORKER_CAPACITY",
+        2,
+        INTEGER,
+        "Speaking calls one worker carries; a worker with this many (or with its load at the "
+        "threshold) takes no more (measured: 2 per worker with one worker per core on a 2-core "
+        "machine, browsers included, without audio gaps).",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_LOAD_THRESHOLD",
+        0.75,
+        NUMBER,
+        "Load (0..1: the larger of calls held over capacity and the worker's share of a core) "
+        "at which a worker stops taking sessions (LiveKit's `load_threshold`).",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_DRAIN_SECONDS",
+        60.0,
+        NUMBER,
+        "On SIGTERM a worker takes no new session and lets its calls go on this long, then "
+        "ends them with an `error` event (`server_shutting_down`) and exits.",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_HEARTBEAT_SECONDS",
+        1.0,
+        NUMBER,
+        "How often a worker publishes its load; one unheard for 3 beats is taken for dead.",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_POOL",
+        "default",
+        TEXT,
+        "Name of the pool of workers a gateway places on (in Redis when `REDIS_URL` is set, "
+        "else in the database): sites sharing a database or Redis keep apart by it.",
+        WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_BUSY_RETRY_SECONDS",
+        15,
+        INTEGER,
+        "`Retry-After` of a 503 `engine_busy`, when every worker is full.",
+        WORKERS,
     ),
     Setting(
         "MRBLUE_WEBRTC_CONNECT_TIMEOUT",

@@ -318,6 +318,13 @@ class EngineConnection:
         await self.carry_out(self.session.expired(self.max_seconds))
         await self._close()
 
+    async def end(self, code: str, message: str) -> None:
+        """End the session from the server's side: say why in an `error` event, then close."""
+        if self.closed:
+            return
+        await self.carry_out(self.session.ended_by_server(code, message))
+        await self._close()
+
     async def shutdown(self) -> None:
         """Stop everything this connection runs (the transport is closing)."""
         self.closed = True

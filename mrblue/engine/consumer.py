@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from mrblue.engine import worker
 from mrblue.engine.auth import bearer_token, session_for_key
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
@@ -24,7 +25,7 @@ logger = logging.getLogger("mrblue.engine")
 KEY_PROTOCOL = "openai-insecure-api-key."
 # Daphne only sends close codes 1000 and 3000-4999, and no close reason: the reason travels in
 # an `error` event just before the close, and the codes mirror HTTP statuses.
-BAD_REQUEST, UNAUTHORIZED, TOO_MANY = 4400, 4401, 4429
+BAD_REQUEST, UNAUTHORIZED, TOO_MANY, UNAVAILABLE = 4400, 4401, 4429, 4503
 
 
 class EngineConsumer(AsyncWebsocketConsumer):
@@ -71,11 +72,19 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 "Incorrect API key provided, or the client secret expired.",
                 UNAUTHORIZED,
             )
+        if not worker.admits(access.secret):
+            return await self._refuse(
+                subprotocol,
+                "engine_busy",
+                "Mr. Blue is busy with other calls; try again shortly.",
+                UNAVAILABLE,
+            )
         try:
             self.slot = sessions.admit(access.secret, access.owner)
         except SessionRefused as refused:
             return await self._refuse(subprotocol, refused.code, refused.message, TOO_MANY)
         await self._start(subprotocol, access.config)
+        self.slot.end = self.connection.end
 
     async def _start(self, subprotocol, config):
         # The session's time limit runs from here, the accept.

@@ -420,6 +420,10 @@ class RealtimeSession:
         """A client mistake the adapter found (a message too large, not JSON, refused)."""
         return Step(events=[error_event("invalid_request_error", code, message)])
 
+    def ended_by_server(self, code: str, message: str) -> Step:
+        """The server ends the session (a worker shutting down); the adapter then closes it."""
+        return Step(events=[error_event("server_error", code, message)])
+
     def server_error(self) -> Step:
         """The engine failed at something it should have done (a bug): OpenAI's answer to
         that, a `server_error`; the session goes on."""

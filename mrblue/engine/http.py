@@ -8,12 +8,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mrblue.engine import config as session_config
+from mrblue.engine import worker
 from mrblue.engine.auth import bearer_token, is_engine_key
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.events import ProtocolError
 from mrblue.engine.fields import get, no_unknown, number_in
 from mrblue.engine.jsonparse import parse_json
-from mrblue.engine.models import EngineClientSecret
+from mrblue.engine.models import EngineClientSecret, hash_secret
 from mrblue.engine.vocabulary import LIMITS
 
 logger = logging.getLogger("mrblue.engine")
@@ -29,6 +30,19 @@ def api_error(
     """An error answer as OpenAI's API gives it."""
     body = {"error": {"message": message, "type": type_, "param": param, "code": code}}
     return JsonResponse(body, status=status)
+
+
+def engine_busy(reason: str = "full") -> JsonResponse:
+    """503 when no session can start here now (full, loaded or draining), with Retry-After."""
+    answer = api_error(
+        503,
+        "Mr. Blue is busy with other calls; try again shortly.",
+        "engine_busy",
+        type_="server_error",
+    )
+    answer["Retry-After"] = str(engine_settings.ENGINE_BUSY_RETRY_SECONDS)
+    answer["X-Mrblue-Busy"] = reason
+    return answer
 
 
 def invalid_key() -> JsonResponse:
@@ -50,7 +64,14 @@ def client_secrets(request):
         seconds, session, owner = _read_request(body)
     except ProtocolError as error:
         return api_error(400, error.message, error.code, error.param)
-    value, row = EngineClientSecret.mint(session, seconds, owner)
+    value, worker_id = EngineClientSecret.new_value(), ""
+    if worker.current is not None:  # hold a place here for the session, or say we are full
+        try:
+            worker.current.promise(hash_secret(value))
+        except worker.EngineBusy as busy:
+            return engine_busy(busy.reason)
+        worker_id = worker.current.id
+    value, row = EngineClientSecret.mint(session, seconds, owner, worker_id, value)
     logger.info("minted an engine client secret for %s s (model %s)", seconds, session["model"])
     expires_at = int(row.expires_at.timestamp())
     return JsonResponse(
@@ -131,6 +152,8 @@ async def calls(request):
         offer = check_offer(request.body)
     except OfferRefused as refused:
         return api_error(400, str(refused), "invalid_offer")
+    if not worker.admits(access.secret):
+        return engine_busy("draining" if worker.current.capacity.draining else "full")
     try:
         slot = sessions.admit(access.secret, access.owner)
     except SessionRefused as refused:
@@ -159,3 +182,11 @@ async def hangup(request, call_id: str):
         return api_error(404, f"No live call {call_id}.", "call_not_found")
     await call.close()
     return HttpResponse(status=200)
+
+
+def health(request):
+    """`GET /healthz` on a worker: its status (`starting`, `ok`, `draining`), load, sessions."""
+    if worker.current is None:
+        return JsonResponse({"status": "ok", "role": engine_settings.ENGINE_ROLE})
+    answer = worker.current.health()
+    return JsonResponse(answer)

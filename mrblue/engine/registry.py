@@ -6,6 +6,8 @@ gives a secret when it mints one for a user: a user who mints several secrets is
 owner). A refusal says which bound was met.
 """
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from mrblue.engine.conf import engine_settings
@@ -27,10 +29,14 @@ class Slot:
     registry: "SessionRegistry"
     secret: str | None = None
     owner: str | None = None
+    # How to end the session from outside (a draining worker): `end(code, message)` sends an
+    # `error` event and closes. Set by the transport once the session runs.
+    end: Callable[[str, str], Awaitable[None]] | None = None
 
     def release(self) -> None:
         """Give the place back (idempotent)."""
         self.registry._live.discard(self)
+        self.registry._wake_if_empty()
 
 
 class SessionRegistry:
@@ -38,6 +44,7 @@ class SessionRegistry:
 
     def __init__(self):
         self._live: set[Slot] = set()
+        self._emptied: list[asyncio.Future] = []
 
     def admit(self, secret: str | None = None, owner: str | None = None) -> Slot:
         """A place for a new session, or `SessionRefused` naming the bound it would pass."""
@@ -69,6 +76,31 @@ class SessionRegistry:
         if secret is not None:
             return sum(slot.secret == secret for slot in self._live)
         return sum(slot.owner == owner for slot in self._live)
+
+    async def wait_empty(self, timeout: float) -> bool:
+        """Wait until no session is live, at most `timeout` seconds; whether it happened."""
+        if not self._live:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        self._emptied.append(waiter)
+        try:
+            await asyncio.wait_for(waiter, timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def end_all(self, code: str, message: str) -> None:
+        """End every live session with an `error` event saying `message`."""
+        enders = [slot.end for slot in list(self._live) if slot.end is not None]
+        await asyncio.gather(*(end(code, message) for end in enders), return_exceptions=True)
+
+    def _wake_if_empty(self) -> None:
+        if self._live:
+            return
+        waiters, self._emptied = self._emptied, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     def __len__(self):
         return len(self._live)

@@ -143,3 +143,11 @@ def warm_up() -> None:
     if tts_available():
         path = next(p for p in voice_files().values() if p)
         _tts_thread.submit(_once, f"piper:{path}", lambda: _piper(path))
+
+
+def load_models() -> None:
+    """Load the models now, on the calling thread: a worker does so before it takes sessions."""
+    _once("whisper", _whisper)
+    if tts_available():
+        path = next(p for p in voice_files().values() if p)
+        _once(f"piper:{path}", lambda: _piper(path))

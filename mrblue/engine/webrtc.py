@@ -67,6 +67,8 @@ class Call:
             label=self.id,
             playout=self.playout,
         )
+        if slot is not None:
+            slot.end = self.connection.end
         self.pc.addTrack(SpeakerTrack(self.playout, self.connection.playback_note))
         self.pc.on("track", self._on_track)
         self.pc.on("datachannel", self._on_datachannel)

@@ -16,6 +16,8 @@ const WORDS = {
   provider_rate_limited: "Mr. Blue is very busy right now. Try again in a few seconds.",
   provider_auth: "Mr. Blue isn't set up correctly (the provider refused our key). Tell an admin.",
   provider_timeout: "Mr. Blue's voice service didn't answer in time. Try again.",
+  engine_busy: (seconds) =>
+    `Mr. Blue is busy with other calls right now. Try again in ${seconds || "a few"} seconds.`,
 };
 
 function csrfToken() {
@@ -43,9 +45,11 @@ async function post(url, body) {
   }
   if (!answer.ok) {
     const error = data.error || {};
-    const words = WORDS[error.code] || error.message || "Starting the chat failed. Try again.";
-    throw new ApiError(error.code || `http_${answer.status}`, words,
-      Number(answer.headers.get("Retry-After")) || undefined);
+    const retryAfter = Number(answer.headers.get("Retry-After")) || undefined;
+    const known = WORDS[error.code];
+    const words = (typeof known === "function" ? known(retryAfter) : known) || error.message
+      || "Starting the chat failed. Try again.";
+    throw new ApiError(error.code || `http_${answer.status}`, words, retryAfter);
   }
   return data;
 }

@@ -1,0 +1,40 @@
+"""The engine's URLs, in the OpenAI API's paths, served as this process's role says.
+
+`inprocess` and `worker` run the engine's own views; `gateway` places and forwards them to the
+workers (`mrblue.engine.gateway`). The paths and names are the same in every role.
+"""
+
+from django.urls import path
+
+from mrblue.engine.conf import engine_settings
+
+
+def _is_gateway() -> bool:
+    return engine_settings.ENGINE_ROLE == "gateway"
+
+
+def http_patterns() -> list:
+    """`/v1/realtime/...` and `/healthz`."""
+    if _is_gateway():
+        from mrblue.engine import gateway as views
+
+        health = views.health
+    else:
+        from mrblue.engine import http as views
+
+        health = views.health
+    return [
+        path("v1/realtime/client_secrets", views.client_secrets, name="engine_client_secrets"),
+        path("v1/realtime/calls", views.calls, name="engine_calls"),
+        path("v1/realtime/calls/<str:call_id>/hangup", views.hangup, name="engine_hangup"),
+        path("healthz", health, name="health"),
+    ]
+
+
+def websocket_patterns() -> list:
+    """`/v1/realtime`, the engine's WebSocket."""
+    if _is_gateway():
+        from mrblue.engine.gateway import RelayConsumer as consumer
+    else:
+        from mrblue.engine.consumer import EngineConsumer as consumer
+    return [path("v1/realtime", consumer.as_asgi())]

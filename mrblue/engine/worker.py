@@ -1,0 +1,183 @@
+"""An engine worker's life: load the models, publish its load, admit sessions, drain.
+
+A worker is a Daphne process with `MRBLUE_ENGINE_ROLE=worker` (`bootstrap serve` starts one per
+core). Before it offers itself it loads the speech models (LiveKit's prewarm), so no caller
+waits for them. A heartbeat thread then publishes its load to the directory; it runs apart from
+the event loop so that a loop busy with audio still says it is alive. On SIGTERM (or SIGINT) it
+drains: it takes no new session, lets the calls it holds go on for
+`MRBLUE_ENGINE_DRAIN_SECONDS`, ends what is left with an `error` event, and exits.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+
+from mrblue.engine.conf import engine_settings
+from mrblue.engine.directory import WorkerRecord, directory
+from mrblue.engine.load import Capacity, CpuMeter, EngineBusy
+from mrblue.engine.registry import sessions
+
+logger = logging.getLogger("mrblue.engine.worker")
+SHUTTING_DOWN = (
+    "server_shutting_down",
+    "This Mr. Blue worker is shutting down; reconnect to go on.",
+)
+
+
+class Worker:
+    """This process as an engine worker: its identity, capacity and heartbeat."""
+
+    def __init__(self, url: str):
+        self.id = f"{socket.gethostname()[:24]}-{os.getpid()}"
+        self.url = url.rstrip("/")
+        self.started_at = time.time()
+        self.capacity = Capacity(
+            engine_settings.ENGINE_WORKER_CAPACITY, engine_settings.ENGINE_LOAD_THRESHOLD
+        )
+        self.cpu = CpuMeter()
+        self.ready = threading.Event()  # models loaded, heartbeat running
+        self._stop = threading.Event()
+        self._lock = threading.Lock()  # admission runs on the loop and in sync views
+
+    # --- admission ----------------------------------------------------------------------
+
+    def promise(self, secret_hash: str) -> None:
+        """Hold a place for the session a new secret will open, or raise EngineBusy."""
+        with self._lock:
+            self.capacity.promise(secret_hash, len(sessions))
+
+    def admits(self, secret_hash: str | None) -> bool:
+        """Whether a session opened with this secret (None: the engine key) may start here;
+        if so its promised place becomes a live one."""
+        with self._lock:
+            if not self.capacity.admits(secret_hash, len(sessions)):
+                return False
+            self.capacity.claim(secret_hash)
+            return True
+
+    def record(self) -> WorkerRecord:
+        """What the heartbeat publishes."""
+        with self._lock:
+            self.capacity.cpu_share = self.cpu.read()
+            load = self.capacity.load(len(sessions))
+        return WorkerRecord(
+            worker_id=self.id,
+            url=self.url,
+            load=load,
+            sessions=len(sessions),
+            capacity=self.capacity.capacity,
+            draining=self.capacity.draining,
+            pid=os.getpid(),
+            started_at=self.started_at,
+        )
+
+    def health(self) -> dict:
+        """The health check's answer."""
+        record = self.record()
+        status = "draining" if record.draining else "ok" if self.ready.is_set() else "starting"
+        return {
+            "status": status,
+            "worker_id": self.id,
+            "load": record.load,
+            "sessions": record.sessions,
+            "capacity": record.capacity,
+        }
+
+    # --- heartbeat ----------------------------------------------------------------------
+
+    def run_heartbeat(self) -> None:
+        """Load the models, then publish the record every beat until stopped (a thread)."""
+        from mrblue.engine import speech
+
+        speech.load_models()
+        self.ready.set()
+        logger.info("engine worker %s ready at %s", self.id, self.url)
+        while not self._stop.is_set():
+            self.beat()
+            self._stop.wait(engine_settings.ENGINE_HEARTBEAT_SECONDS)
+
+    def beat(self) -> None:
+        """Publish the record once (a failure is logged; the next beat tries again)."""
+        try:
+            directory().publish(self.record())
+        except Exception as error:  # the directory is down: say so, keep beating
+            logger.warning("worker %s: heartbeat failed (%s)", self.id, type(error).__name__)
+
+    # --- draining -----------------------------------------------------------------------
+
+    async def drain(self, seconds: float) -> None:
+        """Take no new session; wait up to `seconds` for the live ones; end the rest."""
+        with self._lock:
+            self.capacity.draining = True
+        await asyncio.to_thread(self.beat)  # gateways stop placing here at once
+        logger.info("worker %s draining: %d sessions, up to %g s", self.id, len(sessions), seconds)
+        if not await sessions.wait_empty(seconds):
+            logger.info("worker %s: ending %d sessions", self.id, len(sessions))
+            await sessions.end_all(*SHUTTING_DOWN)
+        self._stop.set()
+        await asyncio.to_thread(self._leave)
+
+    def _leave(self) -> None:
+        try:
+            directory().remove(self.id)
+        except Exception as error:
+            logger.warning("worker %s: could not leave the directory (%s)", self.id, error)
+
+
+current: Worker | None = None  # this process's worker, when it is one
+
+
+def admits(secret_hash: str | None) -> bool:
+    """Whether this process may start a session for this secret now: always when it runs the
+    engine in-process; as its capacity says when it is a worker."""
+    return current is None or current.admits(secret_hash)
+
+
+def start_worker() -> Worker:
+    """Make this process an engine worker (called once, as the ASGI app loads)."""
+    global current
+    url = engine_settings.ENGINE_WORKER_URL
+    if not url:
+        raise RuntimeError("MRBLUE_ENGINE_WORKER_URL must name this worker's URL")
+    current = Worker(url)
+    threading.Thread(target=current.run_heartbeat, name="mrblue-heartbeat", daemon=True).start()
+    _drain_on_signals(current)
+    return current
+
+
+def _drain_on_signals(worker: Worker) -> None:
+    # Daphne runs on Twisted, whose own SIGTERM handler stops the reactor at once, and Daphne
+    # cancels every connection before it stops: ours replaces it once the reactor runs, drains
+    # first, then stops the reactor.
+    from twisted.internet import reactor
+
+    def stop_after_drain():
+        async def drain_then_stop():
+            try:
+                await worker.drain(engine_settings.ENGINE_DRAIN_SECONDS)
+            finally:
+                reactor.stop()
+
+        asyncio.ensure_future(drain_then_stop())
+
+    draining = []
+
+    def on_signal(signum, _frame):
+        # Ctrl-C under `serve` brings SIGINT from the terminal and SIGTERM from the process
+        # runner: drain once; the runner kills the worker if draining outlasts its patience.
+        if not draining:
+            draining.append(signum)
+            reactor.callFromThread(stop_after_drain)
+
+    def install():
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+
+    reactor.callWhenRunning(lambda: reactor.callLater(0, install))
+
+
+__all__ = ["EngineBusy", "Worker", "admits", "current", "start_worker"]

@@ -1,0 +1,120 @@
+"""The product's processes, under supervisor: one web process and the engine workers.
+
+    python -m mrblue.processes [--port 8000] [--workers N] [--host 127.0.0.1]
+
+`python3 -m mrblue.bootstrap serve` sets up, then runs this. It writes a supervisord
+configuration to `.run/` and hands over to supervisord (in the foreground):
+
+- `web`: Daphne on `--host:--port` with `MRBLUE_ENGINE_ROLE=gateway`: the site, the admin, the
+  token mint and the transcript log; it loads no speech model and places sessions on the workers;
+- `engine-1` .. `engine-N` (default: one per core): Daphne on loopback ports above `--port`,
+  `MRBLUE_ENGINE_ROLE=worker`.
+
+supervisord restarts a process that dies, and on Ctrl-C or SIGTERM stops them all; a worker
+gets `MRBLUE_ENGINE_DRAIN_SECONDS` (and a few more) to drain before it is killed. Every process
+gets one engine key, made here unless `MRBLUE_ENGINE_API_KEY` is set; it travels in the
+environment, never in the written configuration.
+"""
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from mrblue.bootstrap import ROOT, daphne_limits
+
+RUN_DIR = ROOT / ".run"
+GRACE_SECONDS = 10  # beyond the drain, before supervisord kills a worker
+
+
+def program(name: str, port: int, host: str, environment: dict, stop_seconds: float) -> str:
+    """One `[program:...]` section: Daphne on `host:port`, logging to supervisord's output."""
+    command = " ".join(
+        [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *daphne_limits()]
+        + ["mrblue.asgi:application"]
+    )
+    env = ",".join(f'{key}="{value}"' for key, value in environment.items())
+    return f"""
+[program:{name}]
+command={command}
+directory={ROOT}
+environment={env}
+autorestart=true
+startsecs=2
+stopsignal=TERM
+stopwaitsecs={int(stop_seconds)}
+stopasgroup=true
+killasgroup=true
+redirect_stderr=true
+stdout_logfile=/dev/fd/1
+stdout_logfile_maxbytes=0
+"""
+
+
+def configuration(host: str, port: int, workers: int, drain_seconds: float) -> str:
+    """The whole supervisord configuration."""
+    sections = [
+        f"""[supervisord]
+nodaemon=true
+logfile={RUN_DIR / "supervisord.log"}
+pidfile={RUN_DIR / "supervisord.pid"}
+childlogdir={RUN_DIR}
+
+[unix_http_server]
+file={RUN_DIR / "supervisor.sock"}
+chmod=0700
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{RUN_DIR / "supervisor.sock"}
+""",
+        program(
+            "web", port, host, {"MRBLUE_ENGINE_ROLE": "gateway" if workers else "inprocess"}, 10
+        ),
+    ]
+    for index in range(1, workers + 1):
+        worker_port = port + index
+        environment = {
+            "MRBLUE_ENGINE_ROLE": "worker",
+            "MRBLUE_ENGINE_WORKER_URL": f"http://127.0.0.1:{worker_port}",
+        }
+        stop = drain_seconds + GRACE_SECONDS
+        sections.append(program(f"engine-{index}", worker_port, "127.0.0.1", environment, stop))
+    return "".join(sections)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the configuration and become supervisord."""
+    parser = argparse.ArgumentParser(description="Run the web process and the engine workers.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="engine worker processes (default: one per core; 0: the engine runs in the web "
+        "process)",
+    )
+    args = parser.parse_args(argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+    import django
+
+    django.setup()
+    from mrblue.engine.conf import engine_settings
+
+    if not os.environ.get("MRBLUE_ENGINE_API_KEY"):
+        os.environ["MRBLUE_ENGINE_API_KEY"] = "sk-mrblue-" + secrets.token_urlsafe(32)
+    RUN_DIR.mkdir(exist_ok=True)
+    config = RUN_DIR / "supervisord.conf"
+    config.write_text(
+        configuration(args.host, args.port, args.workers, engine_settings.ENGINE_DRAIN_SECONDS)
+    )
+    supervisord = Path(sys.executable).with_name("supervisord")
+    os.execv(supervisord, [str(supervisord), "-c", str(config)])
+
+
+if __name__ == "__main__":
+    main()
