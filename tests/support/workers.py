@@ -42,7 +42,9 @@ class Cluster:
             for _ in range(workers):
                 self.add_worker()
             self.web = LiveServer(
-                {**self.env, "MRBLUE_ENGINE_ROLE": "gateway"}, database_url=database_url
+                {**self.env, "MRBLUE_ENGINE_ROLE": "gateway"},
+                database_url=database_url,
+                startup_timeout=READY_SECONDS,
             )
             self.wait_for(lambda health: health["placeable"] == workers, READY_SECONDS)
         except BaseException:
@@ -62,6 +64,7 @@ class Cluster:
             },
             database_url=self.database_url,
             port=port,
+            startup_timeout=READY_SECONDS,
         )
         self.workers.append(worker)
         return worker
