@@ -24,7 +24,7 @@ from pathlib import Path
 
 from mrblue.bootstrap import ROOT, daphne_limits
 
-RUN_DIR = ROOT / ".run"
+RUN_DIR = ROOT / ".run"  # the written configuration, supervisord's socket and log
 GRACE_SECONDS = 10  # beyond the drain, before supervisord kills a worker
 
 
@@ -52,24 +52,26 @@ stdout_logfile_maxbytes=0
 """
 
 
-def configuration(host: str, port: int, workers: int, drain_seconds: float) -> str:
+def configuration(
+    host: str, port: int, workers: int, drain_seconds: float, run_dir: Path = RUN_DIR
+) -> str:
     """The whole supervisord configuration."""
     sections = [
         f"""[supervisord]
 nodaemon=true
-logfile={RUN_DIR / "supervisord.log"}
-pidfile={RUN_DIR / "supervisord.pid"}
-childlogdir={RUN_DIR}
+logfile={run_dir / "supervisord.log"}
+pidfile={run_dir / "supervisord.pid"}
+childlogdir={run_dir}
 
 [unix_http_server]
-file={RUN_DIR / "supervisor.sock"}
+file={run_dir / "supervisor.sock"}
 chmod=0700
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
-serverurl=unix://{RUN_DIR / "supervisor.sock"}
+serverurl=unix://{run_dir / "supervisor.sock"}
 """,
         program(
             "web", port, host, {"MRBLUE_ENGINE_ROLE": "gateway" if workers else "inprocess"}, 10
@@ -98,6 +100,7 @@ def main(argv: list[str] | None = None) -> None:
         help="engine worker processes (default: one per core; 0: the engine runs in the web "
         "process)",
     )
+    parser.add_argument("--run-dir", type=Path, default=RUN_DIR, help="for the written files")
     args = parser.parse_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     import django
@@ -107,11 +110,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if not os.environ.get("MRBLUE_ENGINE_API_KEY"):
         os.environ["MRBLUE_ENGINE_API_KEY"] = "sk-mrblue-" + secrets.token_urlsafe(32)
-    RUN_DIR.mkdir(exist_ok=True)
-    config = RUN_DIR / "supervisord.conf"
-    config.write_text(
-        configuration(args.host, args.port, args.workers, engine_settings.ENGINE_DRAIN_SECONDS)
-    )
+    args.run_dir.mkdir(exist_ok=True)
+    config = args.run_dir / "supervisord.conf"
+    drain = engine_settings.ENGINE_DRAIN_SECONDS
+    config.write_text(configuration(args.host, args.port, args.workers, drain, args.run_dir))
     supervisord = Path(sys.executable).with_name("supervisord")
     os.execv(supervisord, [str(supervisord), "-c", str(config)])
 
