@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 
 from editor.admin import PageAdmin as EditorPageAdmin
 from editor.models import Page
+from mrblue import admin_workers  # noqa: F401  (registers the engine workers' page)
 from mrblue.admin_preview import session_preview_html
 from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
 from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
