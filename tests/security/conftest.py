@@ -8,12 +8,15 @@ from django.contrib.contenttypes.models import ContentType
 @pytest.fixture
 def url_values(make_user, make_page, make_profile):
     """Argument name → a plausible value, for building a path for every URL pattern."""
-    from mrblue.models import Conversation
+    from mrblue.models import Conversation, EngineWorker
 
     owner = make_user("owner", perms=("editor.change_page", "editor.view_page"))
     page = make_page("home", "Home")
     make_profile()
     Group.objects.create(name="editors")
+    EngineWorker.objects.create(
+        pool="default", worker_id="w", url="http://w", load=0, sessions=0, capacity=2, seen_at=0
+    )
     conversation = Conversation.objects.create(
         user=owner, page=page, page_title="Home", provider="local", model="m", session={}
     )

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 ALLOWED = {
     "login": "the login form",
     "admin:login": "the admin's login form",
+    "health": "the health check of proxies and process managers: a status and counts only",
 }
 # Authenticated by an `Authorization: Bearer` key, not by the session: 401 JSON without one.
 BEARER = ("engine_client_secrets", "engine_calls", "engine_hangup")
