@@ -125,7 +125,7 @@ class LiveServer:
             )
         assert found, f"the server never logged {text!r}"
 
-    def close(self, timeout: float = 15.0) -> int:
+    def close(self, timeout: float = 30.0) -> int:
         """Stop the server with SIGTERM, as a process manager would; return its exit code."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
