@@ -33,6 +33,7 @@ async def mint(cluster) -> str:
     return secret.value
 
 
+@pytest.mark.usefixtures("close_async_connections")
 async def test_a_draining_worker_finishes_its_session_then_ends_it_and_exits(cluster):
     key = await mint(cluster)
     async with engine_api(cluster, key).realtime.connect(model="gpt-realtime") as conn:

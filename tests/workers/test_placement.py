@@ -60,6 +60,7 @@ def worker_ids(cluster) -> set[str]:
     return {cluster.worker_health(worker)["worker_id"] for worker in cluster.workers}
 
 
+@pytest.mark.usefixtures("close_async_connections")
 async def test_two_sessions_through_the_site_run_on_two_workers(cluster):
     first_key, first = await text_session(cluster)
     second_key, second = await text_session(cluster)
