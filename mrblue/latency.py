@@ -58,7 +58,17 @@ def chart(turns: list[dict[str, int]]) -> dict:
             }
             for piece in segments(stages)
         ]
-        rows.append({"number": index + 1, "y": y, "text_y": y + BAR_HEIGHT - 3, "rects": rects})
+        end = rects[-1]["x"] + rects[-1]["width"] if rects else LABEL_WIDTH
+        rows.append(
+            {
+                "number": index + 1,
+                "y": y,
+                "text_y": y + BAR_HEIGHT - 3,
+                "rects": rects,
+                "total_ms": rects[-1]["at"] if rects else None,
+                "total_x": round(end + 4, 1),
+            }
+        )
     height = len(turns) * ROW_HEIGHT
     return {
         "rows": rows,

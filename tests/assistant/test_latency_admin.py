@@ -35,7 +35,8 @@ def test_the_conversation_page_draws_a_bar_per_turn(admin_client_for, make_conve
     assert len(re.findall(r'<g class="mrblue-turn"', svg)) == 3
     assert len(re.findall(r"<rect ", svg)) == 4 + 4 + 1
     assert "first audio: 2600 ms (+1700 ms)" in svg
-    assert "2600 ms</text>" in svg  # the axis ends at the slowest turn
+    assert 'text-anchor="end">2600 ms</text>' in svg  # the axis ends at the slowest turn
+    assert ">400 ms</text>" in svg  # each bar says when its answer began
     assert "the built-in engine" in body.text and "<script" not in svg
 
 

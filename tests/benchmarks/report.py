@@ -158,8 +158,9 @@ def tail(text: str) -> str:
     return text[-TAIL_CHARS:].strip()
 
 
-def run_benchmark(benchmark: Benchmark, out: Path, quick: bool) -> Outcome:
-    """Run one benchmark into `out/<name>.json`; never raises for the benchmark's failures."""
+def run_benchmark(benchmark: Benchmark, out: Path, quick: bool, env=None) -> Outcome:
+    """Run one benchmark into `out/<name>.json` (with `env` added to its environment); never
+    raises for the benchmark's failures."""
     if not benchmark.exists():
         return Outcome(benchmark, "missing", detail=f"no module {benchmark.module} here")
     json_path = out / f"{benchmark.name}.json"
@@ -170,6 +171,7 @@ def run_benchmark(benchmark: Benchmark, out: Path, quick: bool) -> Outcome:
         finished = subprocess.run(
             benchmark.command(json_path, quick),
             cwd=ROOT,
+            env={**os.environ, **(env or {})},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -186,7 +188,8 @@ def run_benchmark(benchmark: Benchmark, out: Path, quick: bool) -> Outcome:
     outcome = read_result(benchmark, json_path)
     outcome.seconds = seconds
     if finished.returncode != 0:
-        output = tail(finished.stderr or finished.stdout)
+        # Its own report of what failed may be on either (the fuzzers print it after the table).
+        output = tail(f"{finished.stdout}\n{finished.stderr}")
         why = "; ".join(filter(None, [f"exited {finished.returncode}", outcome.detail]))
         outcome.detail = f"{why}\n{output}".strip()
         if outcome.status == "ok":

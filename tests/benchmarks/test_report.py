@@ -6,6 +6,7 @@ import struct
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from tests.benchmarks import report
 
@@ -60,6 +61,7 @@ def test_data_that_does_not_fit_its_plot_is_reported_not_raised(results):
     assert "**Commands understood per speaker" in text  # the table is still there
 
 
+@pytest.mark.django_db
 def test_a_missing_or_failing_benchmark_is_reported_and_the_rest_still_run(tmp_path):
     missing = report.Benchmark("nowhere", "tests.benchmarks.nowhere", "Not written yet")
     broken = report.Benchmark("broken", "tests.benchmarks.fixtures.broken_benchmark", "Broken")
@@ -67,8 +69,16 @@ def test_a_missing_or_failing_benchmark_is_reported_and_the_rest_still_run(tmp_p
     fuzz = report.Benchmark(
         "fuzz", "tests.fuzz", "Fuzzing", args=("--only", "test_session_api", "--inputs", "5")
     )
-    outcomes = [report.run_benchmark(b, tmp_path, quick=False) for b in (missing, broken, fuzz)]
+    # Its pytest gets a test database of its own (pytest-django suffixes the name with
+    # TOX_PARALLEL_ENV), so it does not drop the one this session's tests use.
+    own_database = {"TOX_PARALLEL_ENV": "bench_report"}
+    outcomes = [
+        report.run_benchmark(b, tmp_path, quick=False, env=own_database)
+        for b in (missing, broken, fuzz)
+    ]
     assert [o.status for o in outcomes] == ["missing", "no results", "ok"], outcomes[2].detail
+    if connection.vendor == "sqlite":
+        assert Path(connection.settings_dict["NAME"]).exists()  # this session's, still there
     assert "row 0 does not have 1 cells" in outcomes[1].detail
     assert "exited 3" in outcomes[1].detail and "something broke" in outcomes[1].detail
     text = report.render(outcomes, tmp_path, tmp_path / "BENCHMARKS.md", quick=True)
