@@ -1,7 +1,8 @@
 """Admin screens for Mr. Blue: profiles, conversations, and Mr. Blue's part of the page screen."""
 
 from django.contrib import admin
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Max, Prefetch, Q
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 
 from editor.admin import PageAdmin as EditorPageAdmin
@@ -10,13 +11,22 @@ from mrblue import admin_workers  # noqa: F401  (registers the engine workers' p
 from mrblue.admin_preview import session_preview_html
 from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
 from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
+from mrblue.latency import SLOW_TURN_MS, chart, medians
 from mrblue.models import (
     AssistantProfile,
     Conversation,
     LogMessage,
     PageAssistant,
     TranscriptEntry,
+    TurnTiming,
 )
+
+# The profile page's median: over this many of its latest conversations.
+RECENT_CONVERSATIONS = 20
+SOURCES = {
+    TurnTiming.Source.ENGINE: "the built-in engine (ms after the end of speech)",
+    TurnTiming.Source.PANEL: "the panel (ms after the provider's speech_stopped)",
+}
 
 
 @admin.register(AssistantProfile)
@@ -26,7 +36,7 @@ class AssistantProfileAdmin(admin.ModelAdmin):
     list_display = ("name", "is_default", "model", "voice", "turn_detection", "tools_enabled")
     list_filter = ("turn_detection", "voice", "is_default")
     search_fields = ("name", "instructions")
-    readonly_fields = ("session_preview", "updated_at")
+    readonly_fields = ("session_preview", "updated_at", "recent_latency")
     fieldsets = (
         (
             None,
@@ -48,9 +58,11 @@ class AssistantProfileAdmin(admin.ModelAdmin):
                     "vad_eagerness",
                     "vad_create_response",
                     "vad_interrupt_response",
+                    "recent_latency",
                 ),
                 "description": "Threshold, padding, silence and idle timeout apply to server "
-                "VAD; eagerness to semantic VAD; none means push-to-talk.",
+                "VAD; eagerness to semantic VAD; none means push-to-talk. The recent latency "
+                "shows what the settings did to the conversations held with them.",
             },
         ),
         (
@@ -66,6 +78,31 @@ class AssistantProfileAdmin(admin.ModelAdmin):
         if obj is None or obj.pk is None:
             return "Save the profile to see its session object."
         return session_preview_html(Page(slug="example", title="Example page"), profile=obj)
+
+    @admin.display(description="Median turn latency")
+    def recent_latency(self, obj):
+        """The median turn of its latest conversations: end of speech to first audio."""
+        if obj is None or obj.pk is None:
+            return "No conversations yet."
+        recent = Conversation.objects.filter(profile=obj).order_by("-started_at")
+        ids = list(recent.values_list("pk", flat=True)[:RECENT_CONVERSATIONS])
+        turns = [t.stages() for t in TurnTiming.objects.filter(conversation__in=ids)]
+        median = medians(turns)
+        if "answer" not in median:
+            return "No timed turns in its conversations yet."
+        stages = ", ".join(
+            f"{name.replace('_', ' ')} {median[name]:.0f} ms"
+            for name in ("speech_stopped", "transcript", "first_output")
+            if name in median
+        )
+        return format_html(
+            '<span class="mrblue-median-latency">{} ms</span> to the answer (first audio), '
+            "median of {} turns in its latest {} conversations{}",
+            f"{median['answer']:.0f}",
+            len(turns),
+            len(ids),
+            f"; {stages}" if stages else "",
+        )
 
     def has_delete_permission(self, request, obj=None):
         """The default profile cannot be deleted: make another one the default first."""
@@ -135,6 +172,29 @@ class TranscriptInline(admin.TabularInline):
     can_delete = False
 
 
+class SlowTurnFilter(admin.SimpleListFilter):
+    """Conversations with at least one turn whose answer (first audio, else first output)
+    began this late after the end of speech."""
+
+    title = "slow turns"
+    parameter_name = "slow_turn_ms"
+
+    def lookups(self, request, model_admin):
+        """The thresholds offered."""
+        return [(str(ms), f"a turn of {ms / 1000:g} s or more") for ms in SLOW_TURN_MS]
+
+    def queryset(self, request, queryset):
+        """Keep the conversations with such a turn (none for a value not offered)."""
+        if self.value() is None:
+            return queryset
+        if self.value() not in {str(ms) for ms in SLOW_TURN_MS}:
+            return queryset.none()
+        ms = int(self.value())
+        audio = Q(turn_timings__first_audio_ms__gte=ms)
+        text = Q(turn_timings__first_audio_ms__isnull=True, turn_timings__first_output_ms__gte=ms)
+        return queryset.filter(audio | text).distinct()
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     """Voice conversations: who talked, on which page, what was said, what it cost."""
@@ -147,10 +207,11 @@ class ConversationAdmin(admin.ModelAdmin):
         "model",
         "duration",
         "turns",
+        "slowest_turn",
         "tokens",
         "cost",
     )
-    list_filter = ("provider", "model", "started_at")
+    list_filter = (SlowTurnFilter, "provider", "model", "started_at")
     search_fields = ("user__username", "page_title", "transcript__text")
     summary = (
         "user",
@@ -164,9 +225,10 @@ class ConversationAdmin(admin.ModelAdmin):
         "tokens",
         "cost",
     )
-    readonly_fields = (*summary, "dialogue", "tool_calls", "metrics", "session")
+    readonly_fields = (*summary, "latency", "dialogue", "tool_calls", "metrics", "session")
     fieldsets = (
         (None, {"fields": summary, "description": SOURCE_NOTE}),
+        ("Turn latency", {"fields": ("latency",)}),
         ("What was said", {"fields": ("dialogue",)}),
         ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
@@ -182,7 +244,8 @@ class ConversationAdmin(admin.ModelAdmin):
             .get_queryset(request)
             .select_related("user")
             .annotate(
-                user_turns=Count("transcript", filter=Q(transcript__role="user"), distinct=True)
+                user_turns=Count("transcript", filter=Q(transcript__role="user"), distinct=True),
+                slowest_audio_ms=Max("turn_timings__first_audio_ms"),
             )
             .prefetch_related(Prefetch("log", queryset=usage_log, to_attr="usage_log"))
             .distinct()
@@ -212,6 +275,23 @@ class ConversationAdmin(admin.ModelAdmin):
     def turns(self, obj):
         """How many times the person spoke or typed."""
         return obj.user_turns
+
+    @admin.display(description="Slowest turn", ordering="slowest_audio_ms")
+    def slowest_turn(self, obj):
+        """The latest first audio of its turns, after the end of speech."""
+        ms = obj.slowest_audio_ms
+        return "-" if ms is None else f"{ms / 1000:.1f} s"
+
+    @admin.display(description="Each turn")
+    def latency(self, obj):
+        """A stacked bar per turn: end of speech -> transcript -> first answer -> first audio."""
+        timings = list(obj.turn_timings.all())
+        sources = sorted({t.source for t in timings})
+        context = {
+            "chart": chart([t.stages() for t in timings]),
+            "sources": " and ".join(SOURCES[s] for s in sources),
+        }
+        return render_to_string("mrblue/admin/turn_latency.html", context)
 
     def _totals(self, obj):
         return usage_totals(conversation_usage(obj.usage_log))

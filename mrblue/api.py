@@ -18,7 +18,7 @@ from mrblue.body_limit import wants_json
 from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
 from mrblue.providers import ProviderError, get_provider
-from mrblue.session import build_instructions, build_session
+from mrblue.session import build_instructions, build_session, profile_for
 
 logger = logging.getLogger("mrblue.api")
 mint_limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
@@ -49,7 +49,8 @@ async def realtime_session(request):
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
     try:
-        session = await sync_to_async(build_session)(page, user, selected)
+        profile = await sync_to_async(profile_for)(page)
+        session = await sync_to_async(build_session)(page, user, selected, profile)
     except InstructionsError as error:
         return json_error(500, "instructions_invalid", str(error))
     provider = get_provider(request.build_absolute_uri("/v1"))
@@ -66,6 +67,7 @@ async def realtime_session(request):
             provider=provider.name,
             model=secret.model,
             session=session,
+            profile=profile,
         )
     logger.info(
         "user %s %s conversation %s on %s with %s",

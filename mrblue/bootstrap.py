@@ -1,9 +1,11 @@
-"""The README's two commands: set everything up on a fresh machine, then serve or test.
+"""The README's commands: set everything up on a fresh machine, then serve, test or measure.
 
     python3 -m mrblue.bootstrap serve    # venv, packages, migrations, demo data, then the web
                                          # process on :8000 and one engine worker per core
                                          # [--port 8000] [--workers N]
     python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
+    python3 -m mrblue.bootstrap bench    # the same set-up, every benchmark -> BENCHMARKS.md
+                                         # (--quick: short runs, for CI)
 
 Standard library only: it runs before anything is installed. Each step is skipped when it is
 already done (the venv's packages are re-installed only when pyproject.toml changes).
@@ -133,14 +135,26 @@ def test(pytest_args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def bench(args: list[str]) -> None:
+    """Set up what the benchmarks need, run them all, write BENCHMARKS.md and its plots
+    (extra args, e.g. `--quick` or `--only fuzz`, go to tests/benchmarks/report.py)."""
+    ensure_venv("test,tts")
+    ensure_debian_packages(TEST_DEBIAN_PACKAGES)
+    log("benchmarks: python -m tests.benchmarks.report " + " ".join(args))
+    result = subprocess.run([PYTHON, "-m", "tests.benchmarks.report", *args], cwd=ROOT)
+    sys.exit(result.returncode)
+
+
 def main(argv: list[str]) -> None:
-    """Dispatch `serve` or `test`."""
-    if not argv or argv[0] not in ("serve", "test"):
+    """Dispatch `serve`, `test` or `bench`."""
+    if not argv or argv[0] not in ("serve", "test", "bench"):
         sys.exit(__doc__)
     if argv[0] == "serve":
         serve(argv[1:])
-    else:
+    elif argv[0] == "test":
         test(argv[1:])
+    else:
+        bench(argv[1:])
 
 
 if __name__ == "__main__":

@@ -224,6 +224,14 @@ class Conversation(models.Model):
     provider = models.CharField(max_length=20)
     model = models.CharField(max_length=100)
     session = models.JSONField(help_text="The exact session object sent to the provider.")
+    profile = models.ForeignKey(
+        AssistantProfile,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
+        help_text="The profile its session was built from.",
+    )
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -296,6 +304,44 @@ class TranscriptEntry(models.Model):
 
     def __str__(self):
         return f"{self.get_role_display()}: {self.text[:60]}"
+
+
+class TurnTiming(models.Model):
+    """One answered turn's latencies, in ms after the end of speech, as each stage was reached:
+    the speech detected as ended, the transcript, the first answer, the first audio. From the
+    built-in engine's `response.metadata`, or measured by the panel (OpenAI); a stage not
+    measured is empty."""
+
+    class Source(models.TextChoices):
+        ENGINE = "engine", "built-in engine"
+        PANEL = "panel", "measured by the panel"
+
+    STAGES = ("speech_stopped", "transcript", "first_output", "first_audio")
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="turn_timings"
+    )
+    seq = models.PositiveBigIntegerField(help_text="The log message it came from.")
+    response_id = models.CharField(max_length=64, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    speech_stopped_ms = models.PositiveIntegerField(null=True, blank=True)
+    transcript_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_output_ms = models.PositiveIntegerField(null=True, blank=True)
+    first_audio_ms = models.PositiveIntegerField(null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "seq"], name="mrblue_timing_once")
+        ]
+
+    def __str__(self):
+        return f"#{self.seq}: first audio after {self.first_audio_ms} ms"
+
+    def stages(self) -> dict[str, int]:
+        """The measured stages, in order, as ms after the end of speech."""
+        values = ((name, getattr(self, f"{name}_ms")) for name in self.STAGES)
+        return {name: value for name, value in values if value is not None}
 
 
 from mrblue.engine.models import EngineClientSecret, EngineWorker  # noqa: E402, F401  (the engine's)

@@ -13,13 +13,14 @@ from django.utils import timezone
 
 from mrblue.conf import app_settings
 from mrblue.costs import read_usage
-from mrblue.models import Conversation, LogMessage, TranscriptEntry
+from mrblue.models import Conversation, LogMessage, TranscriptEntry, TurnTiming
 
 MAX_TEXT = 20_000
 # `seq` must survive a round trip through a browser's Number (2**53 - 1) and fit the database.
 MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
-TYPES = ("transcript", "usage", "tool_call", "metric", "end")
+TYPES = ("transcript", "usage", "tool_call", "metric", "timing", "end")
+MAX_MS = 3_600_000
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -134,9 +135,29 @@ def _metric(message) -> dict:
     if not _NAME.match(name):
         raise LogError("invalid_value", "'name' is lowercase letters, digits and '_'.")
     value = _field(message, "value_ms", (int, float))
-    if not 0 <= value <= 3_600_000:
+    if not 0 <= value <= MAX_MS:
         raise LogError("invalid_value", "'value_ms' is between 0 and one hour.")
     return {"name": name, "value_ms": value}
+
+
+def _timing(message) -> dict:
+    # A turn's stages, ms after the end of speech: from the engine's response.metadata, or
+    # measured by the panel. Only known stages, each a whole number of ms within an hour.
+    source = _field(message, "source", str)
+    if source not in TurnTiming.Source.values:
+        raise LogError("invalid_value", "'source' is 'engine' or 'panel'.")
+    stages = _field(message, "stages", dict)
+    unknown = sorted(set(stages) - set(TurnTiming.STAGES))
+    if unknown or not stages:
+        raise LogError("invalid_value", f"'stages' has some of {', '.join(TurnTiming.STAGES)}.")
+    for name, value in stages.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_MS:
+            raise LogError("invalid_value", f"'stages.{name}' is whole ms, at most one hour.")
+    return {
+        "response_id": _field(message, "response_id", str, optional=True, max_length=64) or "",
+        "source": source,
+        "stages": stages,
+    }
 
 
 _PAYLOADS = {
@@ -144,6 +165,7 @@ _PAYLOADS = {
     "usage": _usage,
     "tool_call": _tool_call,
     "metric": _metric,
+    "timing": _timing,
     "end": lambda message: {},
 }
 
@@ -179,6 +201,15 @@ def _apply(conversation: Conversation, seq: int, kind: str, payload: dict) -> No
     if kind == "end":
         Conversation.objects.filter(pk=conversation.pk, ended_at__isnull=True).update(
             ended_at=timezone.now()
+        )
+    if kind == "timing":
+        stages = {f"{name}_ms": value for name, value in payload["stages"].items()}
+        TurnTiming.objects.create(
+            conversation=conversation,
+            seq=seq,
+            response_id=payload["response_id"],
+            source=payload["source"],
+            **stages,
         )
     if kind != "transcript":
         return

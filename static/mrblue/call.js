@@ -31,6 +31,27 @@ const SILENT_VIEW = {
   onSaved: () => {}, // the call that just ended is stored: its listing can be reloaded
 };
 
+// What the panel can time itself (OpenAI sends no timings): the event that marks each stage.
+const TIMED_STAGES = {
+  "conversation.item.input_audio_transcription.completed": "transcript",
+  "response.output_audio_transcript.delta": "first_output",
+  "response.output_text.delta": "first_output",
+  "output_audio_buffer.started": "first_audio", // WebRTC
+  "response.output_audio.delta": "first_audio", // WebSocket
+};
+const ENGINE_STAGES = ["speech_stopped", "transcript", "first_output", "first_audio"];
+
+/** The built-in engine's turn timings from `response.metadata` (`mrblue_<stage>_ms`, as
+ * strings), as whole milliseconds; the stages it did not send are left out. */
+export function engineStages(metadata) {
+  const stages = {};
+  for (const stage of ENGINE_STAGES) {
+    const value = Number(metadata?.[`mrblue_${stage}_ms`]);
+    if (Number.isInteger(value) && value >= 0) stages[stage] = value;
+  }
+  return stages;
+}
+
 export class Call {
   /**
    * `page`: the page's slug; `tools`: the editor's page tools (`describeCall`, `runCall`);
@@ -56,6 +77,7 @@ export class Call {
     this.shownErrors = 0; // conversation errors already reported
     this.pendingResponse = false; // a response.create waiting for the current response to end
     this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
+    this.turn = null; // this turn's stages as the panel measured them: { start, stages }
     this.talkingSince = null; // push-to-talk: when the button was pressed
     this.historyStale = false; // a call ended: report it once it is saved
     this.retryTimer = null;
@@ -232,12 +254,33 @@ export class Call {
                       usage: event.response.usage });
     }
     if (event.type === "input_audio_buffer.speech_stopped") this.turnStarted = this.now();
+    this.timeTurn(event);
     const answered = ["output_audio_buffer.started", "response.output_text.delta"];
     if (this.turnStarted !== null && answered.includes(event.type)) {
       this.log.push({ type: "metric", name: "time_to_answer",
                       value_ms: Math.round(this.now() - this.turnStarted) });
       this.turnStarted = null;
     }
+  }
+
+  /** Log each spoken turn's stages once, at its first response.done: the engine's own
+   * (`response.metadata`, ms after the end of speech) or else the panel's, measured from
+   * `speech_stopped` (or the push-to-talk commit). */
+  timeTurn(event) {
+    if (event.type === "input_audio_buffer.speech_stopped") this.turn = { start: this.now(), stages: {} };
+    if (!this.turn) return;
+    const stage = TIMED_STAGES[event.type];
+    if (stage && !(stage in this.turn.stages)) {
+      this.turn.stages[stage] = Math.round(this.now() - this.turn.start);
+    }
+    if (event.type !== "response.done") return;
+    const engine = engineStages(event.response?.metadata);
+    const stages = Object.keys(engine).length ? engine : this.turn.stages;
+    if (Object.keys(stages).length) {
+      this.log.push({ type: "timing", response_id: event.response?.id || "",
+                      source: stages === engine ? "engine" : "panel", stages });
+    }
+    this.turn = null;
   }
 
   /** Resend what earlier conversations left unacknowledged (e.g. before a reload). */
@@ -320,6 +363,7 @@ export class Call {
       this.transport.send({ type: "input_audio_buffer.commit" });
       this.transport.send({ type: "response.create" });
       this.turnStarted = this.now();
+      this.turn = { start: this.turnStarted, stages: {} };
     } else {
       this.transport?.send({ type: "input_audio_buffer.clear" });
     }

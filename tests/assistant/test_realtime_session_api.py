@@ -13,7 +13,7 @@ from openai.types.realtime import RealtimeSessionCreateRequest
 
 from mrblue.engine.models import EngineClientSecret
 from mrblue.models import Conversation
-from mrblue.session import build_session
+from mrblue.session import build_session, profile_for
 from tests.support.fake_openai_server import KEYS, FakeOpenAI
 from tests.support.live import run_python
 
@@ -81,6 +81,7 @@ def test_openai_answer_and_the_exact_request_sent(
     assert 'heading "Hello" (id h1)' in session["instructions"]
     assert conversation.session == session and conversation.provider == "openai"
     assert conversation.user == editor_user and conversation.page_title == "Mundo Tango"
+    assert conversation.profile == profile_for(conversation.page)  # its latency is the profile's
 
 
 def test_a_reconnect_continues_its_conversation(editor_client, openai_provider):

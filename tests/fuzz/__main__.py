@@ -1,10 +1,14 @@
-"""`python -m tests.fuzz [--inputs N] [--only WORD]`: every surface with at least N inputs.
+"""`python -m tests.fuzz [--inputs N] [--only WORD] [--quick] [--json PATH]`: every surface
+with at least N inputs (`--quick`: 25, for CI).
 
 Each surface runs in its own pytest process (so its memory is its own) with the `long`
 hypothesis profile, counting failures instead of stopping at the first; then a table:
 inputs, errors answered, crashes (connection died, 5xx, HTML, no answer), unhandled exceptions
 (ERROR records of django.request, daphne, mrblue*, editor, asyncio), wrong answers, the
 process's peak memory, and the time taken. Exit status 1 if anything failed.
+
+`--json PATH` also writes the table as a benchmark result (see tests/benchmarks/report.py),
+with `data`: `surfaces` [str], `inputs` [int], `inputs_per_s` [float], `failures` [int].
 
 Surfaces run one after another: they share the SQLite test database file, so do not run
 other tests in the same checkout meanwhile.
@@ -19,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.benchmarks.report import machine
 from tests.fuzz.harness import INPUTS_ENV, PROFILE_ENV, RECORD_ENV, REPORT_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,18 +88,44 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def result(rows: list[dict], inputs: int) -> dict:
+    """The rows as a benchmark result: the table, and the series the report plots."""
+    return {
+        "benchmark": "fuzz",
+        "machine": machine(),
+        "tables": [
+            {
+                "caption": f"Fuzzed surfaces, up to {inputs} inputs each",
+                "columns": [title for _, title, _ in COLUMNS],
+                "rows": [[row.get(key, "") for key, _, _ in COLUMNS] for row in rows],
+            }
+        ],
+        "data": {
+            "surfaces": [row["surface"] for row in rows],
+            "inputs": [row.get("inputs", 0) for row in rows],
+            "inputs_per_s": [row.get("rate", 0) for row in rows],
+            "failures": [len(row.get("failures", [])) for row in rows],
+        },
+    }
+
+
+def main(argv=None) -> int:
     """Run the surfaces, print the table and the first failures of each."""
     parser = argparse.ArgumentParser(prog="python -m tests.fuzz", description=__doc__)
-    parser.add_argument("--inputs", type=int, default=10_000, help="inputs per surface")
+    parser.add_argument("--inputs", type=int, help="inputs per surface (default 10000)")
     parser.add_argument("--only", default="", help="run only the surfaces whose test has this")
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="25 inputs per surface")
+    parser.add_argument("--json", type=Path, help="also write the results here, as JSON")
+    args = parser.parse_args(argv)
+    inputs = args.inputs or (25 if args.quick else 10_000)
     rows = []
     for test, most in SURFACES:
         if args.only in test:
             print(f"fuzzing {test} ...", file=sys.stderr, flush=True)
-            rows += run_surface(test, min(args.inputs, most or args.inputs))
+            rows += run_surface(test, min(inputs, most or inputs))
     print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(result(rows, inputs), indent=1))
     failed = False
     for row in rows:
         for failure in row.get("failures", []):

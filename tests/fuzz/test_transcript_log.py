@@ -96,6 +96,20 @@ log_message = st.one_of(
             "value_ms": mostly(st.floats(-1, 4_000_000) | st.integers(-1, 4_000_000)),
         },
     ),
+    _message(
+        "timing",
+        {
+            "source": mostly(st.sampled_from(["engine", "panel", "browser"])),
+            "stages": mostly(
+                st.dictionaries(
+                    st.sampled_from(["speech_stopped", "transcript", "first_audio", "heard"]),
+                    st.integers(-1, 4_000_000) | st.floats(0, 10),
+                    max_size=4,
+                )
+            ),
+        },
+        {"response_id": mostly(short_text)},
+    ),
     _message("end", {}),
     junk,
 )

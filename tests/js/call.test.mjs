@@ -218,7 +218,39 @@ test("a text-only call asks for text answers, and logs usage and the time to ans
   assert.deepEqual(log.entries.filter((e) => e.type !== "transcript"), [
     { type: "metric", name: "time_to_answer", value_ms: 640 },
     { type: "usage", response_id: "r1", usage: { total_tokens: 12 } },
+    { type: "timing", response_id: "r1", source: "panel", stages: { first_output: 640 } },
   ]);
+});
+
+test("a spoken turn logs the engine's timings once, else what the panel measured", async () => {
+  const { call, network } = makeCall();
+  await call.start({ textOnly: true });
+  const [transport] = network.transports;
+  const [log] = FakeLog.made;
+  const timings = () => log.entries.filter((e) => e.type === "timing");
+  const metadata = { mrblue_speech_stopped_ms: "500", mrblue_transcript_ms: "700",
+                     mrblue_first_output_ms: "900", mrblue_first_audio_ms: "1300",
+                     mrblue_first_frame_ms: "1350", other: "x" };
+  transport.receive({ type: "input_audio_buffer.speech_stopped" },
+                    { type: "response.done", response: { id: "r1", metadata } },
+                    { type: "response.done", response: { id: "r2", metadata } }); // tool call's
+  assert.deepEqual(timings(), [{ type: "timing", response_id: "r1", source: "engine",
+    stages: { speech_stopped: 500, transcript: 700, first_output: 900, first_audio: 1300 } }]);
+  clock = 100;
+  transport.receive({ type: "input_audio_buffer.speech_stopped" });
+  clock = 350;
+  transport.receive({ type: "conversation.item.input_audio_transcription.completed" });
+  clock = 600;
+  transport.receive({ type: "response.output_audio_transcript.delta" });
+  clock = 800;
+  transport.receive({ type: "output_audio_buffer.started" },
+                    { type: "response.output_audio.delta" },
+                    { type: "response.done", response: { id: "r3" } });
+  assert.deepEqual(timings()[1], { type: "timing", response_id: "r3", source: "panel",
+    stages: { transcript: 250, first_output: 500, first_audio: 700 } });
+  call.sendText("typed: no spoken turn, no timing");
+  transport.receive({ type: "response.done", response: { id: "r4" } });
+  assert.equal(timings().length, 2);
 });
 
 test("a dropped connection reconnects with backoff and replays what was said", async () => {

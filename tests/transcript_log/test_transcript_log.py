@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from mrblue.asgi import application
-from mrblue.models import LogMessage, TranscriptEntry
+from mrblue.models import LogMessage, TranscriptEntry, TurnTiming
 from tests.support.sockets import session_cookie
 
 pytestmark = [
@@ -81,7 +81,14 @@ MESSAGES = [
         "output": '{"ok": true}',
     },
     {"type": "metric", "seq": 3, "name": "time_to_answer", "value_ms": 812.5},
-    {"type": "end", "seq": 4},
+    {
+        "type": "timing",
+        "seq": 4,
+        "response_id": "resp_1",
+        "source": "engine",
+        "stages": {"speech_stopped": 510, "transcript": 700, "first_audio": 1200},
+    },
+    {"type": "end", "seq": 5},
 ]
 
 
@@ -96,6 +103,14 @@ async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conve
     assert conversation.ended_at is not None
     entry = await TranscriptEntry.objects.aget()
     assert (entry.role, entry.text, entry.final) == ("user", "Hello", True)
+    timing = await TurnTiming.objects.aget()
+    assert (timing.seq, timing.source, timing.response_id) == (4, "engine", "resp_1")
+    assert timing.stages() == {"speech_stopped": 510, "transcript": 700, "first_audio": 1200}
+
+
+def timing(**fields):
+    """A timing message, valid unless `fields` say otherwise."""
+    return {"type": "timing", "seq": 1, "source": "panel", "stages": {"first_audio": 9}, **fields}
 
 
 @pytest.mark.parametrize(
@@ -122,6 +137,13 @@ async def test_every_message_type_is_stored_and_acknowledged(owner_socket, conve
         ({"type": "metric", "seq": 1, "name": "Bad Name", "value_ms": 5}, "invalid_value"),
         ({"type": "metric", "seq": 1, "name": "x", "value_ms": -5}, "invalid_value"),
         ({"type": "tool_call", "seq": 1, "call_id": "c", "name": "undo"}, "missing_field"),
+        (timing(source="browser"), "invalid_value"),
+        (timing(stages={}), "invalid_value"),
+        (timing(stages={"heard": 5}), "invalid_value"),
+        (timing(stages={"first_audio": 12.5}), "invalid_value"),
+        (timing(stages={"first_audio": -1}), "invalid_value"),
+        (timing(stages={"first_audio": True}), "invalid_value"),
+        (timing(stages=[800]), "invalid_type"),
         (["not", "an", "object"], "invalid_message"),
     ],
 )
