@@ -16,7 +16,7 @@ from django.utils import timezone
 from editor.tools import editor_tools
 from mrblue.engine.models import EngineClientSecret, hash_secret
 from tests.support.live import ENGINE_KEY, serving
-from tests.support.realtime_client import engine_api, next_event, until
+from tests.support.realtime_client import engine_api, next_event, turn, until
 from tests.support.realtime_schema import validate_server_event
 
 pytestmark = pytest.mark.live
@@ -38,14 +38,6 @@ def hanging_server(django_db_setup, django_db_blocker):
     }
     with serving(django_db_blocker, env) as server:
         yield server
-
-
-async def turn(conn, text):
-    await conn.conversation.item.create(
-        item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-    )
-    await conn.response.create()
-    return await until(conn, "response.done")
 
 
 def said(events):

@@ -39,3 +39,12 @@ async def until(conn, type_) -> list[dict]:
         seen.append(event)
         if event["type"] == type_:
             return seen
+
+
+async def turn(conn, text: str) -> list[dict]:
+    """One typed turn over an SDK connection: the events up to its `response.done`."""
+    await conn.conversation.item.create(
+        item={"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+    )
+    await conn.response.create()
+    return await until(conn, "response.done")

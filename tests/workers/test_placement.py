@@ -12,7 +12,7 @@ from asgiref.sync import sync_to_async
 from mrblue.engine.models import EngineClientSecret, hash_secret
 from tests.engine.test_voice_live import LISTENING, open_client, voice_browser, wait_for_event
 from tests.support.live import ENGINE_KEY
-from tests.support.realtime_client import engine_api, next_event, until
+from tests.support.realtime_client import engine_api, next_event, turn
 from tests.support.workers import Cluster
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -39,15 +39,7 @@ async def text_session(cluster):
 
 async def say_hello(conn) -> str:
     """One typed turn; the answer's text."""
-    await conn.conversation.item.create(
-        item={
-            "type": "message",
-            "role": "user",
-            "content": [{"type": "input_text", "text": "hello"}],
-        }
-    )
-    await conn.response.create()
-    done = (await until(conn, "response.done"))[-1]
+    done = (await turn(conn, "hello"))[-1]
     return done["response"]["output"][0]["content"][0]["text"]
 
 
