@@ -8,7 +8,7 @@ order after a reconnect). Nothing here trusts the browser: every field is checke
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from mrblue.conf import app_settings
@@ -19,6 +19,8 @@ MAX_TEXT = 20_000
 # `seq` must survive a round trip through a browser's Number (2**53 - 1) and fit the database.
 MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
+# Tries of a batch that raced another web process's (see `store_many`).
+RETRIES = 3
 TYPES = ("transcript", "usage", "tool_call", "metric", "timing", "end")
 MAX_MS = 3_600_000
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -171,29 +173,63 @@ _PAYLOADS = {
 
 
 def store(conversation: Conversation, checked: dict) -> bool:
-    """Store a validated message; False when its `seq` was already stored (a replay).
+    """Store one validated message; False when its `seq` was already stored (a replay).
 
-    A conversation holds at most `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError
-    `conversation_full` beyond; replays are still acknowledged). Connections storing at the
-    same moment may pass it by one message each.
+    Raises the LogError `store_many` would return for it.
     """
+    result = store_many([(conversation, checked)])[0]
+    if isinstance(result, LogError):
+        raise result
+    return result
+
+
+def store_many(items: list[tuple[Conversation, dict]]) -> list[bool | LogError]:
+    """Store validated messages in one transaction (one commit for all of them).
+
+    For each message, in order: True (stored), False (its `seq` was already stored: a replay)
+    or the LogError that refuses it. A conversation holds at most
+    `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError `conversation_full` beyond;
+    replays are still acknowledged); web processes storing at the same moment may pass it by
+    one batch each.
+    """
+    for attempt in range(RETRIES):
+        try:
+            with transaction.atomic():
+                stored: dict[int, int] = {}  # conversation pk -> messages it holds
+                return [_store_one(conv, checked, stored) for conv, checked in items]
+        except (IntegrityError, OperationalError) as exc:
+            # Another web process stored the same `seq` or item at the same moment (or, on
+            # PostgreSQL, the two transactions deadlocked): nothing of ours was committed, and
+            # the next try sees what it stored.
+            if attempt == RETRIES - 1 or not _a_race(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _a_race(exc: Exception) -> bool:
+    return isinstance(exc, IntegrityError) or getattr(exc.__cause__, "sqlstate", None) in (
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+    )
+
+
+def _store_one(conversation: Conversation, checked: dict, stored: dict) -> bool | LogError:
     limit = app_settings.LOG_MESSAGES_PER_CONVERSATION
     log = LogMessage.objects.filter(conversation=conversation)
-    if log.count() >= limit:
-        if log.filter(seq=checked["seq"]).exists():
-            return False
-        raise LogError("conversation_full", f"This conversation is full ({limit} messages).")
-    try:
-        with transaction.atomic():
-            LogMessage.objects.create(
-                conversation=conversation,
-                seq=checked["seq"],
-                type=checked["type"],
-                payload=checked["payload"],
-            )
-            _apply(conversation, checked["seq"], checked["type"], checked["payload"])
-    except IntegrityError:
+    if conversation.pk not in stored:
+        stored[conversation.pk] = log.count()
+    if log.filter(seq=checked["seq"]).exists():
         return False
+    if stored[conversation.pk] >= limit:
+        return LogError("conversation_full", f"This conversation is full ({limit} messages).")
+    LogMessage.objects.create(
+        conversation=conversation,
+        seq=checked["seq"],
+        type=checked["type"],
+        payload=checked["payload"],
+    )
+    _apply(conversation, checked["seq"], checked["type"], checked["payload"])
+    stored[conversation.pk] += 1
     return True
 
 
@@ -231,6 +267,11 @@ def _apply(conversation: Conversation, seq: int, kind: str, payload: dict) -> No
         fields["position"] = payload["index"]
     elif entry is None:
         fields["position"] = conversation.transcript.count()
-    TranscriptEntry.objects.update_or_create(
-        conversation=conversation, item_id=payload["item_id"], defaults=fields
-    )
+    if entry is None:
+        TranscriptEntry.objects.create(
+            conversation=conversation, item_id=payload["item_id"], **fields
+        )
+        return
+    for name, value in fields.items():
+        setattr(entry, name, value)
+    entry.save(update_fields=[*fields, "updated_at"])
