@@ -131,7 +131,9 @@ def measure_stack(counts, messages):
                              "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)})  # fmt: skip
                 latencies[f"{socket}/{count}"] = [round(v, 3) for v in series]
     except Exception:
-        print("".join(server.output[-60:]), file=sys.stderr)
+        noise = ("WSCONNECTING", "WSCONNECT ", "WSDISCONNECT")
+        print("".join(line for line in server.output if not line.startswith(noise) and
+                      not any(n in line for n in noise))[-8000:], file=sys.stderr)  # fmt: skip
         raise
     finally:
         server.close()
