@@ -13,7 +13,7 @@ Each stack gets a server of its own, in one run:
   Redis (`--redis`, default `$REDIS_URL`; the stack is skipped without one) for the channel
   layer and the cache, and `DB_CONN_MAX_AGE=60` as in production.
 
-`--quick` runs 1 and 100 clients with 20 messages each. `--json PATH` writes
+`--quick` runs 1 and 100 clients with 10 messages each. `--json PATH` writes
 `{"benchmark", "machine", "tables", "data"}`; `data["rows"]` is a list of
 `{"stack", "clients", "socket": "log"|"echo", "msg_per_s", "p50_ms", "p99_ms"}` and
 `data["latencies_ms"]["<stack>/<socket>/<clients>"]` every ack's latency, in ms.
@@ -193,11 +193,11 @@ def main(argv=None):
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--redis", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--json", metavar="PATH")
-    parser.add_argument("--quick", action="store_true", help="1 and 100 clients, 20 messages")
+    parser.add_argument("--quick", action="store_true", help="1 and 100 clients, 10 messages")
     parser.add_argument("--one-stack", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.quick:
-        args.clients, args.messages = "1,100", 20
+        args.clients, args.messages = "1,100", 10
     counts = [int(c) for c in args.clients.split(",")]
     if args.one_stack:  # the child process of one stack: results on stdout's last line
         print(json.dumps(measure_stack(counts, args.messages)))
