@@ -14,9 +14,11 @@ Each stack gets a server of its own, in one run:
   layer and the cache, and `DB_CONN_MAX_AGE=60` as in production.
 
 `--quick` runs 1 and 100 clients with 10 messages each. `--json PATH` writes
-`{"benchmark", "machine", "tables", "data"}`; `data["rows"]` is a list of
-`{"stack", "clients", "socket": "log"|"echo", "msg_per_s", "p50_ms", "p99_ms"}` and
-`data["latencies_ms"]["<stack>/<socket>/<clients>"]` every ack's latency, in ms.
+`{"benchmark", "machine", "tables", "data"}`. `data`: `clients` [int], `log_msgs_per_s` and
+`echo_msgs_per_s` [float] of the first stack run (what tests/benchmarks/report.py plots);
+`stacks` {stack: the same three lists}; `rows` [{"stack", "clients", "socket": "log"|"echo",
+"msg_per_s", "p50_ms", "p99_ms"}]; `latencies_ms` {"<stack>/<socket>/<clients>": every ack's
+latency in ms}.
 """
 
 import argparse
@@ -216,11 +218,28 @@ def main(argv=None):
             {f"{stack}/{key}": series for key, series in result["latencies_ms"].items()}
         )
         _print(tables[-1])
+    for stack, series in _series(data["rows"]).items():
+        data.setdefault("stacks", {})[stack] = series
+        for key, values in series.items():
+            data.setdefault(key, values)
     if args.json:
         report = {"benchmark": "transcript_log", "machine": machine(), "tables": tables,
                   "data": data}  # fmt: skip
         Path(args.json).write_text(json.dumps(report, indent=1))
     return 0
+
+
+def _series(rows) -> dict:
+    """Per stack, the client counts and both sockets' msg/s, as parallel lists."""
+    stacks = {}
+    for row in rows:
+        series = stacks.setdefault(
+            row["stack"], {"clients": [], "log_msgs_per_s": [], "echo_msgs_per_s": []}
+        )
+        if row["clients"] not in series["clients"]:
+            series["clients"].append(row["clients"])
+        series[f"{row['socket']}_msgs_per_s"].append(row["msg_per_s"])
+    return stacks
 
 
 def _run_stack(env, counts, messages):
