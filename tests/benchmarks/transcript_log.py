@@ -163,7 +163,7 @@ def stack_environments(stacks, postgres, redis):
             _postgres(postgres, f'CREATE DATABASE "{name}"')
             env = {"DATABASE_URL": f"{postgres}/{name}", "REDIS_URL": redis,
                    "DB_CONN_MAX_AGE": "60"}  # fmt: skip
-            drop = f'DROP DATABASE "{name}"'
+            drop = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'  # a stray session too
             yield "PostgreSQL+Redis", env, lambda drop=drop: _postgres(postgres, drop)
         else:
             raise SystemExit(f"unknown stack {stack!r} (sqlite, postgres)")
