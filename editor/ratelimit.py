@@ -1,4 +1,5 @@
-"""A fixed-window rate limiter on Django's cache (Redis when configured, so shared).
+"""A fixed-window rate limiter on Django's cache, shared by every web process (Redis when
+configured, else the database cache).
 
 Limits are named by their Django setting (every declared setting is there with its default,
 see `mrblue/conf.py`), so the editor needs nothing from the apps above it.
@@ -22,9 +23,23 @@ class MinuteLimiter:
     def hit(self, key: str) -> int | None:
         """Count a hit; return the seconds to wait if over the limit, else None."""
         now = time.time()
-        cache_key = f"mrblue:rate:{key}:{int(now // 60)}"
+        cache_key = self._key(key, now)
         cache.add(cache_key, 0, timeout=120)
-        if cache.incr(cache_key) > getattr(settings, self.limit_setting):
+        return self._wait(cache.incr(cache_key), now)
+
+    async def ahit(self, key: str) -> int | None:
+        """`hit` for async views (the database cache may not be called from the event loop)."""
+        now = time.time()
+        cache_key = self._key(key, now)
+        await cache.aadd(cache_key, 0, timeout=120)
+        return self._wait(await cache.aincr(cache_key), now)
+
+    @staticmethod
+    def _key(key: str, now: float) -> str:
+        return f"mrblue:rate:{key}:{int(now // 60)}"
+
+    def _wait(self, hits: int, now: float) -> int | None:
+        if hits > getattr(settings, self.limit_setting):
             return max(1, 60 - int(now % 60))
         return None
 

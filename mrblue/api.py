@@ -45,7 +45,7 @@ async def realtime_session(request):
     if isinstance(found, JsonResponse):
         return found
     user, page, selected, continued = found
-    wait = mint_limiter.hit(f"mint:{user.pk}")
+    wait = await mint_limiter.ahit(f"mint:{user.pk}")
     if wait:
         return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
     try:

@@ -1,6 +1,7 @@
 """The transcript log's WebSocket: `/ws/mrblue/conversations/<id>/`, for its owner only.
 
-Each message is validated and stored exactly once, then acknowledged with its `seq`; mistakes
+Each message is validated and stored exactly once (see `mrblue.log_writer`: messages arriving
+together share a transaction), then acknowledged with its `seq`; mistakes
 get an `error` (with the message's `seq` whenever it can be read, so the client can drop what
 will never be stored) and the connection stays open, unless the client keeps making them.
 A user holds at most `MRBLUE_LOG_CONNECTIONS_PER_USER` of these connections at once (counted
@@ -13,10 +14,11 @@ from collections import Counter
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from mrblue import log_writer
 from mrblue.conf import app_settings
 from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
-from mrblue.transcript_log import LogError, peek_seq, store, validate
+from mrblue.transcript_log import LogError, peek_seq, validate
 
 # Daphne sends no close reason: the reason goes in an `error` message just before the close.
 FORBIDDEN, TOO_MANY = 4403, 4429
@@ -116,8 +118,9 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             await self._error(seq, error)
             return
         try:
-            # Not thread-sensitive: stores run in parallel worker threads, not one shared one.
-            await database_sync_to_async(store, thread_sensitive=False)(self.conversation, checked)
+            # Stored with the messages of every other socket that arrived meanwhile; this
+            # returns once the transaction holding it has committed.
+            await log_writer.store(self.conversation, checked)
         except LogError as error:
             await self._error(checked["seq"], error)
             return

@@ -3,7 +3,7 @@
 Every variable is declared once, with its default and meaning, in `mrblue/conf.py` (the
 engine's in `mrblue/engine/conf.py`); `.env.example` and the README's table are generated from
 those declarations. The defaults run on one machine with nothing else installed: SQLite in WAL
-mode and the in-memory channel layer.
+mode, the in-memory channel layer and the database cache.
 """
 
 import environ
@@ -111,10 +111,22 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Rate limits live in the cache: shared between processes when Redis is configured.
+# Rate limits live in the cache, shared by every web process: Redis when configured, else a
+# table in the database (created by migration mrblue 0010).
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # The cache sends no blocking command, so redis-py 8's 5 s read timeout (the trap
+            # of the channel layer above) never meets an idle wait here; it is set explicitly
+            # because older redis-py waits forever, and a request must not hang on a dead Redis.
+            "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
+        }
+    }
+else:
+    CACHES = {
+        "default": {"BACKEND": "mrblue.cache.SharedDatabaseCache", "LOCATION": "mrblue_cache"}
     }
 
 # --- Auth -----------------------------------------------------------------------------------

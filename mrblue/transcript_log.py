@@ -8,7 +8,8 @@ order after a reconnect). Nothing here trusts the browser: every field is checke
 
 import re
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from mrblue.conf import app_settings
@@ -19,6 +20,8 @@ MAX_TEXT = 20_000
 # `seq` must survive a round trip through a browser's Number (2**53 - 1) and fit the database.
 MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
+# Tries of a batch that raced another web process's (see `store_many`).
+RETRIES = 3
 TYPES = ("transcript", "usage", "tool_call", "metric", "timing", "end")
 MAX_MS = 3_600_000
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
@@ -171,66 +174,149 @@ _PAYLOADS = {
 
 
 def store(conversation: Conversation, checked: dict) -> bool:
-    """Store a validated message; False when its `seq` was already stored (a replay).
+    """Store one validated message; False when its `seq` was already stored (a replay).
 
-    A conversation holds at most `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError
-    `conversation_full` beyond; replays are still acknowledged). Connections storing at the
-    same moment may pass it by one message each.
+    Raises the LogError `store_many` would return for it.
     """
+    result = store_many([(conversation, checked)])[0]
+    if isinstance(result, LogError):
+        raise result
+    return result
+
+
+def store_many(items: list[tuple[Conversation, dict]]) -> list[bool | LogError]:
+    """Store validated messages in one transaction, with a few queries for all of them.
+
+    For each message, in order: True (stored), False (its `seq` was already stored: a replay)
+    or the LogError that refuses it. A conversation holds at most
+    `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError `conversation_full` beyond;
+    replays are still acknowledged); web processes storing at the same moment may pass it by
+    one batch each.
+    """
+    for attempt in range(RETRIES):
+        try:
+            with transaction.atomic():
+                return _store_batch(items)
+        except (IntegrityError, OperationalError) as exc:
+            # Another web process stored the same `seq` or item at the same moment (or, on
+            # PostgreSQL, the two transactions deadlocked): nothing of ours was committed, and
+            # the next try sees what it stored.
+            if attempt == RETRIES - 1 or not _a_race(exc):
+                raise
+    raise AssertionError("unreachable")
+
+
+def _a_race(exc: Exception) -> bool:
+    return isinstance(exc, IntegrityError) or getattr(exc.__cause__, "sqlstate", None) in (
+        "40001",  # serialization_failure
+        "40P01",  # deadlock_detected
+    )
+
+
+def _store_batch(items: list[tuple[Conversation, dict]]) -> list[bool | LogError]:
+    pks = {conversation.pk for conversation, _ in items}
+    held = dict(
+        LogMessage.objects.filter(conversation__in=pks)
+        .values("conversation")
+        .annotate(n=Count("id"))
+        .values_list("conversation", "n")
+    )
+    # A superset of the (conversation, seq) pairs already stored; the exact pairs are picked.
+    seen = set(
+        LogMessage.objects.filter(
+            conversation__in=pks, seq__in={checked["seq"] for _, checked in items}
+        ).values_list("conversation", "seq")
+    )
     limit = app_settings.LOG_MESSAGES_PER_CONVERSATION
-    log = LogMessage.objects.filter(conversation=conversation)
-    if log.count() >= limit:
-        if log.filter(seq=checked["seq"]).exists():
-            return False
-        raise LogError("conversation_full", f"This conversation is full ({limit} messages).")
-    try:
-        with transaction.atomic():
-            LogMessage.objects.create(
-                conversation=conversation,
-                seq=checked["seq"],
-                type=checked["type"],
-                payload=checked["payload"],
-            )
-            _apply(conversation, checked["seq"], checked["type"], checked["payload"])
-    except IntegrityError:
-        return False
-    return True
-
-
-def _apply(conversation: Conversation, seq: int, kind: str, payload: dict) -> None:
-    if kind == "end":
-        Conversation.objects.filter(pk=conversation.pk, ended_at__isnull=True).update(
+    results, new = [], []
+    for conversation, checked in items:
+        key = (conversation.pk, checked["seq"])
+        if key in seen:
+            results.append(False)
+        elif held.get(conversation.pk, 0) >= limit:
+            message = f"This conversation is full ({limit} messages)."
+            results.append(LogError("conversation_full", message))
+        else:
+            seen.add(key)
+            held[conversation.pk] = held.get(conversation.pk, 0) + 1
+            new.append((conversation, checked))
+            results.append(True)
+    LogMessage.objects.bulk_create(
+        LogMessage(conversation=c, seq=m["seq"], type=m["type"], payload=m["payload"])
+        for c, m in new
+    )
+    ended = {c.pk for c, m in new if m["type"] == "end"}
+    if ended:
+        Conversation.objects.filter(pk__in=ended, ended_at__isnull=True).update(
             ended_at=timezone.now()
         )
-    if kind == "timing":
-        stages = {f"{name}_ms": value for name, value in payload["stages"].items()}
-        TurnTiming.objects.create(
-            conversation=conversation,
-            seq=seq,
-            response_id=payload["response_id"],
-            source=payload["source"],
-            **stages,
+    _apply_transcripts(
+        [(c.pk, m["seq"], m["payload"]) for c, m in new if m["type"] == "transcript"]
+    )
+    TurnTiming.objects.bulk_create(
+        TurnTiming(
+            conversation=c,
+            seq=m["seq"],
+            response_id=m["payload"]["response_id"],
+            source=m["payload"]["source"],
+            **{f"{name}_ms": value for name, value in m["payload"]["stages"].items()},
         )
-    if kind != "transcript":
+        for c, m in new
+        if m["type"] == "timing"
+    )
+    return results
+
+
+def _apply_transcripts(lines: list[tuple[int, int, dict]]) -> None:
+    """Each item's text from its newest `seq`: one read, one insert and one update for all."""
+    if not lines:
         return
-    entry = (
-        TranscriptEntry.objects.select_for_update()
-        .filter(conversation=conversation, item_id=payload["item_id"])
-        .first()
-    )
-    if entry is not None and entry.seq > seq:
-        return  # a newer message for this item is already stored
-    fields = {
-        "role": payload["role"],
-        "text": payload["text"],
-        "final": payload["final"],
-        "interrupted": payload["interrupted"],
-        "seq": seq,
+    pks = {pk for pk, _, _ in lines}
+    entries = {
+        (entry.conversation_id, entry.item_id): entry
+        for entry in TranscriptEntry.objects.select_for_update().filter(
+            conversation__in=pks, item_id__in={payload["item_id"] for _, _, payload in lines}
+        )
     }
-    if payload["index"] is not None:
-        fields["position"] = payload["index"]
-    elif entry is None:
-        fields["position"] = conversation.transcript.count()
-    TranscriptEntry.objects.update_or_create(
-        conversation=conversation, item_id=payload["item_id"], defaults=fields
-    )
+    counts = _transcript_lengths(lines, entries)
+    created, updated, now = {}, {}, timezone.now()
+    for pk, seq, payload in lines:
+        key = (pk, payload["item_id"])
+        entry = entries.get(key)
+        if entry is not None and entry.seq > seq:
+            continue  # a newer message for this item is already stored
+        if entry is None:
+            entry = entries[key] = created[key] = TranscriptEntry(
+                conversation_id=pk, item_id=payload["item_id"], position=counts[pk]
+            )
+            counts[pk] += 1
+        elif key not in created:
+            updated[key] = entry
+        entry.role, entry.text, entry.seq = payload["role"], payload["text"], seq
+        entry.final, entry.interrupted = payload["final"], payload["interrupted"]
+        entry.updated_at = now
+        if payload["index"] is not None:
+            entry.position = payload["index"]
+    TranscriptEntry.objects.bulk_create(created.values())
+    TranscriptEntry.objects.bulk_update(updated.values(), UPDATED_FIELDS)
+
+
+UPDATED_FIELDS = ["role", "text", "final", "interrupted", "seq", "position", "updated_at"]
+
+
+def _transcript_lengths(lines, entries) -> dict[int, int]:
+    """Entries per conversation, where a new item without `index` takes the next place."""
+    unplaced = {
+        pk
+        for pk, _, payload in lines
+        if payload["index"] is None and (pk, payload["item_id"]) not in entries
+    }
+    counts = dict.fromkeys({pk for pk, _, _ in lines}, 0)
+    if unplaced:
+        counts.update(
+            TranscriptEntry.objects.filter(conversation__in=unplaced)
+            .values("conversation")
+            .annotate(n=Count("id"))
+            .values_list("conversation", "n")
+        )
+    return counts

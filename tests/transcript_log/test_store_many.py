@@ -1,0 +1,115 @@
+"""Group commit: a batch of log messages stored in one transaction (`store_many`), and the
+writer that gathers the messages arriving while a batch is being stored into the next one."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.db import database_sync_to_async
+
+from mrblue import log_writer
+from mrblue.models import LogMessage, TranscriptEntry
+from mrblue.transcript_log import LogError, store_many, validate
+
+
+def line(seq, item_id, text="words", index=None, role="user"):
+    message = {"seq": seq, "type": "transcript", "item_id": item_id, "role": role}
+    message |= {"text": text, "final": True}
+    if index is not None:
+        message["index"] = index
+    return validate(message)
+
+
+def log_of(conversation):
+    return list(LogMessage.objects.filter(conversation=conversation).values_list("seq", flat=True))
+
+
+def transcript_of(conversation):
+    entries = TranscriptEntry.objects.filter(conversation=conversation)
+    return list(entries.values_list("item_id", "text", "position", "seq"))
+
+
+@pytest.mark.django_db
+def test_one_batch_stores_each_seq_once_and_keeps_the_newest_text(make_conversation):
+    conversation = make_conversation()
+    results = store_many(
+        [
+            (conversation, line(1, "a", "newer")),
+            (conversation, line(0, "a", "older")),  # arrives late: stored, but not the text
+            (conversation, line(1, "a", "newer")),  # a replay within the batch
+            (conversation, line(2, "b", "next")),
+        ]
+    )
+    assert results == [True, True, False, True]
+    assert log_of(conversation) == [0, 1, 2]
+    assert transcript_of(conversation) == [("a", "newer", 0, 1), ("b", "next", 1, 2)]
+    assert store_many([(conversation, line(0, "a", "older"))]) == [False]
+
+
+@pytest.mark.django_db
+def test_a_batch_fills_a_conversation_and_replays_are_still_acknowledged(
+    make_conversation, settings
+):
+    settings.MRBLUE_LOG_MESSAGES_PER_CONVERSATION = 2
+    conversation = make_conversation()
+    results = store_many([(conversation, line(seq, f"i{seq}")) for seq in (0, 1, 2, 0)])
+    assert results[:2] == [True, True] and results[3] is False
+    assert isinstance(results[2], LogError) and results[2].code == "conversation_full"
+    assert log_of(conversation) == [0, 1]
+
+
+@pytest.mark.django_db
+def test_a_batch_spans_conversations_and_places_items_without_index(make_conversation, make_page):
+    first = make_conversation()
+    second = make_conversation(owner=first.user, page=make_page("other", "Other"))
+    store_many([(first, line(0, "x", index=0))])
+    end = validate({"seq": 3, "type": "end"})
+    results = store_many(
+        [
+            (first, line(1, "y")),
+            (second, line(0, "x", "elsewhere")),
+            (first, line(2, "z")),
+            (first, end),
+        ]
+    )
+    assert results == [True, True, True, True]
+    assert [(item, position) for item, _, position, _ in transcript_of(first)] == [
+        ("x", 0),
+        ("y", 1),
+        ("z", 2),
+    ]
+    assert transcript_of(second) == [("x", "elsewhere", 0, 0)]
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.ended_at is not None and second.ended_at is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_async_connections")
+async def test_messages_arriving_during_a_commit_share_the_next_and_wait_for_it(
+    make_conversation, monkeypatch
+):
+    conversation = await database_sync_to_async(make_conversation)()
+    started, release, sizes = threading.Event(), threading.Event(), []
+    write = log_writer._write
+
+    def slow_first_batch(items):
+        sizes.append(len(items))
+        if len(sizes) == 1:
+            started.set()
+            assert release.wait(10)
+        return write(items)
+
+    monkeypatch.setattr(log_writer, "_write", slow_first_batch)
+    first = asyncio.ensure_future(log_writer.store(conversation, line(0, "i0")))
+    assert await asyncio.to_thread(started.wait, 10)
+    later = [
+        asyncio.ensure_future(log_writer.store(conversation, line(seq, f"i{seq}")))
+        for seq in range(1, 6)
+    ]
+    await asyncio.sleep(0)  # let each submit its message
+    assert not first.done()  # not acknowledged before its transaction commits
+    release.set()
+    assert await asyncio.gather(first, *later) == [True] * 6
+    assert sizes == [1, 5]
+    assert await database_sync_to_async(log_of)(conversation) == list(range(6))
