@@ -2,8 +2,10 @@
 
 `PlayoutQueue` is bookkeeping with no I/O: which response and item each sample belongs to, how
 much of each item was actually played (for truncation on barge-in), and when playback of a
-response starts and stops. `SpeakerTrack` is the aiortc track that pulls from it on the wall
-clock and plays silence when there is nothing to say.
+response starts and stops. `Pacer` decides, also without I/O, which frame is due when.
+`SpeakerTrack` is the aiortc track that pulls from the queue on the wall clock and hands aiortc
+Opus packets it encoded itself: a speaking call is silent most of the time, and silence is one
+constant packet, not a frame to resample and encode (on a thread) 50 times a second.
 """
 
 import asyncio
@@ -19,7 +21,13 @@ from mrblue.engine.vocabulary import PROTOCOL_RATE
 
 FRAME_SAMPLES = PROTOCOL_RATE // 50  # 20 ms
 FRAME_BYTES = FRAME_SAMPLES * 2
+FRAME_SECONDS = FRAME_SAMPLES / PROTOCOL_RATE
 BYTES_PER_MS = PROTOCOL_RATE * 2 / 1000
+OPUS_RATE = 48_000  # Opus's RTP clock, whatever rate it encodes
+OPUS_TIME_BASE = fractions.Fraction(1, OPUS_RATE)
+SILENCE_PACKET = b"\xf8\xff\xfe"  # 20 ms of silence: a CELT fullband mono frame, no data
+OPUS_BITRATE = 32_000  # plenty for one synthetic voice (aiortc's default is 96 kbit/s stereo)
+LATE_FRAMES = 2  # a track this far behind while silent skips the silence it missed
 
 
 class PlayoutQueue:
@@ -87,8 +95,57 @@ class PlayoutQueue:
         return bool(self._segments) or self.playing is not None
 
 
+class Pacer:
+    """Which 20 ms frame is due, on a clock that starts at the first frame.
+
+    A track that falls behind (the event loop was busy) sends the frames it owes back to back
+    while it speaks: no audio is lost. While it is silent it skips the silence it missed
+    instead: a burst of late silence would sit in the browser's jitter buffer, ahead of the
+    next answer, and its lateness would teach the buffer to hold more.
+    """
+
+    def __init__(self):
+        self._start: float | None = None
+        self.frame = -1  # the frame last handed out
+
+    def next(self, now: float, speaking: bool) -> float:
+        """Advance to the next frame; return how many seconds to wait until it is due."""
+        if self._start is None:
+            self._start, self.frame = now, 0
+            return 0.0
+        self.frame += 1
+        wait = self._start + self.frame * FRAME_SECONDS - now
+        if not speaking and wait < -LATE_FRAMES * FRAME_SECONDS:
+            self.frame = int((now - self._start) / FRAME_SECONDS)  # the one due now
+            wait = 0.0
+        return max(wait, 0.0)
+
+
+class OpusEncoder:
+    """20 ms frames of 24 kHz mono pcm16 to Opus payloads (libopus takes 24 kHz as it is)."""
+
+    def __init__(self):
+        self._codec = av.CodecContext.create("libopus", "w")
+        self._codec.sample_rate = PROTOCOL_RATE
+        self._codec.format = "s16"
+        self._codec.layout = "mono"
+        self._codec.bit_rate = OPUS_BITRATE
+        self._codec.options = {"application": "voip"}
+        self._codec.time_base = fractions.Fraction(1, PROTOCOL_RATE)
+        self._pts = 0
+
+    def encode(self, pcm: bytes) -> bytes:
+        """One frame's payload (libopus keeps 6.5 ms of look-ahead between frames)."""
+        samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = PROTOCOL_RATE
+        frame.pts = self._pts
+        self._pts += FRAME_SAMPLES
+        return b"".join(bytes(packet) for packet in self._codec.encode(frame))
+
+
 class SpeakerTrack(MediaStreamTrack):
-    """The assistant's voice: 20 ms frames on the wall clock, silence when idle."""
+    """The assistant's voice: a 20 ms Opus packet on the wall clock, silence when idle."""
 
     kind = "audio"
 
@@ -96,26 +153,27 @@ class SpeakerTrack(MediaStreamTrack):
         super().__init__()
         self.queue = queue
         self.on_note = on_note  # called with ("started"|"stopped", response_id)
-        self._start: float | None = None
-        self._pts = 0
+        self._pacer = Pacer()
+        self._encoder: OpusEncoder | None = None
 
-    async def recv(self) -> av.AudioFrame:
-        """The next frame, when it is due."""
+    async def recv(self) -> av.Packet:
+        """The next packet, when it is due."""
         if self.readyState != "live":
             raise MediaStreamError
-        if self._start is None:
-            self._start = time.monotonic()
-        else:
-            self._pts += FRAME_SAMPLES
-            delay = self._start + self._pts / PROTOCOL_RATE - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)  # pacing: the track plays in real time
+        wait = self._pacer.next(time.monotonic(), self.queue.busy)
+        if wait > 0:
+            await asyncio.sleep(wait)  # pacing: the track plays in real time
+        packet = av.Packet(self._payload())
+        packet.pts = self._pacer.frame * FRAME_SAMPLES * OPUS_RATE // PROTOCOL_RATE
+        packet.time_base = OPUS_TIME_BASE
+        return packet
+
+    def _payload(self) -> bytes:
+        if not self.queue.busy:
+            return SILENCE_PACKET
         pcm, notes = self.queue.pull()
         for note in notes:
             self.on_note(note)
-        samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = PROTOCOL_RATE
-        frame.pts = self._pts
-        frame.time_base = fractions.Fraction(1, PROTOCOL_RATE)
-        return frame
+        if self._encoder is None:
+            self._encoder = OpusEncoder()
+        return self._encoder.encode(pcm) or SILENCE_PACKET  # (libopus had nothing ready)
