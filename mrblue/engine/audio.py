@@ -21,7 +21,7 @@ class Resampler:
 
     def frame(self, frame: av.AudioFrame) -> bytes:
         """Resample one decoded frame (any rate, layout) to mono pcm16 bytes."""
-        return b"".join(out.to_ndarray().tobytes() for out in self._resampler.resample(frame))
+        return b"".join(packed_bytes(out) for out in self._resampler.resample(frame))
 
     def pcm(self, data: bytes, rate: int) -> bytes:
         """Resample mono pcm16 bytes at `rate` (a trailing half sample is left out)."""
@@ -37,6 +37,32 @@ class Resampler:
         """Resample float audio in [-1, 1] (as synthesizers make it) to pcm16."""
         clipped = np.clip(audio, -1.0, 1.0)
         return self.pcm((clipped * 32767).astype(np.int16).tobytes(), rate)
+
+
+def packed_bytes(frame: av.AudioFrame) -> bytes:
+    """The samples of a packed (interleaved) frame, without numpy or the plane's padding."""
+    return bytes(frame.planes[0])[: frame.samples * frame.layout.nb_channels * 2]
+
+
+def join_frames(frames: list[av.AudioFrame]) -> list[av.AudioFrame]:
+    """Consecutive frames of one stream as one frame, to be resampled and voice-detected at
+    once (the per-frame cost is Python's, not the samples'); unchanged unless they are all
+    packed s16 of one layout and rate."""
+    first = frames[0]
+    shape = (first.format.name, first.layout.name, first.sample_rate)
+    if (
+        len(frames) == 1
+        or shape[0] != "s16"
+        or any((f.format.name, f.layout.name, f.sample_rate) != shape for f in frames)
+    ):
+        return frames
+    pcm = b"".join(packed_bytes(frame) for frame in frames)
+    samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+    joined = av.AudioFrame.from_ndarray(samples, format="s16", layout=first.layout.name)
+    joined.sample_rate = first.sample_rate
+    if first.time_base is not None:
+        joined.pts, joined.time_base = first.pts, first.time_base
+    return [joined]
 
 
 def ms_of(pcm: bytes, rate: int) -> float:
