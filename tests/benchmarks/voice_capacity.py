@@ -1,14 +1,17 @@
 """Benchmark: how many simultaneous speaking calls the engine carries, and what they cost.
 
     .venv/bin/python -m tests.benchmarks.voice_capacity [--calls 1,2,4,6,8,12] [--seconds 30]
-        [--quick] [--json PATH] [--profile DIR]
+        [--workers 2] [--quick] [--json PATH] [--profile DIR]
 
-For each N, N Chromium calls (one browser, a context per call) whose fake microphones say one
-sentence every few seconds are opened at once, then measured for `--seconds`:
+Against `serve`'s set-up (a web process and `--workers` engine workers, one per core by
+default; `--workers 0`: the single process that served both before). For each N, N Chromium
+calls (one browser, a context per call) whose fake microphones say one sentence every ~10 s
+are opened at once, then measured for `--seconds`:
 
 - admitted or refused (the mint or the call answering 503 `engine_busy`, or refusing the call),
 - concealed audio per admitted call (getStats inbound-rtp concealedSamples/totalSamplesReceived),
 - turn latency (ms from the end of speech to the answer heard in the browser, median and p90),
+- the browsers' mean jitter-buffer delay (getStats jitterBufferDelay/jitterBufferEmittedCount),
 - `GET /accounts/login/` p50/p99 from a thread hitting it during the load,
 - server CPU per call (web and engine processes apart, % of one core), from /proc,
 - the clients' CPU (Chromium and Playwright's driver) apart.
@@ -17,7 +20,8 @@ sentence every few seconds are opened at once, then measured for `--seconds`:
 
 JSON (`--json PATH`): `{"benchmark": "voice_capacity", "machine": {...}, "tables": [...],
 "data": {"runs": [...]}}`; each run has `calls`, `admitted`, `refused`, `seconds`,
-`concealed` (ratio per admitted call), `heard_ms` (every turn's latency), `login_ms` (every
+`concealed` (ratio per admitted call), `jitter_buffer_ms` (the browser's mean jitter-buffer
+delay per call), `heard_ms` (every turn's latency), `login_ms` (every
 request's duration), `cpu_s` (`web`, `engine`, `clients`: CPU seconds over the window).
 """
 
@@ -41,6 +45,9 @@ from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, ROOT, LiveServer, run_python
 
 SENTENCE = "Make the heading blue."
+# Silence after each sentence: long enough for the answer to be heard before the next one
+# interrupts it (3.5 s, as voice_latency uses, barges into most answers on a loaded machine).
+LISTEN_SECONDS = 8.0
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SCRIPT = """() => {
   window.heard = [];
@@ -58,7 +65,8 @@ STATS_SCRIPT = """async () => {
   const stats = await window.pc.getStats();
   for (const r of stats.values()) {
     if (r.type === "inbound-rtp" && r.kind === "audio")
-      return {total: r.totalSamplesReceived, concealed: r.concealedSamples};
+      return {total: r.totalSamplesReceived, concealed: r.concealedSamples,
+              delay: r.jitterBufferDelay, emitted: r.jitterBufferEmittedCount};
   }
   return null;
 }"""
@@ -134,9 +142,38 @@ def _refusal(answer: httpx.Response) -> str:
     return f"{answer.status_code} {code}"
 
 
-def start_target(database_url: str) -> SingleProcess:
-    """The set-up under test (switch here when the multi-process launcher lands)."""
-    return SingleProcess(database_url, {"MRBLUE_ENGINE_MAX_SESSIONS": "50"})
+class Workers(SingleProcess):
+    """`serve`'s set-up: a web process (the gateway: site, admission, forwarding) and engine
+    workers, each a real Daphne (`tests.support.workers.Cluster`). Secrets are minted at the
+    site, which places each on the least-loaded worker or answers 503 `engine_busy`."""
+
+    def __init__(self, database_url: str, workers: int):
+        from tests.support.workers import Cluster
+
+        self.cluster = Cluster(workers=workers, database_url=database_url)
+        self.url = self.cluster.url
+
+    @property
+    def web_pids(self) -> list[int]:
+        """The gateway process."""
+        return [self.cluster.web.process.pid]
+
+    @property
+    def engine_pids(self) -> list[int]:
+        """The engine workers."""
+        return [worker.process.pid for worker in self.cluster.workers]
+
+    def close(self) -> None:
+        """Stop every process."""
+        self.cluster.close()
+
+
+def start_target(database_url: str, workers: int) -> SingleProcess:
+    """The set-up under test: `workers` engine workers behind the site, or (0) the single
+    process that served both before engine workers."""
+    if workers == 0:
+        return SingleProcess(database_url, {"MRBLUE_ENGINE_MAX_SESSIONS": "50"})
+    return Workers(database_url, workers)
 
 
 # --- CPU from /proc -----------------------------------------------------------------------------
@@ -244,14 +281,22 @@ def open_call(browser, target) -> tuple[object, str | None]:
     return page, error
 
 
-def wait_connected(pages) -> None:
-    """Wait until every admitted call's media flows."""
+def connected(pages) -> tuple[list, int]:
+    """The admitted calls whose media flows within a minute, and how many never got there."""
+    from playwright.sync_api import Error
+
+    ready = []
     for page in pages:
-        page.wait_for_function(
-            "window.pc.connectionState === 'connected' && "
-            "window.events.some(e => e.type === 'session.created')",
-            timeout=60_000,
-        )
+        try:
+            page.wait_for_function(
+                "window.pc.connectionState === 'connected' && "
+                "window.events.some(e => e.type === 'session.created')",
+                timeout=60_000,
+            )
+            ready.append(page)
+        except Error:
+            pass
+    return ready, len(pages) - len(ready)
 
 
 def audio_counters(pages) -> list[dict | None]:
@@ -266,6 +311,13 @@ def concealed(first, last) -> float:
     return (last["concealed"] - first["concealed"]) / (last["total"] - first["total"])
 
 
+def buffered_ms(first, last) -> float | None:
+    """The browser's mean jitter-buffer delay between two readings (what playout adds)."""
+    if first is None or last is None or last["emitted"] <= first["emitted"]:
+        return None
+    return 1000 * (last["delay"] - first["delay"]) / (last["emitted"] - first["emitted"])
+
+
 @dataclass
 class Run:
     """The measurements for one number of calls."""
@@ -275,6 +327,7 @@ class Run:
     admitted: int = 0
     refused: list[str] = field(default_factory=list)
     concealed: list[float] = field(default_factory=list)
+    jitter_buffer_ms: list[float] = field(default_factory=list)
     heard_ms: list[float] = field(default_factory=list)
     login_ms: list[float] = field(default_factory=list)
     cpu_s: dict = field(default_factory=dict)
@@ -286,9 +339,10 @@ def measure(browser, target, count: int, seconds: float, profile: Path | None) -
     opened = [open_call(browser, target) for _ in range(count)]
     pages = [page for page, why in opened if why is None]
     run.refused = [why for _, why in opened if why is not None]
-    run.admitted = len(pages)
     try:
-        wait_connected(pages)
+        pages, lost = connected(pages)
+        run.refused += ["did not connect"] * lost
+        run.admitted = len(pages)
         servers = set(target.web_pids) | set(target.engine_pids)
         meter = CpuMeter(
             {
@@ -311,6 +365,8 @@ def measure(browser, target, count: int, seconds: float, profile: Path | None) -
         run.login_ms = probe.stop()
         last = audio_counters(pages)
         run.concealed = [concealed(a, b) for a, b in zip(first, last, strict=True)]
+        delays = [buffered_ms(a, b) for a, b in zip(first, last, strict=True)]
+        run.jitter_buffer_ms = [round(d, 1) for d in delays if d is not None]
         for page, start in zip(pages, since, strict=True):
             run.heard_ms += page.evaluate(TURNS_SCRIPT, start)
         if spy is not None:
@@ -342,7 +398,7 @@ def _profiler(target, count: int, seconds: float, directory: Path | None):
     if directory is None:
         return None
     directory.mkdir(parents=True, exist_ok=True)
-    pid = (target.engine_pids or target.web_pids)[0]
+    pid = (target.engine_pids or target.web_pids)[0]  # the first worker (calls spread)
     spy = Path(sys.executable).with_name("py-spy")
     return subprocess.Popen(
         [
@@ -385,6 +441,7 @@ def row(run: Run) -> list:
         len(run.heard_ms),
         fmt(statistics.median(run.heard_ms)) if run.heard_ms else None,
         fmt(percentile(run.heard_ms, 0.9)),
+        fmt(statistics.mean(run.jitter_buffer_ms)) if run.jitter_buffer_ms else None,
         fmt(percentile(run.login_ms, 0.5)),
         fmt(percentile(run.login_ms, 0.99)),
         round(run.cpu_s["web"] * share, 1),
@@ -402,6 +459,7 @@ COLUMNS = [
     "turns",
     "heard p50 ms",
     "heard p90 ms",
+    "jitter buffer ms",
     "login p50 ms",
     "login p99 ms",
     "web CPU %/call",
@@ -445,6 +503,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="N = 1, 2 for 10 s (CI)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--profile", type=Path, help="py-spy flame graphs into this folder")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count(),
+        help="engine workers (default: one per core, as serve runs); 0: one process for all",
+    )
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.calls.split(",")]
     if args.quick:
@@ -461,8 +525,8 @@ def main(argv=None):
     if migrate.returncode:
         sys.exit(migrate.stderr)
     wav = workdir / "turn.wav"
-    write_wav(wav, utterance(SENTENCE, before=1.0, after=3.5))
-    target = start_target(database)
+    write_wav(wav, utterance(SENTENCE, before=1.0, after=LISTEN_SECONDS))
+    target = start_target(database, args.workers)
     runs = []
     try:
         with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
@@ -474,7 +538,8 @@ def main(argv=None):
         target.close()
     caption = (
         f"{' / '.join(str(c) for c in counts)} simultaneous speaking calls ('{SENTENCE}' every "
-        f"~6 s), {args.seconds:.0f} s each; CPU in % of one core per admitted call"
+        f"~{LISTEN_SECONDS + 2.5:.0f} s), {args.seconds:.0f} s each; "
+        "CPU in % of one core per admitted call"
     )
     print(f"\n{caption}:")
     print_table([row(run) for run in runs])
