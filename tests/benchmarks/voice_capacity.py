@@ -113,6 +113,9 @@ class SingleProcess:
         """Processes running calls that are not also web processes."""
         return []
 
+    def settle(self) -> None:
+        """Wait until the last run's calls are gone (here: nothing to ask)."""
+
     def mint(self) -> tuple[str | None, str]:
         """A client secret and the calls URL, or (None, why) when refused."""
         answer = httpx.post(
@@ -162,6 +165,15 @@ class Workers(SingleProcess):
     def engine_pids(self) -> list[int]:
         """The engine workers."""
         return [worker.process.pid for worker in self.cluster.workers]
+
+    def settle(self, timeout: float = 60.0) -> None:
+        """Wait until no worker holds a session of the last run (hung-up calls take a moment
+        to close), so that each N starts from empty workers."""
+        deadline = time.monotonic() + timeout
+        while any(self.cluster.worker_health(w)["sessions"] for w in self.cluster.workers):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the workers still hold the last run's sessions")
+            time.sleep(0.2)
 
     def close(self) -> None:
         """Stop every process."""
@@ -336,6 +348,7 @@ class Run:
 def measure(browser, target, count: int, seconds: float, profile: Path | None) -> Run:
     """Open `count` calls at once, wait until they speak, and measure them for `seconds`."""
     run = Run(count, seconds)
+    target.settle()
     opened = [open_call(browser, target) for _ in range(count)]
     pages = [page for page, why in opened if why is None]
     run.refused = [why for _, why in opened if why is not None]
