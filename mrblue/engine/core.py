@@ -27,7 +27,6 @@ from mrblue.engine.responses import Response, ResponseRequest, brain_view
 from mrblue.engine.vocabulary import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
-MAX_INPUT_AUDIO_MS = 10 * 60 * 1000
 
 __all__ = ["RealtimeSession", "ResponseRequest", "Step"]
 
@@ -131,10 +130,12 @@ class RealtimeSession:
                 f"{len(audio)} bytes were sent; append whole samples.",
                 "audio",
             )
-        if self._ms(len(self.input_audio) + len(audio)) > MAX_INPUT_AUDIO_MS:
+        if self._ms(len(self.input_audio) + len(audio)) > self._max_input_audio_ms:
+            seconds = self.conversation.limits.input_audio_seconds
+            held = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
             raise ProtocolError(
                 "input_audio_buffer_full",
-                "The input audio buffer holds at most 10 minutes; commit or clear it.",
+                f"The input audio buffer holds at most {held}; commit or clear it.",
                 "audio",
             )
         self.input_audio.extend(audio)
@@ -325,7 +326,7 @@ class RealtimeSession:
         The microphone never stops, and with push-to-talk nothing trims the buffer between
         turns: past the protocol's limit the oldest audio goes."""
         self.input_audio.extend(pcm)
-        self.trim_input_audio(MAX_INPUT_AUDIO_MS)
+        self.trim_input_audio(self._max_input_audio_ms)
 
     def trim_input_audio(self, keep_ms: float) -> None:
         """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
@@ -351,10 +352,20 @@ class RealtimeSession:
         step.events.insert(0, stopped)
         return step
 
-    def transcribed(self, item_id: str, text: str, seconds: float, *, respond=False) -> Step:
+    def partial_transcript(self, item_id: str, delta: str) -> Step:
+        """Words of an utterance still being spoken (or not yet final): a transcription delta,
+        if the session asked for transcripts."""
+        if not self.transcription or not delta:
+            return Step()
+        return Step(events=[self.conversation.transcription_delta(item_id, delta)])
+
+    def transcribed(
+        self, item_id: str, text: str, seconds: float, *, respond=False, delta: str | None = None
+    ) -> Step:
         """The words of a committed audio item are known: reported if the session asked for
-        transcripts; with `respond` (the turn ended by voice detection), answered too."""
-        events = self.conversation.transcribed(item_id, text, seconds)
+        transcripts; with `respond` (the turn ended by voice detection), answered too. `delta`
+        is what the last transcription delta adds to the partial words sent (default: all)."""
+        events = self.conversation.transcribed(item_id, text, seconds, delta)
         step = Step()
         if respond and text and self.response is None:
             step = self.start_response()
@@ -450,6 +461,10 @@ class RealtimeSession:
     def refusal(code: str, message: str) -> Step:
         """Why a connection is refused before any session starts (bad key, no room)."""
         return Step(events=[error_event("invalid_request_error", code, message)])
+
+    @property
+    def _max_input_audio_ms(self) -> float:
+        return self.conversation.limits.input_audio_seconds * 1000
 
     def _ms(self, n_bytes: int) -> float:
         return n_bytes / BYTES_PER_MS[self.input_format]
