@@ -36,6 +36,7 @@ class FairWorker:
         # priority -> session -> its waiting jobs; dict order is the round-robin order.
         self._queues: tuple[OrderedDict, OrderedDict] = (OrderedDict(), OrderedDict())
         self._thread: threading.Thread | None = None
+        self._stopping = False
         self.busy_with: Hashable | None = None  # the session whose job runs now
 
     def submit(self, session: Hashable, fn: Callable, *args, priority: int = URGENT) -> Future:
@@ -76,10 +77,22 @@ class FairWorker:
 
     def _start_thread(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._serve, name=f"mrblue-{self.name}", daemon=True
-            )
+            # Not a daemon: at exit the job running finishes first (a model half loaded in
+            # native code when the interpreter goes hangs the exit); waiting ones are dropped.
+            self._thread = threading.Thread(target=self._serve, name=f"mrblue-{self.name}")
+            threading._register_atexit(self.stop)  # as concurrent.futures does
             self._thread.start()
+
+    def stop(self) -> None:
+        """Run no more jobs (the process is exiting): the waiting ones are cancelled."""
+        with self._ready:
+            self._stopping = True
+            for queues in self._queues:
+                for jobs in queues.values():
+                    for _, _, future in jobs:
+                        future.cancel()
+                queues.clear()
+            self._ready.notify_all()
 
     def _next(self):
         """The next job to run (called with the lock held), or None when none waits."""
@@ -100,6 +113,8 @@ class FairWorker:
             with self._ready:
                 picked = self._next()
                 while picked is None:
+                    if self._stopping:
+                        return
                     self._ready.wait()
                     picked = self._next()
                 self.busy_with = picked[0]

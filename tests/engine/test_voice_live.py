@@ -12,7 +12,7 @@ from tests.support.live import ENGINE_KEY, ROOT, LiveServer, serving
 from tests.support.realtime_client import engine_api, next_event, until
 from tests.support.realtime_schema import validate_server_event
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 CHUNK = 24_000 * 2 // 10  # 100 ms, as a client streams it
 LISTENING = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
 
