@@ -272,6 +272,8 @@ class EngineConnection:
         step = self.session.receive(event)
         if step.clear_output_audio:
             await self.voice.clear_playout(asked=True)
+        if step.input_audio_reset:
+            self.voice.input_reset()
         await self.carry_out(step)
         if step.appended_audio:
             await self.voice.audio_appended(step.appended_audio)

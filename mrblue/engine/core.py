@@ -42,6 +42,7 @@ class Step:
     committed_item: dict | None = None  # a user audio item to transcribe
     clear_output_audio: bool = False  # drop the queued output audio (WebRTC)
     item_id: str | None = None  # the item a detected speech will become
+    input_audio_reset: bool = False  # the client emptied the input buffer (clear, commit)
 
 
 class RealtimeSession:
@@ -149,7 +150,9 @@ class RealtimeSession:
                 f"Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
             )
-        return self.commit_input_audio()
+        step = self.commit_input_audio()
+        step.input_audio_reset = True
+        return step
 
     def commit_input_audio(self, item_id: str | None = None) -> Step:
         """Turn the buffered audio into a user item (also called by voice detection)."""
@@ -168,7 +171,7 @@ class RealtimeSession:
 
     def _audio_clear(self, event) -> Step:
         self.input_audio.clear()
-        return Step(events=[server_event("input_audio_buffer.cleared")])
+        return Step(events=[server_event("input_audio_buffer.cleared")], input_audio_reset=True)
 
     def _output_audio_clear(self, event) -> Step:
         if not self.output_audio_buffer:

@@ -165,6 +165,12 @@ class VoiceTurns:
             await self.connection.carry_out(self.session.partial_transcript(hearing.item_id, delta))
         return text
 
+    def input_reset(self) -> None:
+        """The client cleared or committed the input buffer: what was recognised of it so
+        far is no one's transcript (the speech, if it goes on, is heard afresh)."""
+        self._drop_early()
+        self._heard_from_ms = self._detector.elapsed_ms if self._detector else 0.0
+
     def _drop_early(self) -> None:
         if self._early is not None:
             if self._early.started is None:

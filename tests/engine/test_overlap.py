@@ -128,6 +128,15 @@ async def test_the_next_turn_never_gets_the_words_of_the_one_before(listening):
     assert [by_item[item] for item in stops] == ["w0 w1 w2 w3 w4.", "w0 w1."]
 
 
+async def test_audio_the_client_cleared_during_the_pause_is_not_the_transcript(listening):
+    connection, client, recognizer = listening
+    await append_audio(connection, quiet(0.3) + sound(1.0) + quiet(0.1))  # the pause is told
+    await connection.receive_text('{"type": "input_audio_buffer.clear"}')
+    await append_audio(connection, quiet(1.0))  # the silence ends the turn at the same pause
+    heard = await client.wait_for(COMPLETED)
+    assert heard["transcript"] == "."  # what is left: silence (the stand-in's "no words")
+
+
 def test_partial_words_only_grow_and_the_final_adds_the_rest():
     assert added_words("", "Make the heading.") == "Make the heading"
     assert added_words("Make the heading", "Make the heading blue.") == " blue"
