@@ -139,35 +139,69 @@ def open_call(browser, server):
 
 def latencies(page, turns):
     """Per-turn latencies (ms after end of speech) from response.done and the page, and the
-    number of partial transcripts before each turn's `completed`."""
+    number of partial transcripts before each turn's `completed`. A turn counts when its
+    answer was done before the next speech began (a slow machine may answer a turn so late
+    that the fake microphone's next loop cancels it: that turn is left out)."""
     page.wait_for_function(
         f"window.events.filter(e => e.type === 'response.done').length >= {turns}",
-        timeout=turns * 15_000,
+        timeout=turns * 30_000,
     )
-    page.wait_for_function(f"window.heard.length >= {turns}", timeout=15_000)
+    page.wait_for_timeout(1000)  # the last answer's first audio reaches the page
     events = page.evaluate("window.events")
     heard = page.evaluate("window.heard")
-    stopped = [e for e in events if e["type"] == "input_audio_buffer.speech_stopped"]
-    done = [e for e in events if e["type"] == "response.done"][:turns]
-    rows = []
-    for stop, response in zip(stopped, done, strict=False):
+    rows, partials = [], []
+    starts = [e["_t"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
+    for stop in (e for e in events if e["type"] == "input_audio_buffer.speech_stopped"):
+        next_start = min((t for t in starts if t > stop["_t"]), default=float("inf"))
+        done = _answer(events, stop, next_start)
+        if done is None:
+            continue
         meta = {
             k.removeprefix("mrblue_").removesuffix("_ms"): int(v)
-            for k, v in (response["response"].get("metadata") or {}).items()
+            for k, v in (done["response"].get("metadata") or {}).items()
         }
-        after = [t for t in heard if t > stop["_t"]]
+        after = [t for t in heard if stop["_t"] < t < next_start]
         if after and "speech_stopped" in meta:
             meta["heard_after_window"] = round(after[0] - stop["_t"])
             meta["heard"] = meta["heard_after_window"] + meta["speech_stopped"]
         rows.append(meta)
-    partials = []
-    for stop in stopped[:turns]:
-        item = stop["item_id"]
-        of_item = [e for e in events if e.get("item_id") == item]
-        types = [e["type"] for e in of_item]
-        end = types.index("conversation.item.input_audio_transcription.completed")
+        types = [e["type"] for e in events if e.get("item_id") == stop["item_id"]]
+        completed = "conversation.item.input_audio_transcription.completed"
+        end = types.index(completed) if completed in types else len(types)
         partials.append(types[:end].count("conversation.item.input_audio_transcription.delta"))
     return rows, partials
+
+
+def _answer(events, stop, next_start):
+    """The completed `response.done` answering the turn that `stop` ended, if its answer
+    began from that turn's transcript before the next speech (else the turn is left out)."""
+    completed = next(
+        (
+            e
+            for e in events
+            if e["type"] == "conversation.item.input_audio_transcription.completed"
+            and e["item_id"] == stop["item_id"]
+        ),
+        None,
+    )
+    if completed is None:
+        return None
+    created = next(
+        (e for e in events if e["type"] == "response.created" and e["_t"] >= completed["_t"]),
+        None,
+    )
+    if created is None or created["_t"] > next_start:
+        return None
+    done = next(
+        (
+            e
+            for e in events
+            if e["type"] == "response.done" and e["response"]["id"] == created["response"]["id"]
+        ),
+        None,
+    )
+    ok = done is not None and done["response"]["status"] == "completed"
+    return done if ok and done["_t"] < next_start else None
 
 
 def audio_stats(page):
@@ -213,9 +247,16 @@ def stage_table(turns: dict) -> dict:
 def print_table(table: dict) -> None:
     """A table as aligned text."""
     print(f"\n{table['caption']}:")
-    widths = [max(len(str(v)) for v in col) for col in zip(table["columns"], *table["rows"])]
+    widths = [
+        max(len(str(v)) for v in col)
+        for col in zip(*[table["columns"], *table["rows"]], strict=True)
+    ]
     for row in [table["columns"], *table["rows"]]:
-        print("  ".join(str("-" if v is None else v).rjust(w) for v, w in zip(row, widths)))
+        print(
+            "  ".join(
+                str("-" if v is None else v).rjust(w) for v, w in zip(row, widths, strict=True)
+            )
+        )
 
 
 def run_config(browser_for, database, env, turns):
@@ -270,7 +311,7 @@ def main(argv=None):
     if migrate.returncode:
         sys.exit(migrate.stderr)
     wav = workdir / "turn.wav"
-    write_wav(wav, utterance(SENTENCE, before=1.0, after=3.5))
+    write_wav(wav, utterance(SENTENCE, before=1.0, after=8.0))
     isolated = isolated_times(3 if args.quick else 7)
     isolated_table = {
         "caption": f"alone in this process, '{SENTENCE}' (ms)",
