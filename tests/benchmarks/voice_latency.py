@@ -18,12 +18,20 @@ Prints, in one run:
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
-`--json PATH` writes `{"benchmark", "machine", "tables", "data"}`; `data` holds
-`isolated` ({"whisper_ms": [...], "piper_ms": [...]}, each run), `turns` ({config: [{stage:
-ms}, ...]}, one dict per turn, stages as above plus `heard_after_window`), `partials`
-({config: [number of transcription deltas before `completed`, per turn]}) and `calls`
-([{"calls": n, "worst_concealed": ratio}]). `--quick` runs 3 turns per configuration and no
-call counts (under a minute on an idle machine).
+`--json PATH` writes `{"benchmark", "machine", "tables", "data"}`; `data` holds:
+
+- `stages` and `bars`, as `tests.benchmarks.report` plots them: the stages in order, and one
+  bar for the median and one for the p90 turn of each configuration, {"label", "ms": {stage:
+  ms}};
+- `isolated`: {"whisper_ms": [...], "piper_ms": [...]}, one value per run;
+- `turns`: {config: [{stage: ms}, ...]}, one dict per turn (stages as above);
+- `partials`: {config: [transcription deltas before `completed`, per turn]};
+- `server_cpu_s_per_turn`: {config: the server process's CPU seconds per turn (its whole
+  call: detection, recognition, synthesis, WebRTC)};
+- `calls`: [{"calls": n, "worst_concealed": ratio}].
+
+`--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
+machine).
 """
 
 import argparse
@@ -244,6 +252,22 @@ def stage_table(turns: dict) -> dict:
     }
 
 
+def plot_bars(turns: dict) -> dict:
+    """`stages` and `bars` for the report's stacked-bar plot (stages that follow each other:
+    recognition may begin before speech_stopped, so it is left out of the stack)."""
+    stages = [s for s in STAGES if s not in ("recognition_start", "heard_after_window")]
+    bars = []
+    for name, per_turn in turns.items():
+        for label, q in (("median", 0.5), ("p90", 0.9)):
+            ms = {}
+            for stage in stages:
+                values = [turn[stage] for turn in per_turn if stage in turn]
+                if values:
+                    ms[stage] = statistics.median(values) if q == 0.5 else percentile(values, q)
+            bars.append({"label": f"{name} {label}", "ms": ms})
+    return {"stages": stages, "bars": bars}
+
+
 def print_table(table: dict) -> None:
     """A table as aligned text."""
     print(f"\n{table['caption']}:")
@@ -259,14 +283,23 @@ def print_table(table: dict) -> None:
         )
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_config(browser_for, database, env, turns):
-    """Spoken turns against a server with `env`; (per-turn stages, partials per turn)."""
+    """Spoken turns against a server with `env`: (per-turn stages, partials per turn, the
+    server's CPU seconds per turn)."""
     server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database)
     try:
         page = open_call(browser_for, server)
-        result = latencies(page, turns)
+        before = cpu_seconds(server.process.pid)
+        rows, partials = latencies(page, turns)
+        spent = cpu_seconds(server.process.pid) - before
         page.context.close()
-        return result
+        return rows, partials, spent / max(1, len(rows))
     finally:
         server.close()
 
@@ -299,7 +332,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3 turns, no call counts")
     args = parser.parse_args(argv)
     if args.quick:
-        args.turns, args.calls = 3, ""
+        args.turns, args.calls = 2, ""
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     django.setup()
@@ -312,7 +345,7 @@ def main(argv=None):
         sys.exit(migrate.stderr)
     wav = workdir / "turn.wav"
     write_wav(wav, utterance(SENTENCE, before=1.0, after=8.0))
-    isolated = isolated_times(3 if args.quick else 7)
+    isolated = isolated_times(2 if args.quick else 7)
     isolated_table = {
         "caption": f"alone in this process, '{SENTENCE}' (ms)",
         "columns": ["model", "median", "min", "max"],
@@ -322,13 +355,16 @@ def main(argv=None):
         ],
     }
     print_table(isolated_table)
-    turns, partials = {}, {}
+    turns, partials, cpu = {}, {}, {}
     counts = [int(c) for c in args.calls.split(",") if c.strip()]
     calls = []
     with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
         for name, env in CONFIGS.items():
-            turns[name], partials[name] = run_config(browser, database, env, args.turns)
+            turns[name], partials[name], cpu[name] = run_config(browser, database, env, args.turns)
         stages = stage_table(turns)
+        stages["rows"].append(
+            ["server_cpu_ms_per_turn"] + [v for c in cpu.values() for v in (round(c * 1000), None)]
+        )
         print_table(stages)
         for name, counted in partials.items():
             print(f"{name}: partial transcripts before completed, per turn: {counted}")
@@ -358,9 +394,11 @@ def main(argv=None):
                     "machine": machine(),
                     "tables": tables,
                     "data": {
+                        **plot_bars(turns),
                         "isolated": isolated,
                         "turns": turns,
                         "partials": partials,
+                        "server_cpu_s_per_turn": cpu,
                         "calls": calls,
                     },
                 },
