@@ -152,7 +152,7 @@ def latencies(page, turns):
     that the fake microphone's next loop cancels it: that turn is left out)."""
     page.wait_for_function(
         f"window.events.filter(e => e.type === 'response.done').length >= {turns}",
-        timeout=turns * 30_000,
+        timeout=max(90_000, turns * 30_000),
     )
     page.wait_for_timeout(1000)  # the last answer's first audio reaches the page
     events = page.evaluate("window.events")
@@ -289,19 +289,37 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run_config(browser_for, database, env, turns):
-    """Spoken turns against a server with `env`: (per-turn stages, partials per turn, the
-    server's CPU seconds per turn)."""
-    server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database)
+ROUND_TURNS = 2  # turns per configuration before the other's turn (load changes meanwhile)
+
+
+def run_configs(browser, database, turns):
+    """Spoken turns against one server per configuration, the configurations taking turns in
+    rounds of `ROUND_TURNS` (other work on the machine then weighs on both alike). Returns,
+    per configuration: per-turn stages, partials per turn, the server's CPU seconds per turn."""
+    servers = {
+        name: LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database)
+        for name, env in CONFIGS.items()
+    }
+    rows = {name: [] for name in CONFIGS}
+    partials = {name: [] for name in CONFIGS}
+    spent = dict.fromkeys(CONFIGS, 0.0)
     try:
-        page = open_call(browser_for, server)
-        before = cpu_seconds(server.process.pid)
-        rows, partials = latencies(page, turns)
-        spent = cpu_seconds(server.process.pid) - before
-        page.context.close()
-        return rows, partials, spent / max(1, len(rows))
+        for _ in range(turns):  # rounds: a turn left out (cut off) may need another one
+            if min(len(r) for r in rows.values()) >= turns:
+                break
+            for name, server in servers.items():
+                page = open_call(browser, server)
+                before = cpu_seconds(server.process.pid)
+                more_rows, more_partials = latencies(page, ROUND_TURNS)
+                spent[name] += cpu_seconds(server.process.pid) - before
+                page.context.close()
+                rows[name] += more_rows
+                partials[name] += more_partials
     finally:
-        server.close()
+        for server in servers.values():
+            server.close()
+    cpu = {name: spent[name] / max(1, len(rows[name])) for name in CONFIGS}
+    return rows, partials, cpu
 
 
 def call_counts(browser, database, counts, seconds):
@@ -358,12 +376,10 @@ def main(argv=None):
         ],
     }
     print_table(isolated_table)
-    turns, partials, cpu = {}, {}, {}
     counts = [int(c) for c in args.calls.split(",") if c.strip()]
     calls = []
     with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
-        for name, env in CONFIGS.items():
-            turns[name], partials[name], cpu[name] = run_config(browser, database, env, args.turns)
+        turns, partials, cpu = run_configs(browser, database, args.turns)
         stages = stage_table(turns)
         stages["rows"].append(
             ["server_cpu_ms_per_turn"] + [v for c in cpu.values() for v in (round(c * 1000), None)]
