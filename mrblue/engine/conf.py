@@ -8,6 +8,7 @@ import secrets
 from functools import cache
 
 from mrblue.engine.declared import (
+    BOOLEAN,
     INTEGER,
     NUMBER,
     OPTIONAL_TEXT,
@@ -164,6 +165,55 @@ ENGINE_SETTINGS = (
         "Words that prime recognition when a session sets no `transcription.prompt`; empty = none.",
         ENGINE,
         shown="a line of editor vocabulary",
+    ),
+    Setting(
+        "MRBLUE_STT_CPU_THREADS",
+        1,
+        INTEGER,
+        "Threads one Whisper recognition uses. 1 suits one engine worker per core (measured "
+        "on 2 cores: 2 threads were no faster once the other core was busy).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_STT_EARLY",
+        True,
+        BOOLEAN,
+        "Recognise speech as soon as the person pauses, overlapping the silence that ends "
+        "the turn (and show their words forming); 0 = only after the turn ends (benchmarks).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_STT_PARTIAL_MS",
+        1500,
+        INTEGER,
+        "While someone speaks without pausing, recognise what they said so far after this "
+        "much more speech, for partial transcripts (background work, after every session's "
+        "turns); 0 = only at pauses.",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_TTS_STREAMING",
+        True,
+        BOOLEAN,
+        "Speak answers clause by clause, each piece sent as soon as it is synthesized; 0 = "
+        "whole sentences (benchmarks).",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_SPEECH_JOBS",
+        8,
+        INTEGER,
+        "Recognitions (or syntheses) one session may have waiting; more are refused "
+        "(`speech_queue_full`), so one session cannot queue work ahead of the others.",
+        ENGINE,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_INPUT_AUDIO_SECONDS",
+        600,
+        INTEGER,
+        "Uncommitted input audio a session buffers, in seconds (24 kHz pcm16: 2.9 MB a "
+        "minute); appends beyond it are refused (`input_audio_buffer_full`).",
+        ENGINE,
     ),
     Setting(
         "MRBLUE_TTS_VOICES",

@@ -14,6 +14,7 @@ import time
 
 from mrblue.engine import speech
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.core import RealtimeSession, Step
 from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.vocabulary import PROTOCOL_RATE
@@ -21,6 +22,8 @@ from mrblue.engine.voice import VoiceTurns
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[—–-])\s+")
+MIN_CLAUSE_WORDS = 2  # "Sure," alone is not worth a piece of its own
 WS_AUDIO_CHUNK = PROTOCOL_RATE * 2 // 10  # 100 ms of pcm16 per output_audio.delta
 
 
@@ -63,6 +66,29 @@ def split_sentences(text: str) -> tuple[list[str], str]:
     return [s for s in sentences + whole if s.strip()], rest
 
 
+def split_clauses(text: str) -> tuple[list[str], str]:
+    """Like `split_sentences`, but also cut at clause ends (a comma, semicolon, colon or
+    dash before a space) once a clause has `MIN_CLAUSE_WORDS`: the first words can be spoken
+    while the rest of the sentence is still being written or synthesized."""
+    sentences, rest = split_sentences(text)
+    pieces = [piece for sentence in sentences for piece in _clauses(sentence) if piece.strip()]
+    *whole, rest = _clauses(rest)
+    return pieces + [piece for piece in whole if piece.strip()], rest
+
+
+def _clauses(text: str) -> list[str]:
+    """`text` cut after its clause ends; the last piece is what follows the last one."""
+    parts = CLAUSE_END.split(text)
+    pieces, current = [], ""
+    for part in parts[:-1]:
+        current = f"{current} {part}" if current else part
+        if len(current.split()) >= MIN_CLAUSE_WORDS:
+            pieces.append(current)
+            current = ""
+    pieces.append(f"{current} {parts[-1]}" if current else parts[-1])
+    return pieces
+
+
 def _phrases(text: str) -> list[str]:
     """`text` cut at spaces into pieces of at most `MAX_PHRASE_CHARS` (or at that length, if
     a piece has no space); the last piece is what remains."""
@@ -75,6 +101,53 @@ def _phrases(text: str) -> list[str]:
         start = cut + 1 if cut == space else cut
     pieces.append(text[start:])
     return pieces
+
+
+class Speaker:
+    """The words of one response on their way to speech: cut into clauses as they arrive,
+    each synthesized and sent in order by one task while the brain goes on writing (with
+    `MRBLUE_TTS_STREAMING` off: whole sentences, each spoken before the brain is read on)."""
+
+    def __init__(self, connection: "EngineConnection", request):
+        self.connection = connection
+        self.request = request
+        self.streaming = engine_settings.TTS_STREAMING
+        self._unspoken = ""
+        self._pieces: asyncio.Queue = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+
+    async def say(self, text: str) -> None:
+        """More words of the answer."""
+        split = split_clauses if self.streaming else split_sentences
+        pieces, self._unspoken = split(self._unspoken + text)
+        for piece in pieces:
+            await self._speak(piece)
+
+    async def finish(self) -> None:
+        """The brain is done: speak what is left and wait until all of it is sent."""
+        if self._unspoken.strip():
+            await self._speak(self._unspoken)
+        self._unspoken = ""
+        if self._task is not None:
+            self._pieces.put_nowait(None)
+            await self._task
+
+    def stop(self) -> None:
+        """The response ended (or was cancelled): speak no more of it."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _speak(self, piece: str) -> None:
+        if not self.streaming:
+            await self.connection.speak(self.request, piece)
+            return
+        self._pieces.put_nowait(piece)
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+
+    async def _run(self) -> None:
+        while (piece := await self._pieces.get()) is not None:
+            await self.connection.speak(self.request, piece)
 
 
 class EngineConnection:
@@ -199,6 +272,8 @@ class EngineConnection:
         step = self.session.receive(event)
         if step.clear_output_audio:
             await self.voice.clear_playout(asked=True)
+        if step.input_audio_reset:
+            self.voice.input_reset()
         await self.carry_out(step)
         if step.appended_audio:
             await self.voice.audio_appended(step.appended_audio)
@@ -230,25 +305,10 @@ class EngineConnection:
         await self.voice.transcriptions_done()  # the brain reads words, not audio
         request.conversation = self.session.response_context(response_id)
         audio = request.output_modalities == ["audio"] and speech.tts_available()
-        failure, unspoken = None, ""  # failure: (code, message)
-        timings = self.voice.turn_timings
+        failure = None  # (code, message)
+        voice = Speaker(self, request) if audio else None
         try:
-            async for output in self.brain.respond(request):
-                timings.setdefault("first_output", time.monotonic())
-                if isinstance(output, TextDelta):
-                    await self.carry_out(self.session.add_text(response_id, output.text))
-                    if audio:
-                        sentences, unspoken = split_sentences(unspoken + output.text)
-                        for sentence in sentences:
-                            await self._speak(request, sentence)
-                elif isinstance(output, FunctionCall):
-                    await self.carry_out(
-                        self.session.add_function_call(
-                            response_id, output.name, output.arguments, output.call_id
-                        )
-                    )
-            if audio and unspoken.strip():
-                await self._speak(request, unspoken)
+            await self._consume_brain(request, voice)
         except asyncio.CancelledError:
             raise
         except BrainError as exc:
@@ -257,6 +317,9 @@ class EngineConnection:
         except Exception:
             logger.exception("%s: brain crashed", self.label)
             failure = ("brain_error", "The assistant failed to answer.")
+        finally:
+            if voice is not None:
+                voice.stop()
         if self.playout is not None:
             self.playout.finish(response_id)
         metadata = self.voice.timing_metadata()
@@ -270,22 +333,52 @@ class EngineConnection:
             self.voice.log_turn_timings()
             self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
 
-    async def _speak(self, request, text: str) -> None:
-        """Synthesize one sentence and send it out (track or events)."""
+    async def _consume_brain(self, request, voice: "Speaker | None") -> None:
+        """Send what the brain says as it comes; words to speak go to `voice`, which speaks
+        them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
-        pcm = await speech.synthesize(text, request.voice, request.speed)
+        timings = self.voice.turn_timings
+        async for output in self.brain.respond(request):
+            timings.setdefault("first_output", time.monotonic())
+            if isinstance(output, TextDelta):
+                await self.carry_out(self.session.add_text(response_id, output.text))
+                if voice is not None:
+                    await voice.say(output.text)
+            elif isinstance(output, FunctionCall):
+                await self.carry_out(
+                    self.session.add_function_call(
+                        response_id, output.name, output.arguments, output.call_id
+                    )
+                )
+        if voice is not None:
+            await voice.finish()
+
+    async def speak(self, request, text: str) -> None:
+        """Synthesize one piece of the answer and send it out (track or events), streamed
+        piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
+        if engine_settings.TTS_STREAMING:
+            async for pcm in speech.synthesize_stream(text, request.voice, request.speed, self):
+                if not await self._send_audio(request.response_id, pcm):
+                    return
+        else:
+            pcm = await speech.synthesize(text, request.voice, request.speed, self)
+            await self._send_audio(request.response_id, pcm)
+
+    async def _send_audio(self, response_id: str, pcm: bytes) -> bool:
+        """Hand synthesized audio to the track or the client; False if the response ended."""
         if self.session.active_response_id != response_id:
-            return  # cancelled while synthesizing
+            return False  # cancelled while synthesizing
         self.voice.turn_timings.setdefault("first_audio", time.monotonic())
         item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
             await self.carry_out(self.session.add_audio(response_id, pcm))  # bookkeeping
             self.playout.push(response_id, item_id, pcm)
-            return
+            return True
         for start in range(0, len(pcm), WS_AUDIO_CHUNK):
             await self.carry_out(
                 self.session.add_audio(response_id, pcm[start : start + WS_AUDIO_CHUNK])
             )
+        return True
 
     async def cancel_response(self, reason: str) -> None:
         """Stop the active response, if any (barge-in)."""

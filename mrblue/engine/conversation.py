@@ -23,12 +23,16 @@ class MemoryLimits:
     max_items: int = declared_default("MRBLUE_ENGINE_MAX_ITEMS")
     audio_items: int = declared_default("MRBLUE_ENGINE_AUDIO_ITEMS")
     max_bytes: int = declared_default("MRBLUE_ENGINE_SESSION_BYTES")
+    input_audio_seconds: int = declared_default("MRBLUE_ENGINE_INPUT_AUDIO_SECONDS")
 
     @classmethod
     def from_settings(cls, settings) -> "MemoryLimits":
         """The limits the engine's settings (`engine_settings`) give."""
         return cls(
-            settings.ENGINE_MAX_ITEMS, settings.ENGINE_AUDIO_ITEMS, settings.ENGINE_SESSION_BYTES
+            settings.ENGINE_MAX_ITEMS,
+            settings.ENGINE_AUDIO_ITEMS,
+            settings.ENGINE_SESSION_BYTES,
+            settings.ENGINE_INPUT_AUDIO_SECONDS,
         )
 
 
@@ -156,14 +160,27 @@ class Conversation:
             f"conversation.item.{phase}", previous_item_id=previous, item=copy.deepcopy(item)
         )
 
-    def transcribed(self, item_id: str, text: str, seconds: float) -> list[dict]:
-        """Store the words of a user audio item; the events that report them."""
+    def transcription_delta(self, item_id: str, delta: str) -> dict:
+        """The event that adds words to a user audio item's transcript as it forms."""
+        return server_event(
+            "conversation.item.input_audio_transcription.delta",
+            item_id=item_id,
+            content_index=0,
+            delta=delta,
+        )
+
+    def transcribed(
+        self, item_id: str, text: str, seconds: float, delta: str | None = None
+    ) -> list[dict]:
+        """Store the words of a user audio item; the events that report them (`delta`: the
+        words not yet sent as partial ones; default all of them)."""
         item = self.find(item_id)
         if item is not None:
             item["content"][0]["transcript"] = text
         ref = {"item_id": item_id, "content_index": 0}
+        delta = text if delta is None else delta
         return [
-            server_event("conversation.item.input_audio_transcription.delta", delta=text, **ref),
+            *([self.transcription_delta(item_id, delta)] if delta else []),
             server_event(
                 "conversation.item.input_audio_transcription.completed",
                 transcript=text,

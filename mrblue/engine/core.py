@@ -27,7 +27,6 @@ from mrblue.engine.responses import Response, ResponseRequest, brain_view
 from mrblue.engine.vocabulary import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
-MAX_INPUT_AUDIO_MS = 10 * 60 * 1000
 
 __all__ = ["RealtimeSession", "ResponseRequest", "Step"]
 
@@ -43,6 +42,7 @@ class Step:
     committed_item: dict | None = None  # a user audio item to transcribe
     clear_output_audio: bool = False  # drop the queued output audio (WebRTC)
     item_id: str | None = None  # the item a detected speech will become
+    input_audio_reset: bool = False  # the client emptied the input buffer (clear, commit)
 
 
 class RealtimeSession:
@@ -131,10 +131,12 @@ class RealtimeSession:
                 f"{len(audio)} bytes were sent; append whole samples.",
                 "audio",
             )
-        if self._ms(len(self.input_audio) + len(audio)) > MAX_INPUT_AUDIO_MS:
+        if self._ms(len(self.input_audio) + len(audio)) > self._max_input_audio_ms:
+            seconds = self.conversation.limits.input_audio_seconds
+            held = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
             raise ProtocolError(
                 "input_audio_buffer_full",
-                "The input audio buffer holds at most 10 minutes; commit or clear it.",
+                f"The input audio buffer holds at most {held}; commit or clear it.",
                 "audio",
             )
         self.input_audio.extend(audio)
@@ -148,7 +150,9 @@ class RealtimeSession:
                 f"Error committing input audio buffer: buffer too small. Expected at least "
                 f"{MIN_COMMIT_MS}ms of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
             )
-        return self.commit_input_audio()
+        step = self.commit_input_audio()
+        step.input_audio_reset = True
+        return step
 
     def commit_input_audio(self, item_id: str | None = None) -> Step:
         """Turn the buffered audio into a user item (also called by voice detection)."""
@@ -167,7 +171,7 @@ class RealtimeSession:
 
     def _audio_clear(self, event) -> Step:
         self.input_audio.clear()
-        return Step(events=[server_event("input_audio_buffer.cleared")])
+        return Step(events=[server_event("input_audio_buffer.cleared")], input_audio_reset=True)
 
     def _output_audio_clear(self, event) -> Step:
         if not self.output_audio_buffer:
@@ -325,7 +329,7 @@ class RealtimeSession:
         The microphone never stops, and with push-to-talk nothing trims the buffer between
         turns: past the protocol's limit the oldest audio goes."""
         self.input_audio.extend(pcm)
-        self.trim_input_audio(MAX_INPUT_AUDIO_MS)
+        self.trim_input_audio(self._max_input_audio_ms)
 
     def trim_input_audio(self, keep_ms: float) -> None:
         """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
@@ -351,10 +355,20 @@ class RealtimeSession:
         step.events.insert(0, stopped)
         return step
 
-    def transcribed(self, item_id: str, text: str, seconds: float, *, respond=False) -> Step:
+    def partial_transcript(self, item_id: str, delta: str) -> Step:
+        """Words of an utterance still being spoken (or not yet final): a transcription delta,
+        if the session asked for transcripts."""
+        if not self.transcription or not delta:
+            return Step()
+        return Step(events=[self.conversation.transcription_delta(item_id, delta)])
+
+    def transcribed(
+        self, item_id: str, text: str, seconds: float, *, respond=False, delta: str | None = None
+    ) -> Step:
         """The words of a committed audio item are known: reported if the session asked for
-        transcripts; with `respond` (the turn ended by voice detection), answered too."""
-        events = self.conversation.transcribed(item_id, text, seconds)
+        transcripts; with `respond` (the turn ended by voice detection), answered too. `delta`
+        is what the last transcription delta adds to the partial words sent (default: all)."""
+        events = self.conversation.transcribed(item_id, text, seconds, delta)
         step = Step()
         if respond and text and self.response is None:
             step = self.start_response()
@@ -450,6 +464,10 @@ class RealtimeSession:
     def refusal(code: str, message: str) -> Step:
         """Why a connection is refused before any session starts (bad key, no room)."""
         return Step(events=[error_event("invalid_request_error", code, message)])
+
+    @property
+    def _max_input_audio_ms(self) -> float:
+        return self.conversation.limits.input_audio_seconds * 1000
 
     def _ms(self, n_bytes: int) -> float:
         return n_bytes / BYTES_PER_MS[self.input_format]

@@ -1,22 +1,26 @@
 """Offline speech: recognition (faster-whisper) and synthesis (piper), loaded once per process.
 
-Both are heavy, CPU-bound and blocking: each runs on its own single worker thread, so a 2-core
-machine is not oversubscribed and the event loop never blocks.
+Both are heavy, CPU-bound and blocking: each runs on its own worker thread, so a 2-core machine
+is not oversubscribed and the event loop never blocks. The threads are shared fairly by the
+process's sessions (`FairWorker`: round-robin per session, a turn's work before background
+work), so one session's backlog never delays another's turn.
 """
 
 import asyncio
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Hashable
 
 from mrblue.engine.audio import Resampler, pcm_to_float
 from mrblue.engine.conf import engine_settings
+from mrblue.engine.scheduler import URGENT, FairWorker
 from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
 
 logger = logging.getLogger("mrblue.engine.speech")
-_stt_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-stt")
-_tts_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-tts")
+recognition = FairWorker("stt", lambda: engine_settings.ENGINE_SPEECH_JOBS)
+synthesis = FairWorker("tts", lambda: engine_settings.ENGINE_SPEECH_JOBS)
+WARM_UP = "warm-up"  # the session key model loading runs under
 _lock = threading.Lock()
 _models: dict = {}
 
@@ -48,7 +52,12 @@ def stt_model_name() -> str:
 def _whisper():
     from faster_whisper import WhisperModel
 
-    return WhisperModel(stt_model_name(), device="cpu", compute_type="int8", cpu_threads=2)
+    return WhisperModel(
+        stt_model_name(),
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=engine_settings.STT_CPU_THREADS,
+    )
 
 
 def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
@@ -71,11 +80,26 @@ def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) 
     return " ".join(segment.text.strip() for segment in segments).strip()
 
 
-async def transcribe(pcm16k: bytes, language: str | None = None, prompt: str | None = None) -> str:
+async def transcribe(
+    pcm16k: bytes,
+    language: str | None = None,
+    prompt: str | None = None,
+    *,
+    session: Hashable = None,
+    priority: int = URGENT,
+    started=None,
+):
     """The words in 16 kHz mono pcm16, heard on the recognition thread; `prompt` is the session's
-    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`)."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language, prompt)
+    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`). `session` is whose turn it
+    is in the fair queue; `started()` is called (on the thread) as recognition begins. A
+    background job a newer one replaced returns `scheduler.SUPERSEDED`."""
+
+    def job():
+        if started is not None:
+            started()
+        return _transcribe(pcm16k, language, prompt)
+
+    return await recognition.run(session, job, priority=priority)
 
 
 # --- synthesis --------------------------------------------------------------------------------
@@ -110,7 +134,8 @@ def _piper(path: str):
     return PiperVoice.load(path)
 
 
-def _synthesize(text: str, voice: str, speed: float) -> bytes:
+def _chunks(text: str, voice: str, speed: float):
+    """`text` spoken as 24 kHz pcm16, one piece per piper chunk (a sentence), as each is made."""
     from piper.config import SynthesisConfig
 
     path = voice_files().get(voice) or next(p for p in voice_files().values() if p)
@@ -119,30 +144,64 @@ def _synthesize(text: str, voice: str, speed: float) -> bytes:
     config = SynthesisConfig(length_scale=1.0 / max(slowest, min(speed or 1.0, fastest)))
     resampler = Resampler(PROTOCOL_RATE)
     spoken = text.translate(_UNSPEAKABLE)  # piper refuses a NUL; no control char is spoken
-    return b"".join(
-        resampler.float32(chunk.audio_float_array, chunk.sample_rate)
-        for chunk in model.synthesize(spoken, config)
-    )
+    for chunk in model.synthesize(spoken, config):
+        yield resampler.float32(chunk.audio_float_array, chunk.sample_rate)
+
+
+def _synthesize(text: str, voice: str, speed: float) -> bytes:
+    return b"".join(_chunks(text, voice, speed))
 
 
 # C0 control characters (but tab and line ends) and DEL, dropped before synthesis.
 _UNSPEAKABLE = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 
 
-async def synthesize(text: str, voice: str, speed: float = 1.0) -> bytes:
+async def synthesize(text: str, voice: str, speed: float = 1.0, session: Hashable = None) -> bytes:
     """Speak `text` as 24 kHz mono pcm16, on the synthesis thread."""
+    return await synthesis.run(session, _synthesize, text, voice, speed)
+
+
+async def synthesize_stream(
+    text: str, voice: str, speed: float = 1.0, session: Hashable = None
+) -> AsyncIterator[bytes]:
+    """Speak `text` as 24 kHz mono pcm16, each piece handed over as soon as piper has made it
+    (the first leaves before the rest is synthesized). Stopping the iteration early stops the
+    synthesis at its next piece."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_tts_thread, _synthesize, text, voice, speed)
+    pieces: asyncio.Queue = asyncio.Queue()
+    stop = threading.Event()
+    done = object()
+
+    def job():
+        try:
+            for piece in _chunks(text, voice, speed):
+                loop.call_soon_threadsafe(pieces.put_nowait, piece)
+                if stop.is_set():
+                    return
+        finally:
+            loop.call_soon_threadsafe(pieces.put_nowait, done)
+
+    finished = synthesis.submit(session, job)
+    try:
+        while (piece := await pieces.get()) is not done:
+            yield piece
+        finished.result()  # a failure of the job is the caller's (it is done: no wait)
+    finally:
+        stop.set()
+        finished.cancel()  # not started yet: it never will
 
 
 def warm_up() -> None:
     """Start loading the models on their own threads, so that a session's first turn does not
     wait for them (~0.5 s here). Returns at once; a failed load is retried, and reported, by
     the first real use."""
-    _stt_thread.submit(_once, "whisper", _whisper)
+    if "whisper" not in _models and not recognition.waiting(WARM_UP):
+        recognition.submit(WARM_UP, _once, "whisper", _whisper)
     if tts_available():
         path = next(p for p in voice_files().values() if p)
-        _tts_thread.submit(_once, f"piper:{path}", lambda: _piper(path))
+        name = f"piper:{path}"
+        if name not in _models and not synthesis.waiting(WARM_UP):
+            synthesis.submit(WARM_UP, _once, name, lambda: _piper(path))
 
 
 def load_models() -> None:

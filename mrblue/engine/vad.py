@@ -19,11 +19,13 @@ CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
 CHUNK_BYTES = CHUNK_SAMPLES * 2
 CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
-EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 350}
+# "high" waits out a spoken comma (piper pauses ~380 ms there; people about as long).
+EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
 # A pause this long (at most half the turn-ending silence) may be the end of the turn: recognition
-# starts then, so the transcript is nearly ready when the silence confirms it.
-EARLY_PAUSE_MS = 300
+# starts then, so the transcript is nearly ready when the silence confirms it. Two chunks: at
+# once, but not on one quiet chunk inside a word.
+EARLY_PAUSE_MS = 64
 
 
 @dataclass

@@ -8,15 +8,34 @@ cancelling responses); the decisions themselves come from the core and the `Turn
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from mrblue.engine import speech
 from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
+from mrblue.engine.conf import engine_settings
 from mrblue.engine.items import audio_payload
+from mrblue.engine.partials import Words
+from mrblue.engine.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
 from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
 from mrblue.engine.vocabulary import PROTOCOL_RATE
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
+DETECTION_SLICE = SPEECH_RATE * 2  # bytes: one second of 16 kHz audio per detection step
+
+
+@dataclass
+class Hearing:
+    """One recognition of an utterance so far: whose, up to where, and when it began."""
+
+    item_id: str
+    audio_end_ms: float
+    task: asyncio.Future | None = None
+    started: float | None = None  # time.monotonic() when the thread took it
+
+    def began(self) -> None:
+        """Called on the recognition thread as the job starts."""
+        self.started = time.monotonic()
 
 
 class VoiceTurns:
@@ -33,8 +52,10 @@ class VoiceTurns:
         self._appended_16k = Resampler(SPEECH_RATE)  # appended protocol audio → detection
         self._speech_item: str | None = None
         self._transcriptions: set[asyncio.Task] = set()
-        # Recognition started at a pause: (where the speech paused, the running recognition).
-        self._early: tuple[int, asyncio.Future] | None = None
+        self._early: Hearing | None = None  # the recognition started at the latest pause
+        self._hearings: set[asyncio.Future] = set()  # recognitions of utterances so far
+        self._words = Words()  # the partial words sent for the utterance being spoken
+        self._heard_from_ms = 0.0  # detector time of the latest recognition of it
         self._idle: asyncio.TimerHandle | None = None
         self._last_speech_end_ms = 0
         self.turn_timings: dict[str, float] = {}
@@ -58,7 +79,12 @@ class VoiceTurns:
         if settings is None:
             return  # push-to-talk: the client commits
         # The model runs on every 32 ms of audio (1-2 ms of CPU each): a client may append
-        # faster than real time, so it runs in a thread, not on the server's event loop.
+        # faster than real time, so it runs in a thread, not on the server's event loop, a
+        # second at a time (one large append does not hold the thread for minutes).
+        for start in range(0, len(pcm16k), DETECTION_SLICE):
+            await self._detect_slice(pcm16k[start : start + DETECTION_SLICE], settings)
+
+    async def _detect_slice(self, pcm16k: bytes, settings: dict) -> None:
         async with self._detecting:
             detector = self._turn_detector(settings)
             events = await asyncio.to_thread(detector.feed, pcm16k)
@@ -69,6 +95,7 @@ class VoiceTurns:
                 self._pause_began(event.audio_end_ms)
             else:
                 await self._speech_stopped(event.audio_end_ms, settings)
+        self._partial_due()
         if not detector.speaking:
             self.session.trim_input_audio(
                 settings.get("prefix_padding_ms", 300) + DETECTION_SLACK_MS
@@ -86,33 +113,79 @@ class VoiceTurns:
         self.cancel_idle_timer()
         step = self.session.speech_started(audio_start_ms)
         self._speech_item = step.item_id
+        self._words.begin(step.item_id)
+        self._drop_early()
+        self._heard_from_ms = self._detector.elapsed_ms if self._detector else 0.0
         await self.connection.carry_out(step)
         if settings.get("interrupt_response", True):
             await self.clear_playout()
             await self.connection.cancel_response("turn_detected")
 
+    # --- recognition during the speech: early transcripts and partial words -----------------
+
     def _pause_began(self, audio_end_ms: int) -> None:
-        # Recognise what was said so far while the silence runs on: if the pause ends the
-        # turn, its transcript is ready (almost) as soon as speech_stopped.
+        # Recognise what was said so far at once, while the silence runs on: if the pause ends
+        # the turn, its transcript is ready (almost) as soon as speech_stopped; if the person
+        # goes on, it still shows their words forming.
+        if self._overlap:
+            self._hear_so_far(audio_end_ms, URGENT)
+
+    def _partial_due(self) -> None:
+        """Long speech without a pause: recognise it so far now and then (background work)."""
+        every = engine_settings.STT_PARTIAL_MS
+        detector = self._detector
+        if not (self._overlap and every and detector.speaking):
+            return
+        if detector.elapsed_ms - self._heard_from_ms >= every:
+            self._hear_so_far(detector.elapsed_ms, BACKGROUND)
+
+    def _hear_so_far(self, audio_end_ms: float, priority: int) -> None:
+        if self.session.input_format != "audio/pcm" or self._speech_item is None:
+            return
+        self._heard_from_ms = self._detector.elapsed_ms
+        if priority == URGENT:
+            self._drop_early()  # a newer pause: the older one, if still waiting, is of no use
+        hearing = Hearing(self._speech_item, audio_end_ms)
+        hearing.task = asyncio.ensure_future(
+            self._recognize_so_far(hearing, bytes(self.session.input_audio), priority)
+        )
+        # A dropped recognition's failure is of no interest: mark it seen.
+        hearing.task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._hearings.add(hearing.task)  # the loop keeps only a weak reference
+        hearing.task.add_done_callback(self._hearings.discard)
+        if priority == URGENT:
+            self._early = hearing
+
+    async def _recognize_so_far(self, hearing: "Hearing", pcm24: bytes, priority: int):
+        text = await self._recognize(pcm24, priority=priority, started=hearing.began)
+        if text is SUPERSEDED:
+            return None
+        delta = self._words.hypothesis(hearing.item_id, text, hearing.audio_end_ms)
+        if delta:
+            await self.connection.carry_out(self.session.partial_transcript(hearing.item_id, delta))
+        return text
+
+    def input_reset(self) -> None:
+        """The client cleared or committed the input buffer: what was recognised of it so
+        far is no one's transcript (the speech, if it goes on, is heard afresh)."""
         self._drop_early()
-        if self.session.input_format == "audio/pcm":
-            recognition = asyncio.ensure_future(self._recognize(bytes(self.session.input_audio)))
-            # A dropped recognition's failure is of no interest: mark it seen.
-            recognition.add_done_callback(lambda done: done.cancelled() or done.exception())
-            self._early = (audio_end_ms, recognition)
+        self._heard_from_ms = self._detector.elapsed_ms if self._detector else 0.0
 
     def _drop_early(self) -> None:
         if self._early is not None:
-            self._early[1].cancel()  # frees the recognition thread if it has not started
+            if self._early.started is None:
+                self._early.task.cancel()  # not started: free the recognition thread
             self._early = None
 
-    def _early_recognition(self, audio_end_ms: int) -> asyncio.Future | None:
-        """The recognition started at the pause that turned out to end the turn, if any."""
-        if self._early is None or self._early[0] != audio_end_ms:
-            self._drop_early()
+    def _early_recognition(self, item_id: str, audio_end_ms: int) -> "Hearing | None":
+        """The recognition started at the pause that turned out to end the turn, if any: of
+        this utterance, up to where it ended (an earlier pause's would be a stale one)."""
+        early, self._early = self._early, None
+        if early is None or early.item_id != item_id or early.audio_end_ms != audio_end_ms:
+            if early is not None and early.started is None:
+                early.task.cancel()
             return None
-        recognition, self._early = self._early[1], None
-        return recognition
+        return early
 
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         self._last_speech_end_ms = audio_end_ms
@@ -126,7 +199,7 @@ class VoiceTurns:
         self.transcribe_later(
             step.committed_item,
             respond=settings.get("create_response", True),
-            early=self._early_recognition(audio_end_ms),
+            early=self._early_recognition(self._speech_item, audio_end_ms),
         )
 
     # --- transcription ------------------------------------------------------------------------
@@ -138,12 +211,20 @@ class VoiceTurns:
         self._transcriptions.add(task)
         task.add_done_callback(self._transcriptions.discard)
 
-    async def _recognize(self, pcm24: bytes) -> str:
+    @property
+    def _overlap(self) -> bool:
+        return engine_settings.STT_EARLY
+
+    async def _recognize(self, pcm24: bytes, priority=URGENT, started=None):
         config = self.session.transcription
+        pcm16k = await asyncio.to_thread(Resampler(SPEECH_RATE).pcm, pcm24, PROTOCOL_RATE)
         return await speech.transcribe(
-            Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
+            pcm16k,
             config.get("language"),
             config.get("prompt"),
+            session=self.connection,
+            priority=priority,
+            started=started,
         )
 
     async def _transcribe(self, item: dict, respond: bool, early=None) -> None:
@@ -153,16 +234,29 @@ class VoiceTurns:
             )
             return
         pcm24 = audio_payload(item)
+        hearing = early or Hearing(item["id"], ms_of(pcm24, PROTOCOL_RATE))
         try:
-            text = await (early or self._recognize(pcm24))
+            text = await early.task if early else None
+            if text is None:  # no early recognition (or it was dropped): now, then
+                text = await self._recognize(pcm24, started=hearing.began)
+        except QueueFull as full:
+            await self._transcription_failed(item, f"Too much speech waits: {full}.")
+            await self.connection.report_error(
+                "speech_queue_full",
+                "This session has too much audio waiting for recognition; commit less often.",
+            )
+            return
         except Exception:
             logger.exception("%s: transcription failed", self.connection.label)
             await self._transcription_failed(item, "Speech recognition failed.")
             return
         self.turn_timings["transcript"] = time.monotonic()
+        if hearing.started is not None:
+            self.turn_timings.setdefault("recognition_start", hearing.started)
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
+        _sent, delta = self._words.final(item["id"], text)
         await self.connection.carry_out(
-            self.session.transcribed(item["id"], text, seconds, respond=respond)
+            self.session.transcribed(item["id"], text, seconds, respond=respond, delta=delta)
         )
 
     async def _transcription_failed(self, item: dict, message: str) -> None:
@@ -244,6 +338,6 @@ class VoiceTurns:
     def shutdown(self) -> None:
         """Stop timers and background transcriptions."""
         self.cancel_idle_timer()
-        self._drop_early()
-        for task in list(self._transcriptions):
+        self._early = None
+        for task in [*self._transcriptions, *self._hearings]:
             task.cancel()

@@ -124,7 +124,11 @@ export class VoicePanel {
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     list.replaceChildren(...messages.map((message) => {
       const li = document.createElement("li");
-      li.className = `message message-${message.role}`;
+      // The person's words while they are still forming (partial transcripts), until the
+      // final transcript replaces them.
+      const forming = message.role === "user" && !message.final;
+      li.className = `message message-${message.role}${forming ? " message-forming" : ""}`;
+      li.dataset.final = String(message.final);
       li.dataset.testid = `message-${message.role}`; // for the browser tests only
       li.dataset.itemId = message.id;
       li.dataset.interrupted = String(message.interrupted);

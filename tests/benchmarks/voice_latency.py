@@ -1,15 +1,43 @@
 """Benchmark: spoken turns over WebRTC from Chromium against the built-in engine.
 
     .venv/bin/python -m tests.benchmarks.voice_latency [--turns 10] [--calls 1,2,4,6]
+        [--json PATH] [--quick]
 
-Prints, per stage, the median and p90 latency after the end of speech (speech_stopped,
-transcript, first brain output, first synthesized audio, first audio heard in the browser),
-then how many simultaneous calls this machine carries without audio gaps. Everything runs
-here: Daphne, the engine and Chromium share the machine's cores.
+Prints, in one run:
+
+- Whisper's and piper's own time for the benchmark's sentence, measured alone in this process
+  (so readers can compare machines);
+- per stage, the median and p90 latency in ms after the end of speech (speech_stopped: the
+  silence window has run out; recognition_start: the recognition whose transcript was used
+  began; transcript; first brain output; first synthesized audio; heard in the browser) and
+  the first audio heard after the silence window ended, for the engine as configured
+  (`streamed`: recognition overlapping the pause, clause-by-clause streamed synthesis) and
+  for a `baseline` with both switched off (`MRBLUE_STT_EARLY=0`, `MRBLUE_TTS_STREAMING=0`);
+- then (unless `--calls ""`) how many simultaneous calls this machine carries without audio
+  gaps (`tests.benchmarks.voice_capacity` measures capacity properly).
+
+Everything runs here: Daphne, the engine and Chromium share the machine's cores.
+
+`--json PATH` writes `{"benchmark", "machine", "tables", "data"}`; `data` holds:
+
+- `stages` and `bars`, as `tests.benchmarks.report` plots them: the stages in order, and one
+  bar for the median and one for the p90 turn of each configuration, {"label", "ms": {stage:
+  ms}};
+- `isolated`: {"whisper_ms": [...], "piper_ms": [...]}, one value per run;
+- `turns`: {config: [{stage: ms}, ...]}, one dict per turn (stages as above);
+- `partials`: {config: [transcription deltas before `completed`, per turn]};
+- `server_cpu_s_per_turn`: {config: the server process's CPU seconds per turn (its whole
+  call: detection, recognition, synthesis, WebRTC)};
+- `calls`: [{"calls": n, "worst_concealed": ratio}].
+
+`--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
+machine).
 """
 
 import argparse
+import json
 import os
+import platform
 import statistics
 import sys
 import tempfile
@@ -23,7 +51,19 @@ from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, LiveServer, run_python
 
 SENTENCE = "Make the heading blue."
-STAGES = ("speech_stopped", "transcript", "first_output", "first_audio", "heard")
+STAGES = (
+    "speech_stopped",
+    "recognition_start",
+    "transcript",
+    "first_output",
+    "first_audio",
+    "heard",
+    "heard_after_window",
+)
+CONFIGS = {
+    "streamed": {},
+    "baseline": {"MRBLUE_STT_EARLY": "0", "MRBLUE_TTS_STREAMING": "0"},
+}
 PAGE_SCRIPT = """
 window.heard = [];
 let quiet = 0;
@@ -47,6 +87,36 @@ def percentile(values, q):
     """The q-quantile of `values` (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "load_average": load,
+    }
+
+
+def isolated_times(runs: int) -> dict:
+    """Whisper's and piper's own time (ms) for the benchmark sentence, alone in this process."""
+    from mrblue.engine import speech
+    from mrblue.engine.audio import SPEECH_RATE, Resampler
+
+    pcm16k = Resampler(SPEECH_RATE).pcm(utterance(SENTENCE, 0.2, 0.3), 24_000)
+    speech._transcribe(pcm16k, "en")  # loads the models
+    speech._synthesize(SENTENCE, "marin", 1.0)
+    times = {"whisper_ms": [], "piper_ms": []}
+    for _ in range(runs):
+        started = time.perf_counter()
+        speech._transcribe(pcm16k, "en")
+        times["whisper_ms"].append(round((time.perf_counter() - started) * 1000))
+        started = time.perf_counter()
+        speech._synthesize(SENTENCE, "marin", 1.0)
+        times["piper_ms"].append(round((time.perf_counter() - started) * 1000))
+    return times
 
 
 def open_call(browser, server):
@@ -76,27 +146,70 @@ def open_call(browser, server):
 
 
 def latencies(page, turns):
-    """Per-turn latencies (ms after end of speech) from response.done and the page."""
+    """Per-turn latencies (ms after end of speech) from response.done and the page, and the
+    number of partial transcripts before each turn's `completed`. A turn counts when its
+    answer was done before the next speech began (a slow machine may answer a turn so late
+    that the fake microphone's next loop cancels it: that turn is left out)."""
     page.wait_for_function(
         f"window.events.filter(e => e.type === 'response.done').length >= {turns}",
-        timeout=turns * 15_000,
+        timeout=max(90_000, turns * 30_000),
     )
-    page.wait_for_function(f"window.heard.length >= {turns}", timeout=15_000)
+    page.wait_for_timeout(1000)  # the last answer's first audio reaches the page
     events = page.evaluate("window.events")
     heard = page.evaluate("window.heard")
-    stopped = [e for e in events if e["type"] == "input_audio_buffer.speech_stopped"]
-    done = [e for e in events if e["type"] == "response.done"][:turns]
-    rows = []
-    for stop, response in zip(stopped, done, strict=False):
+    rows, partials = [], []
+    starts = [e["_t"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
+    for stop in (e for e in events if e["type"] == "input_audio_buffer.speech_stopped"):
+        next_start = min((t for t in starts if t > stop["_t"]), default=float("inf"))
+        done = _answer(events, stop, next_start)
+        if done is None:
+            continue
         meta = {
             k.removeprefix("mrblue_").removesuffix("_ms"): int(v)
-            for k, v in (response["response"].get("metadata") or {}).items()
+            for k, v in (done["response"].get("metadata") or {}).items()
         }
-        after = [t for t in heard if t > stop["_t"]]
+        after = [t for t in heard if stop["_t"] < t < next_start]
         if after and "speech_stopped" in meta:
-            meta["heard"] = round(after[0] - stop["_t"]) + meta["speech_stopped"]
+            meta["heard_after_window"] = round(after[0] - stop["_t"])
+            meta["heard"] = meta["heard_after_window"] + meta["speech_stopped"]
         rows.append(meta)
-    return rows
+        types = [e["type"] for e in events if e.get("item_id") == stop["item_id"]]
+        completed = "conversation.item.input_audio_transcription.completed"
+        end = types.index(completed) if completed in types else len(types)
+        partials.append(types[:end].count("conversation.item.input_audio_transcription.delta"))
+    return rows, partials
+
+
+def _answer(events, stop, next_start):
+    """The completed `response.done` answering the turn that `stop` ended, if its answer
+    began from that turn's transcript before the next speech (else the turn is left out)."""
+    completed = next(
+        (
+            e
+            for e in events
+            if e["type"] == "conversation.item.input_audio_transcription.completed"
+            and e["item_id"] == stop["item_id"]
+        ),
+        None,
+    )
+    if completed is None:
+        return None
+    created = next(
+        (e for e in events if e["type"] == "response.created" and e["_t"] >= completed["_t"]),
+        None,
+    )
+    if created is None or created["_t"] > next_start:
+        return None
+    done = next(
+        (
+            e
+            for e in events
+            if e["type"] == "response.done" and e["response"]["id"] == created["response"]["id"]
+        ),
+        None,
+    )
+    ok = done is not None and done["response"]["status"] == "completed"
+    return done if ok and done["_t"] < next_start else None
 
 
 def audio_stats(page):
@@ -118,13 +231,126 @@ def gap_ratio(page, seconds):
     return (last["concealed"] - first["concealed"]) / total if total else 1.0
 
 
+def stage_table(turns: dict) -> dict:
+    """Median and p90 per stage, one column pair per configuration."""
+    columns = ["stage"] + [f"{name} {q}" for name in turns for q in ("median", "p90")]
+    rows = []
+    for stage in STAGES:
+        row = [stage]
+        for per_turn in turns.values():
+            values = [turn[stage] for turn in per_turn if stage in turn]
+            row += (
+                [round(statistics.median(values)), percentile(values, 0.9)]
+                if values
+                else [None, None]
+            )
+        rows.append(row)
+    return {
+        "caption": f"ms after the end of speech ('{SENTENCE}')",
+        "columns": columns,
+        "rows": rows,
+    }
+
+
+def plot_bars(turns: dict) -> dict:
+    """`stages` and `bars` for the report's stacked-bar plot (stages that follow each other:
+    recognition may begin before speech_stopped, so it is left out of the stack)."""
+    stages = [s for s in STAGES if s not in ("recognition_start", "heard_after_window")]
+    bars = []
+    for name, per_turn in turns.items():
+        for label, q in (("median", 0.5), ("p90", 0.9)):
+            ms = {}
+            for stage in stages:
+                values = [turn[stage] for turn in per_turn if stage in turn]
+                if values:
+                    ms[stage] = statistics.median(values) if q == 0.5 else percentile(values, q)
+            bars.append({"label": f"{name} {label}", "ms": ms})
+    return {"stages": stages, "bars": bars}
+
+
+def print_table(table: dict) -> None:
+    """A table as aligned text."""
+    print(f"\n{table['caption']}:")
+    widths = [
+        max(len(str(v)) for v in col)
+        for col in zip(*[table["columns"], *table["rows"]], strict=True)
+    ]
+    for row in [table["columns"], *table["rows"]]:
+        print(
+            "  ".join(
+                str("-" if v is None else v).rjust(w) for v, w in zip(row, widths, strict=True)
+            )
+        )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+ROUND_TURNS = 2  # turns per configuration before the other's turn (load changes meanwhile)
+
+
+def run_configs(browser, database, turns):
+    """Spoken turns against one server per configuration, the configurations taking turns in
+    rounds of `ROUND_TURNS` (other work on the machine then weighs on both alike). Returns,
+    per configuration: per-turn stages, partials per turn, the server's CPU seconds per turn."""
+    servers = {
+        name: LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database)
+        for name, env in CONFIGS.items()
+    }
+    rows = {name: [] for name in CONFIGS}
+    partials = {name: [] for name in CONFIGS}
+    spent = dict.fromkeys(CONFIGS, 0.0)
+    try:
+        for _ in range(turns):  # rounds: a turn left out (cut off) may need another one
+            if min(len(r) for r in rows.values()) >= turns:
+                break
+            for name, server in servers.items():
+                page = open_call(browser, server)
+                before = cpu_seconds(server.process.pid)
+                more_rows, more_partials = latencies(page, ROUND_TURNS)
+                spent[name] += cpu_seconds(server.process.pid) - before
+                page.context.close()
+                rows[name] += more_rows
+                partials[name] += more_partials
+    finally:
+        for server in servers.values():
+            server.close()
+    cpu = {name: spent[name] / max(1, len(rows[name])) for name in CONFIGS}
+    return rows, partials, cpu
+
+
+def call_counts(browser, database, counts, seconds):
+    """Worst concealed share of audio with `count` simultaneous speaking calls, per count."""
+    server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
+    results = []
+    try:
+        for count in counts:
+            pages = [open_call(browser, server) for _ in range(count)]
+            ratios = [
+                gap_ratio(p, seconds) if i == 0 else gap_ratio(p, 1) for i, p in enumerate(pages)
+            ]
+            results.append({"calls": count, "worst_concealed": max(ratios)})
+            for p in pages:
+                p.context.close()
+    finally:
+        server.close()
+    return results
+
+
 def main(argv=None):
-    """Run the benchmark and print its tables."""
+    """Run the benchmark, print its tables (and write them as JSON if asked)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=10)
-    parser.add_argument("--calls", default="1,2,4,6")
+    parser.add_argument("--calls", default="1,2,4,6", help='call counts; "" for none')
     parser.add_argument("--seconds", type=int, default=15, help="listening time per call count")
+    parser.add_argument("--json", type=Path, help="write the results here as JSON")
+    parser.add_argument("--quick", action="store_true", help="3 turns, no call counts")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.turns, args.calls = 2, ""
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     django.setup()
@@ -135,43 +361,69 @@ def main(argv=None):
     migrate = run_python(["manage.py", "migrate", "--noinput"], DATABASE_URL=database)
     if migrate.returncode:
         sys.exit(migrate.stderr)
+    isolated = isolated_times(2 if args.quick else 7)
+    # The fake microphone loops: leave room for a whole turn on a slow (or busy) machine, so
+    # that the next loop does not cut the answer off.
+    models_s = statistics.median(isolated["whisper_ms"]) + statistics.median(isolated["piper_ms"])
     wav = workdir / "turn.wav"
-    write_wav(wav, utterance(SENTENCE, before=1.0, after=3.5))
-    server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
-    try:
-        with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
-            page = open_call(browser, server)
-            rows = latencies(page, args.turns)
-            page.context.close()
-            print(
-                f"\n{len(rows)} spoken turns over WebRTC ('{SENTENCE}'), ms after the end of "
-                "speech:"
-            )
-            print(f"{'stage':<16}{'median':>8}{'p90':>8}")
-            for stage in STAGES:
-                values = [row[stage] for row in rows if stage in row]
-                if values:
-                    print(
-                        f"{stage:<16}{statistics.median(values):>8.0f}"
-                        f"{percentile(values, 0.9):>8.0f}"
-                    )
-            print("\nsimultaneous calls (all speaking), share of audio the browsers concealed:")
-            for count in (int(c) for c in args.calls.split(",")):
-                pages = [open_call(browser, server) for _ in range(count)]
-                started = time.monotonic()
-                ratios = [
-                    gap_ratio(p, args.seconds) if i == 0 else gap_ratio(p, 1)
-                    for i, p in enumerate(pages)
+    write_wav(wav, utterance(SENTENCE, before=1.0, after=max(8.0, 3 * models_s / 1000 + 3)))
+    isolated_table = {
+        "caption": f"alone in this process, '{SENTENCE}' (ms)",
+        "columns": ["model", "median", "min", "max"],
+        "rows": [
+            [name.removesuffix("_ms"), round(statistics.median(v)), min(v), max(v)]
+            for name, v in isolated.items()
+        ],
+    }
+    print_table(isolated_table)
+    counts = [int(c) for c in args.calls.split(",") if c.strip()]
+    calls = []
+    with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
+        turns, partials, cpu = run_configs(browser, database, args.turns)
+        stages = stage_table(turns)
+        stages["rows"].append(
+            ["server_cpu_ms_per_turn"] + [v for c in cpu.values() for v in (round(c * 1000), None)]
+        )
+        print_table(stages)
+        for name, counted in partials.items():
+            print(f"{name}: partial transcripts before completed, per turn: {counted}")
+        if counts:
+            calls = call_counts(browser, database, counts, args.seconds)
+    tables = [isolated_table, stages]
+    if calls:
+        calls_table = {
+            "caption": "simultaneous speaking calls: worst share of audio the browsers concealed",
+            "columns": ["calls", "worst concealed", "verdict"],
+            "rows": [
+                [
+                    c["calls"],
+                    f"{c['worst_concealed']:.2%}",
+                    "no gaps" if c["worst_concealed"] < 0.005 else "GAPS",
                 ]
-                verdict = "no gaps" if max(ratios) < 0.005 else "GAPS"
-                print(
-                    f"{count:>3} calls: worst {max(ratios):.2%} concealed "
-                    f"({time.monotonic() - started:.0f} s) -> {verdict}"
-                )
-                for p in pages:
-                    p.context.close()
-    finally:
-        server.close()
+                for c in calls
+            ],
+        }
+        print_table(calls_table)
+        tables.append(calls_table)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "benchmark": "voice_latency",
+                    "machine": machine(),
+                    "tables": tables,
+                    "data": {
+                        **plot_bars(turns),
+                        "isolated": isolated,
+                        "turns": turns,
+                        "partials": partials,
+                        "server_cpu_s_per_turn": cpu,
+                        "calls": calls,
+                    },
+                },
+                indent=2,
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection, loggable
 from mrblue.engine.core import RealtimeSession
 from mrblue.engine.playout import PlayoutQueue
+from mrblue.engine.scheduler import URGENT
 from tests.support import brains
 from tests.support.audio_fixtures import utterance
 from tests.support.realtime_schema import validate_server_event
@@ -194,9 +195,10 @@ def recognitions(monkeypatch):
     seen = []
     real = speech.transcribe
 
-    async def watched(pcm16k, *args):
-        seen.append(len(pcm16k) / 2 / 16_000)
-        return await real(pcm16k, *args)
+    async def watched(pcm16k, *args, priority=URGENT, **kwargs):
+        if priority == URGENT:  # partial transcripts of long speech aside
+            seen.append(len(pcm16k) / 2 / 16_000)
+        return await real(pcm16k, *args, priority=priority, **kwargs)
 
     monkeypatch.setattr(speech, "transcribe", watched)
     return seen
@@ -213,8 +215,8 @@ async def test_a_new_session_loads_the_speech_models_before_the_first_turn(monke
     connection, _client = await connect(CommandsBrain())
     # Each model loads on its own single worker thread: once a job queued after the session
     # started has run there, the load queued by the start has finished.
-    await asyncio.to_thread(lambda: speech._stt_thread.submit(lambda: None).result())
-    await asyncio.to_thread(lambda: speech._tts_thread.submit(lambda: None).result())
+    await speech.recognition.run("warm-up", lambda: None)
+    await speech.synthesis.run("warm-up", lambda: None)
     assert "whisper" in speech._models
     assert any(name.startswith("piper:") for name in speech._models)
     await connection.shutdown()

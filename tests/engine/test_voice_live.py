@@ -1,5 +1,6 @@
 """The voice path end to end: spoken audio over WebSocket (SDK) and WebRTC (Chromium)."""
 
+import asyncio
 import base64
 import time
 
@@ -12,7 +13,7 @@ from tests.support.live import ENGINE_KEY, ROOT, LiveServer, serving
 from tests.support.realtime_client import engine_api, next_event, until
 from tests.support.realtime_schema import validate_server_event
 
-pytestmark = pytest.mark.live
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 CHUNK = 24_000 * 2 // 10  # 100 ms, as a client streams it
 LISTENING = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
 
@@ -82,6 +83,34 @@ async def test_a_spoken_turn_over_websocket(daphne_server):
     assert int(done["metadata"]["mrblue_first_audio_ms"]) >= int(
         done["metadata"]["mrblue_transcript_ms"]
     )
+
+
+async def test_partial_words_arrive_before_the_transcript_is_complete(daphne_server):
+    # Spoken in real time, as a microphone would: the pause at the comma is recognised while
+    # the second half is spoken (or, on a slow machine, while the turn ends).
+    pcm = utterance("Make the heading blue, then add a button that says Sign up.")
+    async with engine_api(daphne_server).realtime.connect(model="gpt-realtime") as conn:
+        await start_listening(conn)
+        for start in range(0, len(pcm), CHUNK):
+            await conn.input_audio_buffer.append(
+                audio=base64.b64encode(pcm[start : start + CHUNK]).decode()
+            )
+            await asyncio.sleep(0.1)  # real time: 100 ms of audio per 100 ms
+        events = await until(conn, "conversation.item.input_audio_transcription.completed")
+    for event in events:
+        validate_server_event(event)
+    types = [e["type"] for e in events]
+    completed = events[-1]
+    deltas = [
+        e
+        for e in events
+        if e["type"] == "conversation.item.input_audio_transcription.delta"
+        and e["item_id"] == completed["item_id"]
+    ]
+    assert deltas and types.index(deltas[0]["type"]) < len(types) - 1
+    assert "heading blue" in deltas[0]["delta"].lower().replace(",", "")  # the first half
+    assert "sign up" not in deltas[0]["delta"].lower()
+    assert "sign up" in completed["transcript"].lower()
 
 
 async def test_barge_in_over_websocket_cancels_and_the_client_truncates(hanging_server):

@@ -42,7 +42,7 @@ def test_speech_start_and_stop_times():
 
 
 def test_a_pause_is_told_early_once_with_the_time_the_turn_would_end():
-    # 500 ms of silence end a turn; recognition may start after 250 ms of it (8 chunks).
+    # 500 ms of silence end a turn; recognition starts after 64 ms of it (2 chunks).
     pattern = [0.9] * 10 + [0.0] * 9 + [0.9] * 5 + [0.0] * 20
     detector = TurnDetector(SERVER_VAD, probability=scripted(pattern))
     events = feed(detector, len(pattern))
@@ -53,14 +53,14 @@ def test_a_pause_is_told_early_once_with_the_time_the_turn_would_end():
         PauseBegan(resumed_until),
         SpeechStopped(resumed_until),
     ]
-    short = [0.9] * 10 + [0.0] * 7 + [0.9] * 3  # a 224 ms breath is no pause
-    assert feed(TurnDetector(SERVER_VAD, probability=scripted(short)), 20) == [SpeechStarted(0)]
+    short = [0.9] * 10 + [0.0] * 1 + [0.9] * 3  # one quiet chunk inside a word is no pause
+    assert feed(TurnDetector(SERVER_VAD, probability=scripted(short)), 14) == [SpeechStarted(0)]
 
 
-def test_the_early_pause_is_at_most_half_the_turn_ending_silence():
-    quick = TurnDetector({**SERVER_VAD, "silence_duration_ms": 200}, scripted([]))
+def test_the_early_pause_is_at_once_but_at_most_half_the_turn_ending_silence():
+    quick = TurnDetector({**SERVER_VAD, "silence_duration_ms": 100}, scripted([]))
     slow = TurnDetector({**SERVER_VAD, "silence_duration_ms": 2000}, scripted([]))
-    assert quick.pause_ms == 100 and slow.pause_ms == 300
+    assert quick.pause_ms == 50 and slow.pause_ms == 64
 
 
 def test_threshold_and_short_clicks():

@@ -43,6 +43,30 @@ test("a spoken turn over WebRTC, as OpenAI sends it", () => {
   assert.equal(conversation.responding, false);
 });
 
+test("the person's words form while they speak, then the final transcript replaces them", () => {
+  const conversation = new Conversation();
+  const events = [
+    { type: "input_audio_buffer.speech_started", item_id: "u1", audio_start_ms: 500 },
+    { type: "conversation.item.input_audio_transcription.delta", item_id: "u1",
+      delta: "Make the" },
+    { type: "conversation.item.input_audio_transcription.delta", item_id: "u1",
+      delta: " heading blew" },
+  ];
+  events.forEach((event) => conversation.handle(event));
+  assert.deepEqual(shown(conversation), ["user:Make the heading blew"]);
+  assert.equal(conversation.list()[0].final, false); // still forming
+  [
+    { type: "input_audio_buffer.speech_stopped", item_id: "u1", audio_end_ms: 1800 },
+    user("u1", null),
+    { type: "conversation.item.input_audio_transcription.completed", item_id: "u1",
+      transcript: "Make the heading blue." },
+    { type: "conversation.item.input_audio_transcription.delta", item_id: "u1",
+      delta: " late" }, // a partial that arrives after the final changes nothing
+  ].forEach((event) => conversation.handle(event));
+  assert.deepEqual(shown(conversation), ["user:Make the heading blue."]);
+  assert.equal(conversation.list()[0].final, true);
+});
+
 test("a user transcript that arrives after the answer still sits above it", () => {
   const conversation = play([
     { type: "response.output_audio_transcript.delta", item_id: "a1", delta: "Sure." },

@@ -60,6 +60,14 @@ def late_greeting_browser(playwright, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def pausing_browser(playwright, tmp_path_factory):
+    """Chromium whose microphone says a sentence with a pause at its comma, then is quiet."""
+    pcm = utterance("Make the heading blue, then add a button that says Sign up.", 1.0, 12.0)
+    with hearing(playwright, tmp_path_factory, "pause.wav", pcm) as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
 def denying_browser(playwright):
     """Chromium that refuses the microphone (no fake consent)."""
     browser = launch(playwright, exclude=("--use-fake-ui-for-media-stream",))
@@ -154,6 +162,33 @@ def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, edi
     # The call is listed at once, without a reload.
     expect(page.get_by_test_id("list-conversations")).to_contain_text("What can you do?")
     show_in_admin(greeting_browser, daphne_server)
+
+
+def test_the_panel_shows_the_words_forming_then_the_final_transcript(
+    daphne_server, pausing_browser, editor_page
+):
+    page = editor_page(pausing_browser)
+    page.evaluate("""() => {
+      window.forming = [];
+      new MutationObserver(() => {
+        for (const li of document.querySelectorAll("[data-testid=message-user]")) {
+          if (li.dataset.final === "false") window.forming.push(li.querySelector("p").textContent);
+        }
+      }).observe(document.body, { childList: true, subtree: true, characterData: true });
+    }""")
+    page.get_by_test_id("button-start-voice-chat").click()
+    # The microphone says it twice (Chromium loops the file): the first time the speech
+    # models may still be loading, and a pause's recognition that has not started by the
+    # end of the turn is dropped, so only the second is sure to show partial words.
+    you = page.get_by_test_id("message-user")
+    expect(you.nth(1)).to_have_attribute("data-final", "true", timeout=90_000)
+    for said in (you.nth(0), you.nth(1)):
+        expect(said).to_contain_text(re.compile("heading blue.*sign up", re.I))
+        assert "message-forming" not in (said.get_attribute("class") or "")
+    forming = page.evaluate("window.forming")
+    # The first half was shown, in the forming style, before the whole sentence was known.
+    partial = [text for text in forming if re.search("heading blue", text, re.I)]
+    assert partial and not re.search("sign up", partial[0], re.I), forming
 
 
 def show_in_admin(browser, server):
