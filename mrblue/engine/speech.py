@@ -51,7 +51,9 @@ def _whisper():
     return WhisperModel(stt_model_name(), device="cpu", compute_type="int8", cpu_threads=2)
 
 
-def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
+def _transcribe(
+    pcm16k: bytes, language: str | None, prompt: str | None = None, hotwords: str | None = None
+) -> str:
     model = _once("whisper", _whisper)
     # The session's language is the client's string: one the model does not know would
     # raise (multilingual models) or warn on every turn (English-only ones).
@@ -67,15 +69,23 @@ def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) 
         # A few words of the expected vocabulary keep small models on track ("Undo." is
         # otherwise heard as "And do").
         initial_prompt=prompt or engine_settings.STT_PROMPT or None,
+        # The session's own words (the page's), read before the prompt: they bias, the
+        # prompt above still leads.
+        hotwords=hotwords or None,
     )
     return " ".join(segment.text.strip() for segment in segments).strip()
 
 
-async def transcribe(pcm16k: bytes, language: str | None = None, prompt: str | None = None) -> str:
+async def transcribe(
+    pcm16k: bytes,
+    language: str | None = None,
+    prompt: str | None = None,
+    hotwords: str | None = None,
+) -> str:
     """The words in 16 kHz mono pcm16, heard on the recognition thread; `prompt` is the session's
-    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`)."""
+    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`), `hotwords` words to expect."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language, prompt)
+    return await loop.run_in_executor(_stt_thread, _transcribe, pcm16k, language, prompt, hotwords)
 
 
 # --- synthesis --------------------------------------------------------------------------------
