@@ -1,0 +1,78 @@
+"""Near-miss matching: what was heard, set against the words this page and this grammar expect.
+
+Speech recognition turns words it does not expect into similar-sounding ones ("blew" for
+"blue", "hating" for "heading", "paragraf"). `correct()` replaces each word that neither the
+grammar nor the page knows with the known word it most resembles, in spelling (rapidfuzz's
+normalized Indel similarity) or in sound (jellyfish's Metaphone codes), when the resemblance
+is close enough; a known word is never changed. The grammar is tried on the text as heard
+first: correction is the second reading, so a new title's unusual words survive when the
+sentence already makes sense.
+
+`best_block()` picks the block whose text a reference's words ("the paragraph about
+milongas") are closest to. All of it is pure and linear in the text's words.
+"""
+
+import re
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz, process
+
+# Spelling similarity (0-100) that corrects a word alone, or together with equal sound codes.
+SPELLING_ALONE = 80
+SPELLING_WITH_SOUND = 60
+# How well a reference's words must match a block's text (rapidfuzz partial ratio, 0-100).
+BLOCK_WORDS_MATCH = 70
+MIN_WORD_CHARS = 3  # shorter words ("a", "of", "it") are too alike to correct safely
+_TOKEN = re.compile(r"[a-z][a-z'-]*")
+
+
+@lru_cache(maxsize=4096)
+def _sound(word: str) -> str:
+    return jellyfish.metaphone(word)
+
+
+def closest(word: str, known: tuple[str, ...]) -> str | None:
+    """The known word `word` is most likely a mishearing of, or None."""
+    if len(word) < MIN_WORD_CHARS or not known:
+        return None
+    spelled = process.extractOne(word, known, scorer=fuzz.ratio, score_cutoff=SPELLING_WITH_SOUND)
+    if spelled is None:
+        return None
+    candidate, score, _ = spelled
+    if score >= SPELLING_ALONE:
+        return candidate
+    sound = _sound(word)
+    alike = [k for k in known if _sound(k) == sound and fuzz.ratio(word, k) >= SPELLING_WITH_SOUND]
+    return max(alike, key=lambda k: fuzz.ratio(word, k)) if alike else None
+
+
+def correct(text: str, known: frozenset[str]) -> str:
+    """`text` (normalized: lowercase, single spaces) with each unknown word replaced by the
+    known word it resembles; words with nothing close stay as they are."""
+    choices = tuple(sorted(w for w in known if len(w) >= MIN_WORD_CHARS))
+
+    def replace(match: re.Match) -> str:
+        word = match.group(0)
+        if word in known or word.endswith("'s") and word[:-2] in known:
+            return word
+        return closest(word, choices) or word
+
+    return _TOKEN.sub(replace, text)
+
+
+def words_of(text: str) -> set[str]:
+    """The lowercase words of a text."""
+    return set(_TOKEN.findall(text.lower()))
+
+
+def best_block(words: str, blocks: list[dict]) -> dict | None:
+    """The block whose text best contains `words`, if any does closely enough."""
+    scored = [
+        (fuzz.partial_ratio(words.lower(), (b.get("text") or "").lower()), index)
+        for index, b in enumerate(blocks)
+    ]
+    scored = [(score, index) for score, index in scored if score >= BLOCK_WORDS_MATCH]
+    if not scored:
+        return None
+    return blocks[max(scored, key=lambda pair: (pair[0], -pair[1]))[1]]
