@@ -157,7 +157,7 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
             )
         return _say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
     if intent.name == "thanks":
-        return _say("You're welcome! Anything else?")
+        return _say("You're welcome! Tell me whenever you'd like something else changed.")
     if intent.name == "unsupported":
         return _say(f"I can't do {intent.slots['what']} here. I can {SKILLS}.")
     tool = find_tool(tools, TOOL_FOR[intent.name])

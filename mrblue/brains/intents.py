@@ -96,7 +96,7 @@ STEPS = ("up", "down")
 FILLERS = re.compile(
     r"(?:(?:ok(?:ay)?|so|now|hey|hi|please|mr\.? blue|mister blue|blue|um|uh|er|hmm|well|"
     r"alright|actually|i think|oh|"
-    r"can you|could you|would you|will you|can u|would you mind|i want you to|i'd like you to|"
+    r"can you|could you|would you mind|would you|will you|can u|i want you to|i'd like you to|"
     r"i would like you to|i want to|i'd like to|let's|lets|go ahead and|just|kindly) ?,? )+"
 )
 POLITE_END = re.compile(r" (?:(?:and )?(?:please|thanks|thank you)(?: (?:so much|a lot))?|for me)$")
@@ -341,6 +341,8 @@ FRAGMENTS = {
     "says": r"that says|saying|which says|that reads|reading|with the text|labell?ed|called|"
     r"with|titled|:",
     "unit": r"(?: ?(?:px|pixels?|points?|pt))?",
+    "more": r"(?:a (?:bit|little|lot) |slightly |much |even )?",
+    "add": r"add|insert|create|put|place|make|i'd like|i want|give me",
 }
 # Slots every intent of a kind has, when its phrasing leaves them out.
 DEFAULT_SLOTS = {
@@ -441,10 +443,13 @@ GRAMMAR = (
     ),
     (
         "insert",
-        r"(?:add|insert|create|put|place|make) {new}{new_block}(?: {place})? {says} {label}"
+        r"{add} {new}{new_block}(?: {place})? {says} {label}"
         r"(?: {place})?",
     ),
-    ("insert", r"(?:add|insert|create|put|place|make) {new}{new_block}(?: {place})?"),
+    (
+        "insert",
+        r"{add} {new}{new_block}(?: {place})?",
+    ),
     ("move", r"(?:move|put|place|drag|shift) {ref} {side} {anchor}"),
     (
         "move",
@@ -463,10 +468,11 @@ GRAMMAR = (
         r"(?:make|set) {ref}(?:'?s)? (?:alignment |text alignment )?(?:to )?{align}"
         r"(?:-? ?aligned)?",
     ),
-    ("style", r"(?:give|add) {ref} an? {background} background(?: colou?r)?"),
+    ("style", r"(?:give|add) {ref} (?:an?|the|some) {background} background(?: colou?r)?"),
     (
         "style",
-        r"(?:make|set|change|turn|paint) (?:the )?background(?: colou?r)? of {ref} "
+        r"(?:make|set|change|turn|paint) (?:the )?background(?: colou?r)? "
+        r"(?:of|behind|on|for) {ref} "
         r"(?:to )?{background}",
     ),
     (
@@ -474,8 +480,17 @@ GRAMMAR = (
         r"(?:make|set|change|turn|paint) {ref}(?:'?s)? background(?: colou?r)? "
         r"(?:to )?{background}",
     ),
-    ("style", r"(?:put|use) an? {background} background (?:on|for|behind) {ref}"),
-    ("style", r"(?:make|set) {ref}(?: text| font)? {grow}"),
+    (
+        "style",
+        r"(?:put|use|i'd like|i want|add|set) an? {background} background (?:on|for|behind) {ref}",
+    ),
+    ("style", r"(?:make|set) {ref}(?:'?s)?(?: text| font)? {more}{grow}"),
+    ("style", r"(?:make|set) (?:the )?(?:text|font)(?: size)? of {ref} {more}{grow}"),
+    ("style", r"{ref} (?:should|needs to|has to|must|could|can) be {more}{grow}"),
+    ("style", r"(?:can|could) {ref} be {more}{grow}"),
+    ("style", r"{ref} (?:should|needs to|has to|must|could|can) be {color}"),
+    ("style", r"(?:can|could) {ref} be {color}"),
+    ("style", r"(?:set|change) (?:the )?(?:text )?alignment of {ref} (?:to )?{align}"),
     ("style", r"{grow_verb} (?:the )?(?:font |text )?size of {ref}"),
     ("style", r"{grow_verb} {ref}(?:'?s)?(?: font| text)?(?: size)?"),
     (
@@ -484,7 +499,7 @@ GRAMMAR = (
     ),
     ("style", r"(?:make|set|change) {ref}(?:'?s)? (?:font |text )?size (?:to )?{size}{unit}"),
     ("style", r"(?:make|set) {ref} {size}{unit}(?: big| tall| high)?"),
-    ("style", r"(?:make|turn|paint|colou?r|set) {ref}(?: text| font)? (?:to |in )?{color}"),
+    ("style", r"(?:make|turn|paint|colou?r|set) {ref}(?:'?s)?(?: text| font)? (?:to |in )?{color}"),
     (
         "style",
         r"(?:change|set|make|switch) (?:the )?(?:text |font )?colou?r of {ref} "
@@ -588,6 +603,7 @@ def _vocabulary() -> frozenset[str]:
 
 
 VOCABULARY = _vocabulary()
+MAX_CORRECTED_WORDS = 40  # longer requests are read only as heard
 
 
 def _read(heard: Heard, rules=RULES, name: str | None = None) -> Intent | None:
@@ -613,6 +629,8 @@ def parse(utterance: str, known: frozenset[str] = frozenset()) -> Intent | None:
         return intent
     if unsupported := UNSUPPORTED.search(heard.text):
         return Intent("unsupported", {"what": unsupported.group(0)})
+    if heard.text.count(" ") >= MAX_CORRECTED_WORDS:
+        return None  # a long text is dictation, not a command: its words are the user's
     corrected = correct(heard.text, VOCABULARY | known)
     if corrected == heard.text:
         return None

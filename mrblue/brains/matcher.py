@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, process
 # Spelling similarity (0-100) that corrects a word alone, or together with equal sound codes.
 SPELLING_ALONE = 80
 SPELLING_WITH_SOUND = 60
+SOUND_BONUS = 15  # among close spellings, one that sounds the same wins
 # How well a reference's words must match a block's text (rapidfuzz partial ratio, 0-100).
 BLOCK_WORDS_MATCH = 70
 MIN_WORD_CHARS = 3  # shorter words ("a", "of", "it") are too alike to correct safely
@@ -36,15 +37,17 @@ def closest(word: str, known: tuple[str, ...]) -> str | None:
     """The known word `word` is most likely a mishearing of, or None."""
     if len(word) < MIN_WORD_CHARS or not known:
         return None
-    spelled = process.extractOne(word, known, scorer=fuzz.ratio, score_cutoff=SPELLING_WITH_SOUND)
-    if spelled is None:
-        return None
-    candidate, score, _ = spelled
-    if score >= SPELLING_ALONE:
-        return candidate
     sound = _sound(word)
-    alike = [k for k in known if _sound(k) == sound and fuzz.ratio(word, k) >= SPELLING_WITH_SOUND]
-    return max(alike, key=lambda k: fuzz.ratio(word, k)) if alike else None
+    best, best_rank = None, 0.0
+    for candidate, score, _ in process.extract(
+        word, known, scorer=fuzz.ratio, score_cutoff=SPELLING_WITH_SOUND, limit=None
+    ):
+        alike = _sound(candidate) == sound
+        if score >= SPELLING_ALONE or alike:
+            rank = score + (SOUND_BONUS if alike else 0)  # "botton" is "button", not "bottom"
+            if rank > best_rank:
+                best, best_rank = candidate, rank
+    return best
 
 
 def correct(text: str, known: frozenset[str]) -> str:
@@ -56,9 +59,20 @@ def correct(text: str, known: frozenset[str]) -> str:
         word = match.group(0)
         if word in known or word.endswith("'s") and word[:-2] in known:
             return word
-        return closest(word, choices) or word
+        return _stem(word, known) or closest(word, choices) or word
 
     return _TOKEN.sub(replace, text)
+
+
+def _stem(word: str, known: frozenset[str]) -> str | None:
+    """The known verb behind an -ing form: making, setting, moving, centring."""
+    if not word.endswith("ing") or len(word) < 6:
+        return None
+    stem = word[:-3]
+    for base in (stem, stem + "e", stem[:-1] if stem[-1:] == stem[-2:-1] else "", stem[:-1] + "e"):
+        if base and base in known:
+            return base
+    return None
 
 
 def words_of(text: str) -> set[str]:

@@ -1,17 +1,18 @@
-"""The words recognition should expect in a session: the page's own and the editor's.
+"""The words recognition should expect in a session of a page: the page's own and the editor's.
 
-Whisper reads a prompt as the text that came before, and faster-whisper's `hotwords` as hint
-phrases read before that: both tilt it toward words it would otherwise hear as something
-similar ("undo" as "and do", "Milonga" as "my long"). A session of a page gets both, built from
-that page and from the vocabulary the `commands` brain understands; the admin's prompt stays
-first, and the whole stays within the ~220 tokens Whisper keeps of a prompt.
+Whisper reads a prompt as the text that came before what it hears, so the words in it are
+heard more readily ("Milongas" rather than "my longest", "teal" rather than "deal"). A page's
+session gets, as `audio.input.transcription.prompt`: the admin's prompt first (the profile's
+`transcription_prompt`), else a sentence of editor requests; then the page's own text, block by
+block, cut to its opening words; then the colour names the editor knows. The whole stays
+within what Whisper keeps of a prompt (~220 tokens, the last ones: so the admin's words are
+never the ones cut). The engine adds the session tools' own words as faster-whisper `hotwords`
+(mrblue/engine/hints.py).
 """
 
-from mrblue.brains.intents import ALIGN_WORDS, COLOR_NAMES, GROW_WORDS, NEW_BLOCK_WORDS
+from editor.blocks import NAMED_COLORS
 
-# Whisper keeps the last 223 tokens of a prompt and 223 of hotwords; English is ~4 chars a token.
-MAX_PROMPT_CHARS = 600
-MAX_HOTWORDS_CHARS = 400
+MAX_PROMPT_CHARS = 800  # ~200 tokens of English
 MAX_BLOCK_CHARS = 80  # of each block's text: its opening words are the ones people quote
 EDITOR_SENTENCE = (
     "Mr. Blue, edit the page: make the heading blue, give the button a red background, "
@@ -20,19 +21,11 @@ EDITOR_SENTENCE = (
 )
 
 
-def editor_words() -> list[str]:
-    """The words of the editor's requests that Whisper most often mishears."""
-    words = ["undo", "redo", "heading", "paragraph", "button", "background", "align"]
-    words += [w for w in (*NEW_BLOCK_WORDS, *ALIGN_WORDS, *GROW_WORDS) if " " not in w]
-    words += COLOR_NAMES
-    return list(dict.fromkeys(words))
-
-
 def page_phrases(blocks: list[dict]) -> list[str]:
-    """The page's text, block by block, each cut to its opening words."""
+    """The page's text, block by block (images have none), each cut to its opening words."""
     phrases = []
     for block in blocks:
-        text = " ".join(str(block.get("text") or "").split())
+        text = " ".join(str(block.get("text") or "").split()) if isinstance(block, dict) else ""
         if block.get("type") == "image" or not text:
             continue
         if len(text) > MAX_BLOCK_CHARS:
@@ -41,13 +34,14 @@ def page_phrases(blocks: list[dict]) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
-def recognition_hints(blocks: list[dict], admin_prompt: str | None = None) -> tuple[str, str]:
-    """(prompt, hotwords) for a session of a page with `blocks`: the admin's prompt (else the
-    editor sentence) then the page's words as the prompt; the editor's words as hotwords."""
-    lead = (admin_prompt or "").strip() or EDITOR_SENTENCE
-    page = ". ".join(page_phrases(blocks))
-    prompt = f"{lead} {page}." if page else lead
-    if len(prompt) > MAX_PROMPT_CHARS:
-        prompt = prompt[:MAX_PROMPT_CHARS].rsplit(" ", 1)[0]
-    hotwords = ", ".join(editor_words())[:MAX_HOTWORDS_CHARS]
-    return prompt, hotwords
+def transcription_prompt(blocks: list[dict], admin_prompt: str = "") -> str:
+    """The recognition prompt of a session of a page with `blocks`."""
+    lead = " ".join((admin_prompt or "").split()) or EDITOR_SENTENCE
+    colours = "Colours: " + ", ".join(c for c in NAMED_COLORS if c != "grey") + "."
+    room = MAX_PROMPT_CHARS - len(lead) - len(colours) - 2
+    page = ""
+    for phrase in page_phrases(blocks):
+        if len(page) + len(phrase) + 2 > room:
+            break
+        page += f"{phrase}. "
+    return " ".join(part for part in (lead, page.strip(), colours) if part)[:MAX_PROMPT_CHARS]

@@ -11,6 +11,7 @@ import time
 
 from mrblue.engine import speech
 from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
+from mrblue.engine.hints import tool_hotwords
 from mrblue.engine.items import audio_payload
 from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
 from mrblue.engine.vocabulary import PROTOCOL_RATE
@@ -144,6 +145,7 @@ class VoiceTurns:
             Resampler(SPEECH_RATE).pcm(pcm24, PROTOCOL_RATE),
             config.get("language"),
             config.get("prompt"),
+            tool_hotwords(self.session.config.get("tools")),
         )
 
     async def _transcribe(self, item: dict, respond: bool, early=None) -> None:

@@ -37,10 +37,11 @@ django.setup()
 
 from editor.tools import editor_tools  # noqa: E402
 from mrblue.brains.commands import decide  # noqa: E402
-from mrblue.brains.vocabulary import recognition_hints  # noqa: E402
+from mrblue.brains.vocabulary import transcription_prompt  # noqa: E402
 from mrblue.engine import speech  # noqa: E402
 from mrblue.engine.brains import FunctionCall  # noqa: E402
 from mrblue.engine.core import ResponseRequest  # noqa: E402
+from mrblue.engine.hints import tool_hotwords  # noqa: E402
 from tests.support.speakers import SPEAKERS, cache_dir, clip  # noqa: E402
 from tests.support.understanding_corpus import CASES, PAGE  # noqa: E402
 
@@ -52,7 +53,7 @@ def hints(bias: str) -> tuple[str | None, str | None]:
     """The (prompt, hotwords) recognition gets: the demo page's session's, or the default."""
     if bias == "plain":
         return None, None
-    return recognition_hints(PAGE["blocks"])
+    return transcription_prompt(PAGE["blocks"]), tool_hotwords(editor_tools())
 
 
 def turn(said: str) -> tuple[str, dict | str]:
@@ -69,7 +70,12 @@ def turn(said: str) -> tuple[str, dict | str]:
         if call.name != "describe_page":
             return "call", {"name": call.name, "arguments": json.loads(call.arguments)}
         conversation += [
-            {"type": "function_call", "name": call.name, "arguments": call.arguments, "call_id": "c1"},
+            {
+                "type": "function_call",
+                "name": call.name,
+                "arguments": call.arguments,
+                "call_id": "c1",
+            },
             {"type": "function_call_output", "call_id": "c1", "output": json.dumps(PAGE)},
         ]
     return "say", "(looked at the page forever)"
@@ -164,7 +170,9 @@ def main(argv=None) -> int:
         names, args.every = names or list(QUICK_SPEAKERS), max(args.every, QUICK_EVERY)
     unknown = set(names or ()) - {s.name for s in SPEAKERS}
     if unknown:
-        parser.error(f"unknown speakers {sorted(unknown)}: choose from {[s.name for s in SPEAKERS]}")
+        parser.error(
+            f"unknown speakers {sorted(unknown)}: choose from {[s.name for s in SPEAKERS]}"
+        )
     speakers = [s for s in SPEAKERS if names is None or s.name in names]
     started = time.monotonic()
     results = run(speakers, args.every, args.bias, args.fresh)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 (the corpus rows are sentences, one a line)
 """A corpus of spoken editing requests about the demo page, each with the call it should give.
 
 Written by hand for issue 16 (nobody's recordings): plain requests with varied wording,
@@ -342,7 +343,9 @@ class Case:
     def intent(self) -> str:
         """The kind of request, for accuracy per intent: a tool (a style by its property)."""
         if self.tool == "update_style":
-            return next(k for k in ("color", "background", "font_size", "align") if k in self.arguments)
+            return next(
+                k for k in ("color", "background", "font_size", "align") if k in self.arguments
+            )
         return self.tool
 
 
