@@ -3,8 +3,11 @@
 It understands editing requests (see `intents`), looks at the page with `describe_page` (its
 blocks and which one is selected; never the instruction text, which an admin may reword), calls
 the fitting tool with arguments built from that tool's own schema, and once the tool's output
-comes back, says briefly what happened. It holds no state: every decision is read from the
-conversation, so a reconnecting client or a second worker gets the same answers.
+comes back, says briefly what happened. When the request is unclear (which block? which
+colour?) it asks a short question, and the next message that answers it completes the request;
+when it is not an editing request, it says what it can do: a turn never ends in silence. It
+holds no state: every decision is read from the conversation (its own questions included), so
+a reconnecting client or a second worker gets the same answers.
 """
 
 import asyncio

@@ -1,17 +1,21 @@
-"""Understanding spoken editing requests, without a language model.
+"""Understanding spoken editing requests, without a language model: a grammar and a matcher.
 
 `parse(utterance)` returns an `Intent` (a name and its slots) or None. The grammar is a table:
 the word lists (each written once; the regular expressions are made from them), the `SLOTS` a
-phrasing can carry, and `RULES`, one row per phrasing, tried in order by one loop. Block
-references stay symbolic (`Ref`: a type, an ordinal, a pronoun or some words of the block's
-text) until `resolve()` matches them against the page's blocks. Pure functions only.
+phrasing can carry, and `GRAMMAR`, one row per phrasing, tried in order by one loop. Rows may
+leave a slot out ("change the colour of the button"): the intent then says what is `missing`,
+and the brain asks. `ANSWERS` is the small grammar of the replies to those questions, and
+`answer()` completes the pending request with one. Block references stay symbolic (`Ref`: a
+type, an ordinal, a pronoun or some words of the block's text) until `matches()` sets them
+against the page's blocks: one block, several (ambiguous), or none.
+
+What was heard is read as it is first; if no row fits, the matcher (`matcher.correct`) sets
+each word that neither the grammar nor the page knows to the known word it most resembles, and
+the grammar reads it again. Pure functions only.
 
 Every pattern takes time linear in the text (the brain reads what anyone types): no two
 unbounded quantifiers in a row can match the same characters, a block reference is a bounded
 number of words, and each rule has at most one unbounded slot (the free text).
-
-The module is long because it is mostly data: the word lists and the `RULES` table (38 rows,
-some 120 lines) take some 200 of its lines; the code is the small functions around them.
 """
 
 import re
