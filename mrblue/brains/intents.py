@@ -472,7 +472,7 @@ GRAMMAR = (
         r"(?:make|set) {ref}(?:'?s)? (?:alignment |text alignment )?(?:to )?{align}"
         r"(?:-? ?aligned)?",
     ),
-    ("style", r"(?:give|add) {ref} (?:an?|the|some) {background} background(?: colou?r)?"),
+    ("style", r"(?:give|add) {ref} (?:(?:an?|the|some) )?{background} background(?: colou?r)?"),
     (
         "style",
         r"(?:make|set|change|turn|paint) (?:the )?background(?: colou?r)? "

@@ -22,6 +22,7 @@ from rapidfuzz import fuzz, process
 SPELLING_ALONE = 80
 SPELLING_WITH_SOUND = 60
 SOUND_BONUS = 15  # among close spellings, one that sounds the same wins
+JOINED = 88  # two heard words run together must spell a known word this closely
 # How well a reference's words must match a block's text (rapidfuzz partial ratio, 0-100).
 BLOCK_WORDS_MATCH = 70
 MIN_WORD_CHARS = 3  # shorter words ("a", "of", "it") are too alike to correct safely
@@ -52,16 +53,41 @@ def closest(word: str, known: tuple[str, ...]) -> str | None:
 
 def correct(text: str, known: frozenset[str]) -> str:
     """`text` (normalized: lowercase, single spaces) with each unknown word replaced by the
-    known word it resembles; words with nothing close stay as they are."""
+    known word it resembles, and two words that are one known word run together ("back
+    round" is "background"); words with nothing close stay as they are."""
     choices = tuple(sorted(w for w in known if len(w) >= MIN_WORD_CHARS))
+    words, out, index = text.split(" "), [], 0
+    while index < len(words):
+        word = words[index]
+        joined = _joined(word, words[index + 1], known, choices) if index + 1 < len(words) else None
+        if joined is not None:
+            out.append(joined)
+            index += 2
+            continue
+        out.append(
+            word
+            if _known(word, known) or not _TOKEN.fullmatch(word)
+            else (_stem(word, known) or closest(word, choices) or word)
+        )
+        index += 1
+    return " ".join(out)
 
-    def replace(match: re.Match) -> str:
-        word = match.group(0)
-        if word in known or word.endswith("'s") and word[:-2] in known:
-            return word
-        return _stem(word, known) or closest(word, choices) or word
 
-    return _TOKEN.sub(replace, text)
+def _joined(first: str, second: str, known: frozenset[str], choices) -> str | None:
+    """The known word two heard words make together ("re do", "back round"), if any."""
+    joined = first + second
+    if not _TOKEN.fullmatch(joined):
+        return None
+    if joined in known:
+        return joined
+    if _known(first, known) and _known(second, known):
+        return None
+    match = process.extractOne(joined, choices, scorer=fuzz.ratio, score_cutoff=JOINED)
+    return None if match is None else match[0]
+
+
+def _known(word: str, known: frozenset[str]) -> bool:
+    return word in known or (word.endswith("'s") and word[:-2] in known)
 
 
 def _stem(word: str, known: frozenset[str]) -> str | None:
