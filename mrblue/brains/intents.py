@@ -518,8 +518,8 @@ GRAMMAR = (
     ("style", r"(?:i want|i'd like|let's have|show) {ref} (?:in |to be )?{color}"),
     (
         "text",
-        r"(?:change|set|update|rename|edit) (?:the )?(?:text|wording|label|title) of {ref} "
-        r"(?:to|into)(?: say)? {text}",
+        r"(?:change|set|update|rename|edit) (?:the )?(?:text|wording|label|title) "
+        r"(?:of|on|in) {ref} (?:to|into)(?: say)? {text}",
     ),
     (
         "text",
