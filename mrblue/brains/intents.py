@@ -336,6 +336,7 @@ SLOTS = {
     "edge": Slot(_one_of(EDGES), _meaning("position", EDGES)),
     "step": Slot(_one_of(STEPS), _as_is("position")),
     "new_block": Slot(_one_of(NEW_BLOCK_WORDS), _meaning("type", NEW_BLOCK_WORDS)),
+    "unknown": Slot(r"(?:the|this|that) [\w'-]{1,30}(?: [\w'-]{1,30})?", lambda *_: {}),
     "text": Slot(r".+", _new_text),  # new words for a block: the rest of the sentence
     "label": Slot(r".+?", _label),  # the words of a new block, maybe followed by a place
 }
@@ -571,6 +572,16 @@ GRAMMAR = (
     ("select", r"(?:select|pick|choose)(?: something)?"),
 )
 RULES = tuple(rule(*row) for row in GRAMMAR)
+# Last, once the near-miss reading failed too: a request whose block was not understood
+# ("center the mind"), asked about rather than refused.
+FALLBACK = (
+    ("style", r"{align}(?:-| )?(?:align)? {unknown}"),
+    ("style", r"(?:make|turn|paint|colou?r) {unknown} {color}"),
+    ("style", r"make {unknown} {more}{grow}"),
+    ("delete", r"(?:delete|remove|erase|get rid of) {unknown}"),
+    ("select", r"(?:select|pick|choose) {unknown}"),
+)
+FALLBACK_RULES = tuple(rule(*row) for row in FALLBACK)
 
 # The short answers to the brain's questions, by the slot asked about.
 ANSWERS = {
@@ -598,7 +609,7 @@ UNSUPPORTED = re.compile(
 
 def _vocabulary() -> frozenset[str]:
     """Every word the grammar itself uses: never corrected, and what near-misses become."""
-    sources = [template for _, template, *_ in GRAMMAR]
+    sources = [template for _, template, *_ in (*GRAMMAR, *FALLBACK)]
     sources += [FILLERS.pattern, POLITE_END.pattern, UNSUPPORTED.pattern, *FRAGMENTS.values()]
     sources += [*TYPE_WORDS, *NEW_BLOCK_WORDS, *ORDINALS, *PRONOUNS, *ALIGN_WORDS, *GROW_WORDS]
     sources += [*GROW_VERBS, *SIDES, *EDGES, *STEPS, *NAMED_COLORS, "colour color"]
@@ -636,9 +647,9 @@ def parse(utterance: str, known: frozenset[str] = frozenset()) -> Intent | None:
     if heard.text.count(" ") >= MAX_CORRECTED_WORDS:
         return None  # a long text is dictation, not a command: its words are the user's
     corrected = correct(heard.text, VOCABULARY | known)
-    if corrected == heard.text:
-        return None
-    return _read(Heard(corrected, corrected, tuple(range(len(corrected)))))
+    if corrected != heard.text:
+        intent = _read(Heard(corrected, corrected, tuple(range(len(corrected)))))
+    return intent or _read(heard, FALLBACK_RULES)
 
 
 def answer(pending: Intent, utterance: str, known: frozenset[str] = frozenset()) -> Intent | None:

@@ -226,3 +226,10 @@ def test_the_tools_give_their_own_words_as_hotwords():
     assert {"undo", "redo", "heading", "paragraph", "button", "center", "justify"} <= set(words)
     assert tool_hotwords([]) is None
     assert tool_hotwords("not a list") is None
+
+
+def test_a_block_name_not_understood_is_asked_about_not_ignored():
+    conversation, (kind, question) = turn([user("Center the mind.")])
+    assert question.startswith("Which one: the heading")
+    _, result = turn([*conversation, user("the button")])
+    assert result == ("call", "update_style", {"block_id": "cta", "align": "center"})
