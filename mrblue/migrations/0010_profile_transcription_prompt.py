@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mrblue", "0007_engineclientsecret_owner"),
+        ("mrblue", "0009_turn_timings"),
     ]
 
     operations = [
