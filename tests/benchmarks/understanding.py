@@ -16,8 +16,10 @@ punctuation), or, for the `ask` and `say` rows, in a question or in words withou
 Prints accuracy per speaker and per intent, then the misses. `--quick` takes every 12th
 sentence with two speakers (the CI sample's size). Clips are cached in the temp dir.
 
-`--json PATH` writes {"benchmark", "machine", "tables", "data"}; `data` has `results`: one
-{speaker, said, heard, intent, expected, got, right} per request, and `bias`.
+`--json PATH` writes {"benchmark", "machine", "tables", "data"}; `data` has `speakers` [str],
+`accuracy` [0-1] per speaker and `baseline_accuracy` (the same requests typed), for the
+report's plot; `results`: one {speaker, said, heard, intent, expected, got, right} per request;
+and `bias`.
 """
 
 import argparse
@@ -134,6 +136,18 @@ def run(speakers, every: int, bias: str, fresh: bool = False) -> list[dict]:
     return results
 
 
+def plot_series(results) -> dict:
+    """Accuracy per speaker, heard and (the baseline) typed: the report's plot reads these."""
+    speakers = list(dict.fromkeys(r["speaker"] for r in results))
+    by_said = {c.said: c for c in CASES}
+    accuracy, typed = [], []
+    for name in speakers:
+        mine = [r for r in results if r["speaker"] == name]
+        accuracy.append(sum(r["right"] for r in mine) / len(mine))
+        typed.append(sum(right(by_said[r["said"]], *turn(r["said"])) for r in mine) / len(mine))
+    return {"speakers": speakers, "accuracy": accuracy, "baseline_accuracy": typed}
+
+
 def table(results, key: str, caption: str) -> dict:
     """Accuracy per `key` (speaker or intent)."""
     groups = defaultdict(list)
@@ -195,7 +209,7 @@ def main(argv=None) -> int:
                     "benchmark": "understanding",
                     "machine": machine,
                     "tables": tables,
-                    "data": {"results": results, "bias": args.bias},
+                    "data": {**plot_series(results), "results": results, "bias": args.bias},
                 },
                 out,
                 indent=1,
