@@ -659,6 +659,8 @@ def answer(pending: Intent, utterance: str, known: frozenset[str] = frozenset())
     rules = ANSWERS.get(slot)
     if rules is None:
         return None
+    if slot == "text" and (request := parse(utterance, known)) and not request.missing:
+        return None  # any words could be new text: a whole request ("undo") is a request
     heard = _request(utterance)
     if slot == "target" and heard.text.removeprefix("the ") in ORDINALS:
         heard = _request(utterance + " one")  # "the second" is "the second one"

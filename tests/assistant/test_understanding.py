@@ -205,8 +205,9 @@ def test_each_missing_part_has_its_question_and_its_answer(request_words, questi
     assert result == ("call", *call)
 
 
-def test_a_new_request_instead_of_an_answer_is_taken_as_it_is():
-    conversation, _ = turn([user("change the color")])
+@pytest.mark.parametrize("request_words", ["change the color", "rename the button"])
+def test_a_new_request_instead_of_an_answer_is_taken_as_it_is(request_words):
+    conversation, _ = turn([user(request_words)])
     _, result = turn([*conversation, user("undo")])
     assert result == ("call", "undo", {})
 
