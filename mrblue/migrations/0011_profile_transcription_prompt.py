@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mrblue", "0009_turn_timings"),
+        ("mrblue", "0010_cache_table"),
     ]
 
     operations = [
