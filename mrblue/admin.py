@@ -67,7 +67,14 @@ class AssistantProfileAdmin(admin.ModelAdmin):
         ),
         (
             "Listening",
-            {"fields": ("transcription_model", "transcription_language", "noise_reduction")},
+            {
+                "fields": (
+                    "transcription_model",
+                    "transcription_language",
+                    "transcription_prompt",
+                    "noise_reduction",
+                )
+            },
         ),
         ("What Mr. Blue will be told", {"fields": ("session_preview", "updated_at")}),
     )

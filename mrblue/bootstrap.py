@@ -25,7 +25,13 @@ PYTHON = VENV / "bin" / "python"
 HOST, PORT = "127.0.0.1", 8000
 
 # Debian packages the test suite needs, by the command that proves each is there.
-TEST_DEBIAN_PACKAGES = {"chromium": "chromium", "nodejs": "node"}
+TEST_DEBIAN_PACKAGES = {
+    "chromium": "chromium",
+    "nodejs": "node",
+    # Speakers and rooms for the understanding benchmark and its CI sample.
+    "espeak-ng": "espeak-ng",
+    "sox": "sox",
+}
 
 # The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared in
 # mrblue/engine/conf.py; a test checks they agree). The engine answers a larger event with an

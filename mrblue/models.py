@@ -82,6 +82,11 @@ class AssistantProfile(models.Model):
     transcription_language = models.CharField(
         max_length=8, blank=True, help_text="ISO-639-1 code such as 'en', or empty to detect."
     )
+    transcription_prompt = models.TextField(
+        blank=True,
+        max_length=500,
+        help_text="Words that prime recognition (names, jargon); the page's own words follow.",
+    )
     noise_reduction = models.CharField(
         max_length=12, choices=NoiseReduction.choices, default=NoiseReduction.NEAR_FIELD
     )

@@ -7,6 +7,7 @@ engine all use it.
 
 from editor.blocks import describe_block
 from editor.tools import editor_tools
+from mrblue.brains.vocabulary import transcription_prompt
 from mrblue.engine.vocabulary import PCM_FORMAT
 from mrblue.instructions import render_instructions
 from mrblue.models import AssistantProfile, PageAssistant
@@ -81,6 +82,9 @@ def build_session(page, user=None, selected=None, profile=None) -> dict:
         transcription = {"model": profile.transcription_model}
         if profile.transcription_language:
             transcription["language"] = profile.transcription_language
+        transcription["prompt"] = transcription_prompt(
+            page.content or [], profile.transcription_prompt
+        )
     noise = profile.noise_reduction
     return {
         "type": "realtime",

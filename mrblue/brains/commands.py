@@ -3,14 +3,27 @@
 It understands editing requests (see `intents`), looks at the page with `describe_page` (its
 blocks and which one is selected; never the instruction text, which an admin may reword), calls
 the fitting tool with arguments built from that tool's own schema, and once the tool's output
-comes back, says briefly what happened. It holds no state: every decision is read from the
-conversation, so a reconnecting client or a second worker gets the same answers.
+comes back, says briefly what happened. When the request is unclear (which block? which
+colour?) it asks a short question, and the next message that answers it completes the request;
+when it is not an editing request, it says what it can do: a turn never ends in silence. It
+holds no state: every decision is read from the conversation (its own questions included), so
+a reconnecting client or a second worker gets the same answers.
 """
 
 import asyncio
 import re
 
-from mrblue.brains.intents import Intent, describe_ref, parse, resolve
+from mrblue.brains.intents import (
+    REQUIRED,
+    SPOKEN_ORDINALS,
+    Intent,
+    answer,
+    describe_ref,
+    matches,
+    parse,
+    resolve,
+)
+from mrblue.brains.matcher import words_of
 from mrblue.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.items import item_text
@@ -39,6 +52,20 @@ NEEDS_PAGE = ("style", "text", "insert", "delete", "move", "select", "describe")
 # with a new paragraph a little more. Longer text is refused aloud, not parsed.
 MAX_REQUEST_CHARS = 2000
 TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a sentence or two."
+# The brain's own questions start so; an answer to one completes the request it was about
+# (up to this many questions in a row).
+QUESTION_STARTS = ("Which", "What", "Where", "Nothing is selected")
+MAX_FOLLOW_UPS = 3
+MAX_CHOICES = 4  # blocks named in a "which one" question
+QUESTIONS = {
+    "color": "Which colour should {what} be?",
+    "background": "Which background colour should {what} get?",
+    "font_size": "Should {what} be bigger or smaller?",
+    "position": "Where should I move {what}: up, down, to the top or to the bottom?",
+    "text": "What should {what} say?",
+    "type": "What should I add: a heading, a paragraph, a button or an image?",
+    "property": "What should I change about {what}: its colour, background, size or alignment?",
+}
 
 
 class CommandsBrain:
@@ -56,8 +83,12 @@ class CommandsBrain:
 def decide(request) -> list:
     """The brain's whole decision, as a list of outputs (pure, so it is easy to test)."""
     tools = [] if request.tool_choice == "none" else request.tools
-    user, after = _current_turn(request.conversation)
-    intent = _understand(user)
+    conversation = request.conversation
+    index = _current_user(conversation)
+    user = None if index is None else conversation[index]
+    after = list(conversation) if index is None else conversation[index + 1 :]
+    blocks, _selected = _page(_page_output(after))
+    intent = _understand(conversation, index, _page_words(blocks))
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
         call = _call_answered_by(last, after)
@@ -68,12 +99,47 @@ def decide(request) -> list:
     return _fresh_turn(intent, tools)
 
 
-def _understand(user: dict | None) -> Intent | None:
-    """The intent of the user's message: `too_long` past `MAX_REQUEST_CHARS`."""
-    if user is None:
+def _understand(conversation: list, index: int | None, known: frozenset) -> Intent | None:
+    """The intent of the user's message at `index`: the request a question of ours was about,
+    completed by it, if it answers that question; else what it asks by itself (`too_long`
+    past `MAX_REQUEST_CHARS`). `known` are the page's words, when the page has been seen."""
+    if index is None:
         return None
-    said = item_text(user)
-    return Intent("too_long") if len(said) > MAX_REQUEST_CHARS else parse(said)
+    said = item_text(conversation[index])
+    if len(said) > MAX_REQUEST_CHARS:
+        return Intent("too_long")
+    pending = _pending(conversation, index, known)
+    if pending is not None and (answered := answer(pending, said, known)) is not None:
+        return answered
+    return parse(said, known)
+
+
+def _pending(conversation: list, index: int, known: frozenset, depth: int = 0) -> Intent | None:
+    """The editing request the assistant's question just before `index` was about, as the
+    answers so far have completed it; None if the message before was not such a question."""
+    if depth >= MAX_FOLLOW_UPS or index < 1:
+        return None
+    question = conversation[index - 1]
+    words = item_text(question) if question.get("role") == "assistant" else ""
+    if not (words.startswith(QUESTION_STARTS) and words.endswith("?")):
+        return None
+    earlier = _current_user(conversation[: index - 1])
+    if earlier is None:
+        return None
+    said = item_text(conversation[earlier])
+    intent = parse(said, known)
+    if intent is not None and intent.name in REQUIRED:
+        return intent
+    before = _pending(conversation, earlier, known, depth + 1)
+    return None if before is None else answer(before, said, known)
+
+
+def _page_words(blocks: list) -> frozenset:
+    """The words of the page's blocks: near-misses of them are corrected to them."""
+    words = set()
+    for block in blocks:
+        words |= words_of(block.get("text") or "")
+    return frozenset(words)
 
 
 def _fresh_turn(intent: Intent | None, tools) -> list:
@@ -94,7 +160,9 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
             )
         return _say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
     if intent.name == "thanks":
-        return _say("You're welcome! Anything else?")
+        return _say("You're welcome! Tell me whenever you'd like something else changed.")
+    if intent.name == "unsupported":
+        return _say(f"I can't do {intent.slots['what']} here. I can {SKILLS}.")
     tool = find_tool(tools, TOOL_FOR[intent.name])
     if tool is None:
         return _say(
@@ -117,8 +185,13 @@ def _after_tool(call, output, intent, tools, after) -> list:
         blocks, selected = _page(output)
         if intent is None:
             return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
+        if intent.name not in TOOL_FOR:
+            return _fresh_turn(intent, tools)
         if intent.name == "describe":
             return _say(_describe_page(blocks))
+        unclear = _unclear(intent, blocks, selected)
+        if unclear:
+            return _say(unclear)
         tool = find_tool(tools, TOOL_FOR.get(intent.name, ""))
         if tool is None:
             return _say("I can't do that with the tools of this conversation.")
@@ -126,7 +199,13 @@ def _after_tool(call, output, intent, tools, after) -> list:
     if isinstance(output, dict) and (output.get("ok") is False or output.get("error")):
         reason = str(output.get("error") or "the editor refused the change").rstrip(".")
         return _say(f"I couldn't do that: {reason}.")
-    page_output = next(
+    blocks, selected = _page(_page_output(after))
+    return _say(_confirmation(call.get("name"), intent, blocks, selected))
+
+
+def _page_output(after: list):
+    """What `describe_page` reported in this turn, if it was called."""
+    return next(
         (
             _json(i.get("output"))
             for i in after
@@ -135,8 +214,49 @@ def _after_tool(call, output, intent, tools, after) -> list:
         ),
         None,
     )
-    blocks, selected = _page(page_output)
-    return _say(_confirmation(call.get("name"), intent, blocks, selected))
+
+
+def _unclear(intent: Intent, blocks: list, selected: str | None) -> str | None:
+    """The question (or the explanation) a request needs before it can be carried out: which
+    block, when its reference fits several or none; else the first slot it left out."""
+    target = intent.slots.get("target")
+    if target is not None:
+        found = matches(target, blocks, selected)
+        if len(found) > 1:
+            return f"Which one: {_choices(found, blocks)}?"
+        if not found:
+            if target.pronoun and blocks:
+                return f"Nothing is selected. Which one: {_choices(blocks, blocks)}?"
+            return _not_found(target, blocks)
+    if not intent.missing:
+        return None
+    slot = intent.missing[0]
+    if slot == "target":
+        return f"Which one: {_choices(blocks, blocks)}?" if blocks else "The page is empty."
+    block = resolve(target, blocks, selected) if target is not None else None
+    what = f"the {block['type']}" if block else "it"
+    return QUESTIONS.get(slot, "What should I change?").format(what=what)
+
+
+def _choices(found: list, blocks: list) -> str:
+    """'the heading, the first paragraph or the button': blocks named so they can be told
+    apart (at most `MAX_CHOICES`; past that, by kind)."""
+    if len(found) > MAX_CHOICES:
+        kinds = list(dict.fromkeys(b.get("type", "block") for b in found))
+        names = [f"a {kind}" for kind in kinds]
+    else:
+        names = [_name(block, blocks) for block in found]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _name(block: dict, blocks: list) -> str:
+    """How to name one block aloud: 'the button', or 'the second paragraph' among several."""
+    kind = block.get("type", "block")
+    same = [b for b in blocks if b.get("type") == kind]
+    if len(same) == 1:
+        return f"the {kind}"
+    place = same.index(block) + 1
+    return f"the {SPOKEN_ORDINALS.get(place, f'number {place}')} {kind}"
 
 
 def _act(intent: Intent, tool: dict, blocks: list, selected: str | None) -> list:
@@ -189,7 +309,7 @@ def _insert(slots, tool, blocks, selected) -> list:
         )
     position, anchor = slots["position"], None
     if position in ("before", "after"):
-        anchor = resolve(slots["anchor"], blocks, selected)
+        anchor = _anchor(slots["anchor"], blocks, selected)
         if anchor is None:
             return _say(_not_found(slots["anchor"], blocks))
     elif position == "start" and blocks:
@@ -211,12 +331,17 @@ def _insert(slots, tool, blocks, selected) -> list:
     return [FunctionCall(tool["name"], arguments)]
 
 
+def _anchor(ref, blocks, selected) -> dict | None:
+    """The block something goes next to: "after the paragraph" takes the first that fits."""
+    return next(iter(matches(ref, blocks, selected)), None) if ref is not None else None
+
+
 def _move_placement(slots, target, blocks, selected):
     ids = [b.get("id") for b in blocks]
     index = ids.index(target["id"])
     position = slots["position"]
     if position in ("before", "after"):
-        anchor = resolve(slots["anchor"], blocks, selected)
+        anchor = _anchor(slots["anchor"], blocks, selected)
         if anchor is None:
             return _not_found(slots["anchor"], blocks)
         if anchor["id"] == target["id"]:
@@ -311,12 +436,13 @@ def _describe_page(blocks) -> str:
     return f"This page has {len(blocks)} blocks: " + "; ".join(spoken) + more + "."
 
 
-def _current_turn(conversation):
+def _current_user(conversation) -> int | None:
+    """The index of the last user message."""
     for index in range(len(conversation) - 1, -1, -1):
         item = conversation[index]
         if item.get("type") == "message" and item.get("role") == "user":
-            return item, conversation[index + 1 :]
-    return None, list(conversation)
+            return index
+    return None
 
 
 def _call_answered_by(output: dict, after: list) -> dict | None:

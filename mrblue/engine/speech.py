@@ -60,7 +60,9 @@ def _whisper():
     )
 
 
-def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) -> str:
+def _transcribe(
+    pcm16k: bytes, language: str | None, prompt: str | None = None, hotwords: str | None = None
+) -> str:
     model = _once("whisper", _whisper)
     # The session's language is the client's string: one the model does not know would
     # raise (multilingual models) or warn on every turn (English-only ones).
@@ -76,6 +78,9 @@ def _transcribe(pcm16k: bytes, language: str | None, prompt: str | None = None) 
         # A few words of the expected vocabulary keep small models on track ("Undo." is
         # otherwise heard as "And do").
         initial_prompt=prompt or engine_settings.STT_PROMPT or None,
+        # The session's own words (the page's), read before the prompt: they bias, the
+        # prompt above still leads.
+        hotwords=hotwords or None,
     )
     return " ".join(segment.text.strip() for segment in segments).strip()
 
@@ -84,20 +89,21 @@ async def transcribe(
     pcm16k: bytes,
     language: str | None = None,
     prompt: str | None = None,
+    hotwords: str | None = None,
     *,
     session: Hashable = None,
     priority: int = URGENT,
     started=None,
 ):
     """The words in 16 kHz mono pcm16, heard on the recognition thread; `prompt` is the session's
-    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`). `session` is whose turn it
-    is in the fair queue; `started()` is called (on the thread) as recognition begins. A
-    background job a newer one replaced returns `scheduler.SUPERSEDED`."""
+    `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`), `hotwords` words to expect.
+    `session` is whose turn it is in the fair queue; `started()` is called (on the thread) as
+    recognition begins. A background job a newer one replaced returns `scheduler.SUPERSEDED`."""
 
     def job():
         if started is not None:
             started()
-        return _transcribe(pcm16k, language, prompt)
+        return _transcribe(pcm16k, language, prompt, hotwords)
 
     return await recognition.run(session, job, priority=priority)
 

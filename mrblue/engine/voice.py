@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from mrblue.engine import speech
 from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
 from mrblue.engine.conf import engine_settings
+from mrblue.engine.hints import tool_hotwords
 from mrblue.engine.items import audio_payload
 from mrblue.engine.partials import Words
 from mrblue.engine.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
@@ -222,6 +223,7 @@ class VoiceTurns:
             pcm16k,
             config.get("language"),
             config.get("prompt"),
+            tool_hotwords(self.session.config.get("tools")),
             session=self.connection,
             priority=priority,
             started=started,

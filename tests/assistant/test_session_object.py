@@ -45,7 +45,11 @@ def test_default_session_has_the_ga_shape(make_page):
         "create_response": True,
         "interrupt_response": True,
     }
-    assert session["audio"]["input"]["transcription"] == {"model": "gpt-4o-mini-transcribe"}
+    transcription = session["audio"]["input"]["transcription"]
+    assert transcription["model"] == "gpt-4o-mini-transcribe"
+    # Recognition is primed with the editor's words and the page's own (issue 16).
+    assert transcription["prompt"].startswith("Mr. Blue, edit the page")
+    assert "Welcome here." in transcription["prompt"]
     assert session["audio"]["input"]["noise_reduction"] == {"type": "near_field"}
     assert session["max_output_tokens"] == "inf"
     assert "Home" in session["instructions"] and "/home/" in session["instructions"]
@@ -111,6 +115,15 @@ def test_push_to_talk_and_idle_timeout(make_assisted_page, make_profile):
     validate_ga(session)
     assert session["audio"]["input"]["turn_detection"]["idle_timeout_ms"] == 8000
     assert session["audio"]["input"]["transcription"] is None
+
+
+def test_the_admins_transcription_prompt_comes_before_the_page(make_assisted_page, make_profile):
+    profile = make_profile(name="Tango words", transcription_prompt="Ocho, cabeceo, milonga.")
+    session = build_session(make_assisted_page("words", profile=profile))
+    validate_ga(session)
+    prompt = session["audio"]["input"]["transcription"]["prompt"]
+    assert prompt.startswith("Ocho, cabeceo, milonga. ")
+    assert "Mr. Blue, edit the page" not in prompt  # the admin's words replace the default
 
 
 def test_instructions_know_the_user(make_assisted_page, make_user):
