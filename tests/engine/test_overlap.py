@@ -44,7 +44,15 @@ class Recognizer:
         return " ".join(f"w{i}" for i in range(round(voiced * 0.032 / 0.2))) + "."
 
     async def __call__(
-        self, pcm16k, language=None, prompt=None, *, priority=URGENT, started=None, **_
+        self,
+        pcm16k,
+        language=None,
+        prompt=None,
+        hotwords=None,
+        *,
+        priority=URGENT,
+        started=None,
+        **_,
     ):
         index = len(self.calls)
         self.calls.append(
