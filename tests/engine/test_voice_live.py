@@ -108,7 +108,8 @@ async def test_partial_words_arrive_before_the_transcript_is_complete(daphne_ser
         and e["item_id"] == completed["item_id"]
     ]
     assert deltas and types.index(deltas[0]["type"]) < len(types) - 1
-    assert "heading blue" in deltas[0]["delta"].lower().replace(",", "")  # the first half
+    # The first words, recognised at the pause (or, on a slow machine, while still speaking).
+    assert "heading" in deltas[0]["delta"].lower()
     assert "sign up" not in deltas[0]["delta"].lower()
     assert "sign up" in completed["transcript"].lower()
 

@@ -69,7 +69,8 @@ def test_the_panel_reconnects_to_a_restarted_server_and_logs_each_line_once(serv
         "Conversation saved", timeout=RECONNECTED_MS
     )
 
-    assert len(shown) == 6 and shown[-1] == ["assistant", "You're welcome! Anything else?"]
+    assert len(shown) == 6 and shown[-1][0] == "assistant"
+    assert shown[-1][1].startswith("You're welcome!")
     # The reconnected session continued the conversation: one conversation, ended once, and
     # every line in it once, in order (nothing lost in the crash, nothing replayed twice).
     (conversation,) = Conversation.objects.all()
