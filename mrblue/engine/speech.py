@@ -140,22 +140,26 @@ def _piper(path: str):
     return PiperVoice.load(path)
 
 
-def _chunks(text: str, voice: str, speed: float):
-    """`text` spoken as 24 kHz pcm16, one piece per piper chunk (a sentence), as each is made."""
+def _chunks(text: str, voice: str, speed: float, steady: bool = False):
+    """`text` spoken as 24 kHz pcm16, one piece per piper chunk (a sentence), as each is made.
+    `steady` turns piper's random variation off: the same text is then the same audio, pauses
+    included (the tests' speech)."""
     from piper.config import SynthesisConfig
 
     path = voice_files().get(voice) or next(p for p in voice_files().values() if p)
     model = _once(f"piper:{path}", lambda: _piper(path))
     slowest, fastest = LIMITS["speed"]
     config = SynthesisConfig(length_scale=1.0 / max(slowest, min(speed or 1.0, fastest)))
+    if steady:
+        config.noise_scale = config.noise_w_scale = 0.0
     resampler = Resampler(PROTOCOL_RATE)
     spoken = text.translate(_UNSPEAKABLE)  # piper refuses a NUL; no control char is spoken
     for chunk in model.synthesize(spoken, config):
         yield resampler.float32(chunk.audio_float_array, chunk.sample_rate)
 
 
-def _synthesize(text: str, voice: str, speed: float) -> bytes:
-    return b"".join(_chunks(text, voice, speed))
+def _synthesize(text: str, voice: str, speed: float, steady: bool = False) -> bytes:
+    return b"".join(_chunks(text, voice, speed, steady))
 
 
 # C0 control characters (but tab and line ends) and DEL, dropped before synthesis.

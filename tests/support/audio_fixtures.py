@@ -12,8 +12,9 @@ RATE = 24_000
 
 @functools.cache
 def spoken(text: str, voice: str = "marin") -> bytes:
-    """`text` spoken by piper, as 24 kHz mono pcm16."""
-    return speech._synthesize(text, voice, 1.0)
+    """`text` spoken by piper, as 24 kHz mono pcm16: the same on every run (piper's random
+    variation off), so a test's pauses do not change length from one run to the next."""
+    return speech._synthesize(text, voice, 1.0, steady=True)
 
 
 def silence(seconds: float, rate: int = RATE) -> bytes:
