@@ -165,8 +165,11 @@ def test_a_voice_conversation_in_the_editor(daphne_server, greeting_browser, edi
 
 
 def test_the_panel_shows_the_words_forming_then_the_final_transcript(
-    daphne_server, pausing_browser, editor_page
+    daphne_server, pausing_browser, editor_page, make_profile
 ):
+    # The comma's pause (~450 ms over WebRTC, near the default 500 ms that ends a turn) must
+    # not end the turn here: this test is about the words shown while it lasts.
+    make_profile(name="Patient", vad_silence_duration_ms=900, is_default=True)
     page = editor_page(pausing_browser)
     page.evaluate("""() => {
       window.forming = [];
