@@ -16,6 +16,19 @@ def bearer_token(headers: dict) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+# Browsers cannot set headers on a WebSocket: OpenAI takes the key as this subprotocol's suffix.
+KEY_PROTOCOL = "openai-insecure-api-key."
+
+
+def socket_key(scope: dict) -> tuple[dict, list[str], str | None]:
+    """A WebSocket's headers (lower-cased names), its subprotocols, and the key it carries:
+    `Authorization: Bearer <key>`, else the `openai-insecure-api-key.<key>` subprotocol."""
+    headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
+    protocols = scope.get("subprotocols") or []
+    offered = (p[len(KEY_PROTOCOL) :] for p in protocols if p.startswith(KEY_PROTOCOL))
+    return headers, protocols, bearer_token(headers) or next(offered, None)
+
+
 def is_engine_key(token: str | None) -> bool:
     """Whether `token` is the engine's server-side key (compared in constant time)."""
     return bool(token) and hmac.compare_digest(

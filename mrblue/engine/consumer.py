@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from mrblue.engine import worker
-from mrblue.engine.auth import bearer_token, session_for_key
+from mrblue.engine.auth import session_for_key, socket_key
 from mrblue.engine.brains import load_brain
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.connection import EngineConnection
@@ -22,7 +22,6 @@ from mrblue.engine.core import RealtimeSession
 from mrblue.engine.registry import SessionRefused, Slot, sessions
 
 logger = logging.getLogger("mrblue.engine")
-KEY_PROTOCOL = "openai-insecure-api-key."
 # Daphne only sends close codes 1000 and 3000-4999, and no close reason: the reason travels in
 # an `error` event just before the close, and the codes mirror HTTP statuses.
 BAD_REQUEST, UNAUTHORIZED, TOO_MANY, UNAVAILABLE = 4400, 4401, 4429, 4503
@@ -48,11 +47,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
 
     async def connect(self):
         """Authenticate, check the limits, then start the session."""
-        headers = {k.decode().lower(): v.decode() for k, v in self.scope.get("headers", [])}
-        protocols = self.scope.get("subprotocols") or []
-        key = bearer_token(headers) or next(
-            (p[len(KEY_PROTOCOL) :] for p in protocols if p.startswith(KEY_PROTOCOL)), None
-        )
+        headers, protocols, key = socket_key(self.scope)
         query = parse_qs(self.scope.get("query_string", b"").decode())
         model = (query.get("model") or [None])[0]
         subprotocol = "realtime" if "realtime" in protocols else None

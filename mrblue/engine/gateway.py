@@ -23,7 +23,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from mrblue.engine.auth import bearer_token, is_engine_key
+from mrblue.engine.auth import bearer_token, is_engine_key, socket_key
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.directory import WorkerRecord, directory
 from mrblue.engine.http import api_error, engine_busy, invalid_key
@@ -31,7 +31,6 @@ from mrblue.engine.models import EngineClientSecret
 
 logger = logging.getLogger("mrblue.engine.gateway")
 TIMEOUT = httpx.Timeout(30.0, connect=2.0)
-KEY_PROTOCOL = "openai-insecure-api-key."
 
 
 async def live_workers() -> list[WorkerRecord]:
@@ -199,11 +198,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
         """Open the same socket on the worker, then accept with its subprotocol."""
         import websockets
 
-        headers = {k.decode().lower(): v.decode() for k, v in self.scope.get("headers", [])}
-        protocols = self.scope.get("subprotocols") or []
-        key = bearer_token(headers) or next(
-            (p[len(KEY_PROTOCOL) :] for p in protocols if p.startswith(KEY_PROTOCOL)), None
-        )
+        headers, protocols, key = socket_key(self.scope)
         record = await worker_for_key(key)
         if record is None:
             return await self.close(code=4503 if is_engine_key(key) else 4401)

@@ -17,17 +17,13 @@ def http_patterns() -> list:
     """`/v1/realtime/...` and `/healthz`."""
     if _is_gateway():
         from mrblue.engine import gateway as views
-
-        health = views.health
     else:
         from mrblue.engine import http as views
-
-        health = views.health
     return [
         path("v1/realtime/client_secrets", views.client_secrets, name="engine_client_secrets"),
         path("v1/realtime/calls", views.calls, name="engine_calls"),
         path("v1/realtime/calls/<str:call_id>/hangup", views.hangup, name="engine_hangup"),
-        path("healthz", health, name="health"),
+        path("healthz", views.health, name="health"),
     ]
 
 
