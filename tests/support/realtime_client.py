@@ -2,7 +2,7 @@
 
 import json
 
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
 from tests.support.live import ENGINE_KEY
 from tests.support.realtime_schema import validate_server_event
@@ -20,8 +20,18 @@ async def mint_engine_secret(http, seconds: int = 7200) -> str:
 
 
 def engine_api(server, key=ENGINE_KEY) -> AsyncOpenAI:
-    """An SDK client of a live server's engine."""
-    return AsyncOpenAI(base_url=f"{server.url}/v1", api_key=key, max_retries=0)
+    """An SDK client of a live server's engine.
+
+    Its HTTP client is a plain one: the SDK's own default closes itself, when garbage-collected,
+    in a task on whatever loop is running then, which is a later test's, and that task fails
+    ("Event loop is closed") in the middle of that test.
+    """
+    return AsyncOpenAI(
+        base_url=f"{server.url}/v1",
+        api_key=key,
+        max_retries=0,
+        http_client=DefaultAsyncHttpxClient(),
+    )
 
 
 async def next_event(conn) -> dict:
