@@ -7,6 +7,7 @@ work), so one session's backlog never delays another's turn.
 """
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -135,9 +136,22 @@ def tts_available() -> bool:
 
 
 def _piper(path: str):
+    """A piper voice whose onnxruntime session uses `MRBLUE_TTS_CPU_THREADS` threads (0: its
+    default; `PiperVoice.load` takes no session options, so the session is built here as it
+    builds it)."""
+    import onnxruntime
     from piper import PiperVoice
+    from piper.config import PiperConfig
 
-    return PiperVoice.load(path)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = engine_settings.TTS_CPU_THREADS  # 0: one per core
+    options.inter_op_num_threads = 1
+    with open(f"{path}.json", encoding="utf-8") as config:
+        voice_config = PiperConfig.from_dict(json.load(config))
+    session = onnxruntime.InferenceSession(
+        path, sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return PiperVoice(config=voice_config, session=session)
 
 
 def _chunks(text: str, voice: str, speed: float, steady: bool = False):

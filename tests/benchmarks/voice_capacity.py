@@ -1,6 +1,6 @@
 """Benchmark: how many simultaneous speaking calls the engine carries, and what they cost.
 
-    .venv/bin/python -m tests.benchmarks.voice_capacity [--calls 1,2,4,6,8,12] [--seconds 30]
+    .venv/bin/python -m tests.benchmarks.voice_capacity [--calls 0,1,2,4,6,8,12] [--seconds 30]
         [--workers 2] [--quick] [--json PATH] [--profile DIR]
 
 Against `serve`'s set-up (a web process and `--workers` engine workers, one per core by
@@ -19,10 +19,12 @@ are opened at once, then measured for `--seconds`:
 `--profile DIR` runs `py-spy record` on the engine processes during each window (flame graphs).
 
 JSON (`--json PATH`): `{"benchmark": "voice_capacity", "machine": {...}, "tables": [...],
-"data": {"runs": [...]}}`; each run has `calls`, `admitted`, `refused`, `seconds`,
-`concealed` (ratio per admitted call), `jitter_buffer_ms` (the browser's mean jitter-buffer
-delay per call), `heard_ms` (every turn's latency), `login_ms` (every
-request's duration), `cpu_s` (`web`, `engine`, `clients`: CPU seconds over the window).
+"data": {"calls", "concealed_pct", "web_p99_ms", "baseline_web_p99_ms", "runs"}}` (the
+plot's series, see tests/benchmarks/report.py; N = 0 is the baseline); each run has
+`calls`, `admitted`, `refused`, `seconds`, `concealed` (ratio per admitted call),
+`jitter_buffer_ms` (the browser's mean jitter-buffer delay per call), `heard_ms` (every
+turn's latency), `login_ms` (every request's duration), `cpu_s` (`web`, `engine`, `clients`:
+CPU seconds over the window).
 """
 
 import argparse
@@ -481,6 +483,22 @@ COLUMNS = [
 ]
 
 
+def plot_data(runs: list[Run]) -> dict:
+    """The JSON `data`: the plot's series (calls against the worst concealment and the web's
+    p99, the run with no call as the baseline) and every run's raw measurements."""
+    loaded = [run for run in runs if run.calls > 0]
+    idle = next((run for run in runs if run.calls == 0), None)
+    data = {
+        "calls": [run.calls for run in loaded],
+        "concealed_pct": [100 * max(run.concealed, default=0.0) for run in loaded],
+        "web_p99_ms": [percentile(run.login_ms, 0.99) for run in loaded],
+        "runs": [run.__dict__ for run in runs],
+    }
+    if idle is not None:
+        data["baseline_web_p99_ms"] = percentile(idle.login_ms, 0.99)
+    return data
+
+
 def print_table(rows: list[list]) -> None:
     """The table, one column per measure."""
     widths = [max(len(c), 6) for c in COLUMNS]
@@ -511,9 +529,9 @@ def machine() -> dict:
 def main(argv=None):
     """Run the benchmark, print its table, and write JSON if asked."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", default="1,2,4,6,8,12")
+    parser.add_argument("--calls", default="0,1,2,4,6,8,12", help="0: the baseline, no call")
     parser.add_argument("--seconds", type=float, default=30, help="measured time per N")
-    parser.add_argument("--quick", action="store_true", help="N = 1, 2 for 10 s (CI)")
+    parser.add_argument("--quick", action="store_true", help="N = 0, 1, 2 for 10 s (CI)")
     parser.add_argument("--json", type=Path, help="write the results here")
     parser.add_argument("--profile", type=Path, help="py-spy flame graphs into this folder")
     parser.add_argument(
@@ -525,7 +543,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     counts = [int(c) for c in args.calls.split(",")]
     if args.quick:
-        counts, args.seconds = [1, 2], 10
+        counts, args.seconds = [0, 1, 2], 10
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     django.setup()
@@ -561,7 +579,7 @@ def main(argv=None):
             "benchmark": "voice_capacity",
             "machine": about,
             "tables": [{"caption": caption, "columns": COLUMNS, "rows": [row(r) for r in runs]}],
-            "data": {"runs": [run.__dict__ for run in runs]},
+            "data": plot_data(runs),
         }
         args.json.write_text(json.dumps(result, indent=2))
 
