@@ -1,10 +1,10 @@
 """A sliding-window rate limiter on Django's cache, shared by every web process (Redis when
 configured, else the database cache).
 
-Each key counts its hits per clock minute; a hit is judged on this minute's count plus last
-minute's, weighted by how much of last minute is still inside the past sixty seconds (the
-estimate Cloudflare's limiter uses). A fixed window alone lets a client through twice the
-limit across a minute boundary, and resets a count mid-burst.
+Each key counts its hits per clock window; a hit is judged on this window's count plus the
+last one's, weighted by how much of the last window is still inside the past window's length
+(the estimate Cloudflare's limiter uses). A fixed window alone lets a client through twice
+the limit across a window boundary, and resets a count mid-burst.
 
 Limits are named by their Django setting (every declared setting is there with its default,
 see `mrblue/conf.py`), so the editor needs nothing from the apps above it.
@@ -19,56 +19,59 @@ from django.core.cache import cache
 
 from editor.jsonapi import json_error
 
-WINDOW = 60  # seconds
 
+class RateLimiter:
+    """At most `settings.<limit_setting>` hits per key in any `window` seconds (estimated)."""
 
-class MinuteLimiter:
-    """At most `settings.<limit_setting>` hits per key in any sixty seconds (estimated)."""
-
-    def __init__(self, limit_setting: str):
+    def __init__(self, limit_setting: str, window: float = 60):
         self.limit_setting = limit_setting
+        self.window = window
 
-    def hit(self, key: str, now: float | None = None) -> int | None:
-        """Count a hit; return the seconds to wait if over the limit, else None."""
+    @property
+    def limit(self) -> int:
+        """The limit now (settings may change in tests)."""
+        return getattr(settings, self.limit_setting)
+
+    def hit(self, key: str, now: float | None = None, count: int = 1) -> float | None:
+        """Count `count` hits; return the seconds to wait if over the limit, else None."""
         now = time.time() if now is None else now
         current, previous = self._keys(key, now)
-        cache.add(current, 0, timeout=2 * WINDOW)
-        hits = cache.incr(current)
+        cache.add(current, 0, timeout=math.ceil(2 * self.window))
+        hits = cache.incr(current, count)
         return self._wait(hits, cache.get(previous, 0), now)
 
-    async def ahit(self, key: str, now: float | None = None) -> int | None:
-        """`hit` for async views (the database cache may not be called from the event loop)."""
+    async def ahit(self, key: str, now: float | None = None, count: int = 1) -> float | None:
+        """`hit` for async code (the database cache may not be called from the event loop)."""
         now = time.time() if now is None else now
         current, previous = self._keys(key, now)
-        await cache.aadd(current, 0, timeout=2 * WINDOW)
-        hits = await cache.aincr(current)
+        await cache.aadd(current, 0, timeout=math.ceil(2 * self.window))
+        hits = await cache.aincr(current, count)
         return self._wait(hits, await cache.aget(previous, 0), now)
 
-    @staticmethod
-    def _keys(key: str, now: float) -> tuple[str, str]:
-        minute = int(now // WINDOW)
-        return f"mrblue:rate:{key}:{minute}", f"mrblue:rate:{key}:{minute - 1}"
+    def _keys(self, key: str, now: float) -> tuple[str, str]:
+        number = int(now // self.window)
+        name = f"mrblue:rate:{self.window:g}:{key}"
+        return f"{name}:{number}", f"{name}:{number - 1}"
 
-    def _wait(self, hits: int, previous: int, now: float) -> int | None:
-        limit = getattr(settings, self.limit_setting)
-        return seconds_until_allowed(hits, previous, (now % WINDOW) / WINDOW, limit)
+    def _wait(self, hits: int, previous: int, now: float) -> float | None:
+        elapsed = (now % self.window) / self.window
+        windows = windows_until_allowed(hits, previous, elapsed, self.limit)
+        return None if windows is None else windows * self.window
 
 
-def seconds_until_allowed(hits: int, previous: int, elapsed: float, limit: int) -> int | None:
-    """None if `hits` this minute (this one included) plus `previous` last minute, weighted
-    by the `elapsed` fraction of this minute, is within `limit`; else the whole seconds until
-    one more hit would be, if none is made meanwhile."""
+def windows_until_allowed(hits: int, previous: int, elapsed: float, limit: int) -> float | None:
+    """None if `hits` this window (these included) plus `previous` in the last one, weighted
+    by the `elapsed` fraction of this window, is within `limit`; else the windows until one
+    more hit would be, if none is made meanwhile."""
     if hits + previous * (1 - elapsed) <= limit:
         return None
-    if hits < limit:  # still this minute: wait for last minute's weight to fall enough
-        allowed_at = 1 - (limit - hits - 1) / previous
-        return max(1, math.ceil((allowed_at - elapsed) * WINDOW))
-    # next minute, where this minute's hits are the weighted ones
-    allowed_at = 1 + max(0.0, 1 - (limit - 1) / hits)
-    return max(1, math.ceil((allowed_at - elapsed) * WINDOW))
+    if hits < limit:  # still this window: wait for the last one's weight to fall enough
+        return 1 - (limit - hits - 1) / previous - elapsed
+    # the next window, where this window's hits are the weighted ones
+    return 1 + max(0.0, 1 - (limit - 1) / hits) - elapsed
 
 
-def limit_per_user(limiter: MinuteLimiter, scope: str, message: str):
+def limit_per_user(limiter: RateLimiter, scope: str, message: str):
     """A view decorator: over the limit, a logged-in user gets 429 JSON `rate_limited` with
     `Retry-After`, and the view does not run."""
 
@@ -76,10 +79,15 @@ def limit_per_user(limiter: MinuteLimiter, scope: str, message: str):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             wait = limiter.hit(f"{scope}:{request.user.pk}")
-            if wait:
-                return json_error(429, "rate_limited", message, retry_after=wait)
+            if wait is not None:
+                return json_error(429, "rate_limited", message, retry_after=retry_after(wait))
             return view(request, *args, **kwargs)
 
         return wrapped
 
     return decorator
+
+
+def retry_after(wait: float) -> int:
+    """A wait in seconds as HTTP's Retry-After: whole seconds, at least one."""
+    return max(1, math.ceil(wait))

@@ -9,9 +9,9 @@ from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.operations import ToolError
 from editor.permissions import can_edit, editor_required
-from editor.ratelimit import MinuteLimiter, limit_per_user
+from editor.ratelimit import RateLimiter, limit_per_user
 
-tool_limiter = MinuteLimiter("MRBLUE_TOOL_CALLS_PER_MINUTE")
+tool_limiter = RateLimiter("MRBLUE_TOOL_CALLS_PER_MINUTE")
 
 
 @editor_required

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.permissions import acan_edit
-from editor.ratelimit import MinuteLimiter
+from editor.ratelimit import RateLimiter, retry_after
 from mrblue.body_limit import wants_json
 from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
@@ -21,7 +21,7 @@ from mrblue.providers import ProviderError, get_provider
 from mrblue.session import build_instructions, build_session, profile_for
 
 logger = logging.getLogger("mrblue.api")
-mint_limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
+mint_limiter = RateLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
 MAX_BODY = 16 * 1024
 
 
@@ -46,8 +46,9 @@ async def realtime_session(request):
         return found
     user, page, selected, continued = found
     wait = await mint_limiter.ahit(f"mint:{user.pk}")
-    if wait:
-        return json_error(429, "rate_limited", "Too many sessions started; wait a moment.", wait)
+    if wait is not None:
+        message = "Too many sessions started; wait a moment."
+        return json_error(429, "rate_limited", message, retry_after(wait))
     try:
         profile = await sync_to_async(profile_for)(page)
         session = await sync_to_async(build_session)(page, user, selected, profile)

@@ -195,7 +195,8 @@ APP_SETTINGS = (
         "MRBLUE_LOG_MESSAGES_PER_10S",
         500,
         INTEGER,
-        "Transcript-log messages one connection may send per 10 s.",
+        "Transcript-log messages one user may send per 10 s, over all their connections and "
+        "web processes (then `rate_limited`, with `retry_after_ms`).",
         CONVERSATIONS,
     ),
     Setting(

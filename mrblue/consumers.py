@@ -5,15 +5,16 @@ together share a transaction), then acknowledged with its `seq`; mistakes
 get an `error` (with the message's `seq` whenever it can be read, so the client can drop what
 will never be stored) and the connection stays open, unless the client keeps making them.
 A user holds at most `MRBLUE_LOG_CONNECTIONS_PER_USER` of these connections at once (counted
-per web process).
+per web process), and sends at most `MRBLUE_LOG_MESSAGES_PER_10S` messages over all of them
+(counted in Django's cache, so over every web process).
 """
 
-import time
 from collections import Counter
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from editor.ratelimit import RateLimiter
 from mrblue import log_writer
 from mrblue.conf import app_settings
 from mrblue.engine.jsonparse import parse_json
@@ -25,7 +26,10 @@ FORBIDDEN, TOO_MANY = 4403, 4429
 MAX_ERRORS = 50
 # The largest message: a tool call's arguments and output at their limits, in any script.
 MAX_MESSAGE_BYTES = 256 * 1024
-RATE_WINDOW_SECONDS = 10
+# Messages a connection takes from its user's allowance at once: one cache round trip per
+# tenth of the limit, not per message (a closed connection may leave part of one unused).
+LEASES_PER_WINDOW = 10
+log_limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
 # Open log connections per user id, in this process (connect/disconnect run on its one loop).
 _open_per_user: Counter = Counter()
 
@@ -61,7 +65,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             message = f"At most {limit} transcript-log connections per user; close a tab."
             await self._refuse("too_many_connections", message, TOO_MANY)
             return
-        self.window_start, self.window_count, self.errors = time.monotonic(), 0, 0
+        self.leased, self.refused, self.errors = 0, 0, 0
 
     def _take_a_place(self, user_id) -> bool:
         if _open_per_user[user_id] >= app_settings.LOG_CONNECTIONS_PER_USER:
@@ -108,7 +112,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content, **kwargs):
         """Validate, store once, acknowledge."""
         seq = content.get("seq") if isinstance(content, dict) else None
-        wait_ms = self._over_rate()
+        wait_ms = await self._over_rate()
         if wait_ms is not None:
             await self._rate_limited(seq, wait_ms)
             return
@@ -126,20 +130,24 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json({"type": "ack", "seq": checked["seq"]})
 
-    def _over_rate(self) -> int | None:
-        """None while within the rate; else the milliseconds until the window opens again."""
-        now = time.monotonic()
-        if now - self.window_start >= RATE_WINDOW_SECONDS:
-            self.window_start, self.window_count = now, 0
-        self.window_count += 1
-        if self.window_count <= app_settings.LOG_MESSAGES_PER_10S:
-            return None
-        return max(1, round((self.window_start + RATE_WINDOW_SECONDS - now) * 1000))
+    async def _over_rate(self) -> int | None:
+        """None while the user is within the rate; else the milliseconds until they are."""
+        if self.leased == 0:
+            block = max(1, log_limiter.limit // LEASES_PER_WINDOW)
+            wait = await log_limiter.ahit(f"log:{self.conversation.user_id}", count=block)
+            if wait is not None:
+                self.refused += 1
+                return max(1, round(wait * 1000))
+            self.leased = block
+        self.leased -= 1
+        self.refused = 0
+        return None
 
     async def _rate_limited(self, seq, wait_ms: int):
         """Refuse for now (the client keeps the message and resends it after `retry_after_ms`);
-        a client sending at twice the rate is not listening, and is closed."""
-        if self.window_count > 2 * app_settings.LOG_MESSAGES_PER_10S:
+        a client that goes on sending a window's worth meanwhile is not listening, and is
+        closed."""
+        if self.refused > app_settings.LOG_MESSAGES_PER_10S:
             await self._refuse("too_many_messages", "Far too many messages.", TOO_MANY)
             return
         message = "Too many messages; resend this one later."

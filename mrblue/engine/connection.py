@@ -356,13 +356,16 @@ class EngineConnection:
     async def speak(self, request, text: str) -> None:
         """Synthesize one piece of the answer and send it out (track or events), streamed
         piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
+        self.session.clause_started(request.response_id, len(text))
         if engine_settings.TTS_STREAMING:
             async for pcm in speech.synthesize_stream(text, request.voice, request.speed, self):
                 if not await self._send_audio(request.response_id, pcm):
                     return
         else:
             pcm = await speech.synthesize(text, request.voice, request.speed, self)
-            await self._send_audio(request.response_id, pcm)
+            if not await self._send_audio(request.response_id, pcm):
+                return
+        self.session.clause_spoken(request.response_id)
 
     async def _send_audio(self, response_id: str, pcm: bytes) -> bool:
         """Hand synthesized audio to the track or the client; False if the response ended."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from mrblue.engine.conf import declared_default
 from mrblue.engine.events import ProtocolError, new_id, server_event
 from mrblue.engine.items import drop_audio, has_audio, item_bytes, public_item, text_bytes
+from mrblue.engine.spoken import SpokenAudio, heard_words
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Conversation:
         self.id = new_id("conv")
         self.limits = limits or MemoryLimits()
         self.items: list[dict] = []
-        self.audio_ms: dict[str, float] = {}  # assistant item id -> audio produced
+        self.spoken: dict[str, SpokenAudio] = {}  # assistant item id -> its audio
         self.cut: set[str] = set()  # assistant items truncated to what was heard
 
     def find(self, item_id) -> dict | None:
@@ -207,7 +208,7 @@ class Conversation:
         ]
 
     def _forget(self, item_id: str) -> None:
-        self.audio_ms.pop(item_id, None)
+        self.spoken.pop(item_id, None)
         self.cut.discard(item_id)
 
     def was_cut(self, item_id: str) -> bool:
@@ -216,7 +217,18 @@ class Conversation:
 
     def add_audio(self, item_id: str, ms: float) -> None:
         """Count audio produced for an assistant item (what truncation may cut back to)."""
-        self.audio_ms[item_id] = self.audio_ms.get(item_id, 0.0) + ms
+        self._spoken(item_id).add_audio(ms)
+
+    def clause_started(self, item_id: str, chars: int) -> None:
+        """A clause of an assistant item's transcript, `chars` long, goes to synthesis."""
+        self._spoken(item_id).clause_started(chars)
+
+    def clause_spoken(self, item_id: str) -> None:
+        """The clause's audio is all produced."""
+        self._spoken(item_id).clause_spoken()
+
+    def _spoken(self, item_id: str) -> SpokenAudio:
+        return self.spoken.setdefault(item_id, SpokenAudio())
 
     def truncate(self, item_id: str, index: int, end_ms: int) -> list[dict]:
         """A client's `conversation.item.truncate`: only an assistant's audio content."""
@@ -235,29 +247,32 @@ class Conversation:
         return self._truncate(item, index, end_ms)
 
     def cut_to_heard(self, item_id: str, played_ms: float) -> list[dict]:
-        """Cut an assistant item to the audio the person actually heard (barge-in)."""
+        """Cut an assistant item to the audio the person actually heard (barge-in): also
+        when all its audio so far was played but words remain that were never spoken."""
         item = self.find(item_id)
-        if item is None or self.audio_ms.get(item_id, 0.0) <= played_ms:
+        spoken = self.spoken.get(item_id)
+        if item is None or spoken is None:
             return []
-        return self._truncate(item, 0, int(played_ms))
+        transcript = (item.get("content") or [{}])[0].get("transcript") or ""
+        if spoken.audio_ms <= played_ms and spoken.heard_chars(played_ms, len(transcript)) >= len(
+            transcript
+        ):
+            return []
+        return self._truncate(item, 0, int(min(played_ms, spoken.audio_ms)))
 
     def _truncate(self, item: dict, index: int, end_ms: int) -> list[dict]:
-        produced = self.audio_ms.get(item["id"], 0.0)
-        if end_ms < 0 or end_ms > produced:
+        spoken = self._spoken(item["id"])
+        if end_ms < 0 or end_ms > spoken.audio_ms:
             raise ProtocolError(
                 "invalid_value",
-                f"Audio content of {produced:.0f}ms is already shorter than {end_ms}ms",
+                f"Audio content of {spoken.audio_ms:.0f}ms is already shorter than {end_ms}ms",
                 "audio_end_ms",
             )
         part = item["content"][index]
-        # What was heard, approximately: the share of the transcript the audio covered.
         transcript = part.get("transcript") or ""
-        keep = round(len(transcript) * end_ms / produced) if produced else 0
-        heard = transcript[:keep]
-        if keep < len(transcript) and not transcript[keep].isspace():
-            heard = heard.rsplit(" ", 1)[0] if " " in heard else ""  # no half-heard word
-        part["transcript"] = heard.rstrip()
-        self.audio_ms[item["id"]] = float(end_ms)
+        heard = heard_words(transcript, spoken.heard_chars(end_ms, len(transcript)))
+        part["transcript"] = heard
+        spoken.cut(float(end_ms), len(heard))
         self.cut.add(item["id"])
         return [
             server_event(

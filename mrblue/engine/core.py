@@ -288,6 +288,19 @@ class RealtimeSession:
         response = self._current(response_id)
         return Step(events=response.add_audio(pcm)) if response else Step()
 
+    def clause_started(self, response_id: str, chars: int) -> None:
+        """A clause of the response's words, `chars` long, goes to synthesis: its audio is
+        lined up with the transcript (what a barge-in cuts it back to)."""
+        item_id = self.current_message_id(response_id)
+        if item_id is not None:
+            self.conversation.clause_started(item_id, chars)
+
+    def clause_spoken(self, response_id: str) -> None:
+        """The clause's audio is all produced."""
+        item_id = self.current_message_id(response_id)
+        if item_id is not None:
+            self.conversation.clause_spoken(item_id)
+
     def add_function_call(
         self, response_id: str, name: str, arguments: str, call_id: str | None = None
     ) -> Step:

@@ -11,7 +11,7 @@ from mrblue.brains.commands import CommandsBrain, decide
 from mrblue.brains.intents import parse
 from mrblue.engine.brains import FunctionCall, TextDelta, load_brain
 from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
-from mrblue.engine.core import ResponseRequest
+from tests.support.brain_turns import brain_request, user
 
 PAGE = {
     "blocks": [
@@ -271,22 +271,7 @@ NO_TOOL = [
 ]
 
 
-def request(conversation, tools=None, tool_choice="auto", instructions=""):
-    return ResponseRequest(
-        response_id="resp_1",
-        instructions=instructions,
-        tools=editor_tools() if tools is None else tools,
-        tool_choice=tool_choice,
-        output_modalities=["text"],
-        max_output_tokens="inf",
-        voice="marin",
-        speed=1.0,
-        conversation=conversation,
-    )
-
-
-def user(text):
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+request = brain_request
 
 
 def call(name, arguments, call_id):

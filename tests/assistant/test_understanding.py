@@ -1,72 +1,22 @@
 """Understanding as issue 16 asks: near-misses matched to the page and the grammar, questions
 when a request is unclear (answered next turn), never a silent turn, typed = spoken."""
 
-import json
-
 import pytest
 
 from editor.tools import editor_tools
-from mrblue.brains.commands import decide
 from mrblue.brains.intents import parse
 from mrblue.brains.matcher import closest, correct
 from mrblue.brains.vocabulary import MAX_PROMPT_CHARS, transcription_prompt
-from mrblue.engine.brains import FunctionCall
-from mrblue.engine.core import ResponseRequest
 from mrblue.engine.hints import tool_hotwords
+from tests.support.brain_turns import play_turn, user
 from tests.support.understanding_corpus import CASES, PAGE
 
 NOBODY_SELECTED = {**PAGE, "selected": None}
 
 
-def request(conversation):
-    return ResponseRequest(
-        response_id="resp_1",
-        instructions="",
-        tools=editor_tools(),
-        tool_choice="auto",
-        output_modalities=["text"],
-        max_output_tokens="inf",
-        voice="marin",
-        speed=1.0,
-        conversation=conversation,
-    )
-
-
-def user(text):
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-
-
-def assistant(text):
-    return {
-        "type": "message",
-        "role": "assistant",
-        "content": [{"type": "output_text", "text": text}],
-    }
-
-
 def turn(conversation, page=PAGE):
-    """Play the turn the conversation ends in (the page answering describe_page); returns the
-    conversation grown by it, and its result: ("call", name, arguments) or ("say", words)."""
-    conversation = list(conversation)
-    for number in range(3):
-        outputs = decide(request(conversation))
-        calls = [o for o in outputs if isinstance(o, FunctionCall)]
-        if not calls:
-            words = "".join(o.text for o in outputs)
-            return [*conversation, assistant(words)], ("say", words)
-        if calls[0].name != "describe_page":
-            return conversation, ("call", calls[0].name, json.loads(calls[0].arguments))
-        call_id = f"c{len(conversation)}_{number}"
-        conversation += [
-            {
-                "type": "function_call",
-                "name": "describe_page",
-                "arguments": "{}",
-                "call_id": call_id,
-            },
-            {"type": "function_call_output", "call_id": call_id, "output": json.dumps(page)},
-        ]
-    raise AssertionError("the brain kept looking at the page")
+    """The turn the conversation ends in, through the brain (see `play_turn`)."""
+    return play_turn(conversation, page)
 
 
 def outcome(case, result) -> bool:

@@ -38,12 +38,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
 django.setup()
 
 from editor.tools import editor_tools  # noqa: E402
-from mrblue.brains.commands import decide  # noqa: E402
 from mrblue.brains.vocabulary import transcription_prompt  # noqa: E402
 from mrblue.engine import speech  # noqa: E402
-from mrblue.engine.brains import FunctionCall  # noqa: E402
-from mrblue.engine.core import ResponseRequest  # noqa: E402
 from mrblue.engine.hints import tool_hotwords  # noqa: E402
+from tests.support.brain_turns import play_turn, user  # noqa: E402
 from tests.support.speakers import SPEAKERS, cache_dir, clip  # noqa: E402
 from tests.support.understanding_corpus import CASES, PAGE  # noqa: E402
 
@@ -61,26 +59,14 @@ def hints(bias: str) -> tuple[str | None, str | None]:
 def turn(said: str) -> tuple[str, dict | str]:
     """Play one user turn through the brain; the probe answers describe_page with the page.
     Returns ("call", {name, arguments}) or ("ask" | "say", the words)."""
-    conversation = [_message(said)]
-    for _ in range(3):
-        outputs = decide(_request(conversation))
-        calls = [o for o in outputs if isinstance(o, FunctionCall)]
-        if not calls:
-            words = "".join(o.text for o in outputs).strip()
-            return ("ask" if words.endswith("?") else "say"), words
-        call = calls[0]
-        if call.name != "describe_page":
-            return "call", {"name": call.name, "arguments": json.loads(call.arguments)}
-        conversation += [
-            {
-                "type": "function_call",
-                "name": call.name,
-                "arguments": call.arguments,
-                "call_id": "c1",
-            },
-            {"type": "function_call_output", "call_id": "c1", "output": json.dumps(PAGE)},
-        ]
-    return "say", "(looked at the page forever)"
+    try:
+        _, result = play_turn([user(said)], PAGE)
+    except AssertionError:
+        return "say", "(looked at the page forever)"
+    if result[0] == "call":
+        return "call", {"name": result[1], "arguments": result[2]}
+    words = result[1].strip()
+    return ("ask" if words.endswith("?") else "say"), words
 
 
 def right(case, kind: str, got) -> bool:
@@ -215,24 +201,6 @@ def main(argv=None) -> int:
                 indent=1,
             )
     return 0
-
-
-def _message(text: str) -> dict:
-    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
-
-
-def _request(conversation) -> ResponseRequest:
-    return ResponseRequest(
-        response_id="resp_bench",
-        instructions="",
-        tools=editor_tools(),
-        tool_choice="auto",
-        output_modalities=["audio"],
-        max_output_tokens="inf",
-        voice="marin",
-        speed=1.0,
-        conversation=conversation,
-    )
 
 
 if __name__ == "__main__":

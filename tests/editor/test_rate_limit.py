@@ -2,7 +2,7 @@
 
 import pytest
 
-from editor.ratelimit import MinuteLimiter, seconds_until_allowed
+from editor.ratelimit import RateLimiter, windows_until_allowed
 
 pytestmark = [pytest.mark.django_db]
 MINUTE = 60 * 29_000_000  # a whole minute, as a clock reading
@@ -10,7 +10,7 @@ MINUTE = 60 * 29_000_000  # a whole minute, as a clock reading
 
 def test_a_burst_across_a_minute_boundary_is_still_limited(settings):
     settings.MRBLUE_MINT_RATE_PER_MINUTE = 2
-    limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
+    limiter = RateLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
     assert limiter.hit("across", MINUTE - 1) is None
     assert limiter.hit("across", MINUTE - 0.5) is None
     # A fixed window would start counting afresh here.
@@ -19,18 +19,18 @@ def test_a_burst_across_a_minute_boundary_is_still_limited(settings):
 
 def test_last_minutes_hits_fade_out_over_this_minute(settings):
     settings.MRBLUE_MINT_RATE_PER_MINUTE = 2
-    limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
+    limiter = RateLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
     limiter.hit("fade", MINUTE - 1)
     limiter.hit("fade", MINUTE - 1)
     wait = limiter.hit("fade", MINUTE + 10)
     assert wait is not None
     # Waiting as told lets the next hit through (the refused one above counts too).
-    assert limiter.hit("fade", MINUTE + 10 + wait) is None
+    assert limiter.hit("fade", MINUTE + 10 + wait + 0.01) is None
 
 
 def test_keys_are_counted_apart(settings):
     settings.MRBLUE_MINT_RATE_PER_MINUTE = 1
-    limiter = MinuteLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
+    limiter = RateLimiter("MRBLUE_MINT_RATE_PER_MINUTE")
     assert limiter.hit("alice", MINUTE) is None
     assert limiter.hit("bob", MINUTE) is None
     assert limiter.hit("alice", MINUTE + 1) is not None
@@ -45,5 +45,15 @@ def test_keys_are_counted_apart(settings):
         (3, 0, 0.5, 2, 70),  # full: next minute, once 1 + 3 * (1 - g) <= 2, g = 2/3
     ],
 )
-def test_seconds_until_allowed(hits, previous, elapsed, limit, wait):
-    assert seconds_until_allowed(hits, previous, elapsed, limit) == wait
+def test_windows_until_allowed(hits, previous, elapsed, limit, wait):
+    windows = windows_until_allowed(hits, previous, elapsed, limit)
+    assert (windows if windows is None else round(60 * windows)) == wait
+
+
+def test_hits_count_in_blocks_over_any_window(settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 10
+    limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
+    assert limiter.hit("blocks", 1000.0, count=5) is None
+    assert limiter.hit("blocks", 1001.0, count=5) is None
+    wait = limiter.hit("blocks", 1002.0, count=5)
+    assert wait is not None and 0 < wait <= 20

@@ -632,6 +632,24 @@ def test_cleared_output_truncates_the_item_to_what_was_heard():
     ]
 
 
+def test_words_written_but_not_yet_spoken_are_cut_though_all_audio_was_heard():
+    # The brain writes ahead of synthesis: a barge-in between two clauses has heard all the
+    # audio made so far, and none of the second clause.
+    core = RealtimeSession(default_session(), output_audio_buffer=True)
+    send(core, user_text("speak"))
+    response_id = send(core, {"type": "response.create"}).start_response.response_id
+    validated(core.add_text(response_id, "One two three. Four five six."))
+    core.clause_started(response_id, len("One two three."))
+    validated(core.add_audio(response_id, b"\x00\x00" * 24000))
+    core.clause_spoken(response_id)
+    core.clause_started(response_id, len("Four five six."))
+    item_id = core.current_message_id(response_id)
+    step = core.output_cleared(response_id, item_id, 1000.0)
+    assert types(validated(step)) == ["output_audio_buffer.cleared", "conversation.item.truncated"]
+    assert step.events[1]["audio_end_ms"] == 1000
+    assert core.conversation.find(item_id)["content"][0]["transcript"] == "One two three."
+
+
 def test_playback_notes_over_webrtc():
     core = RealtimeSession(default_session(), output_audio_buffer=True)
     for kind in ("started", "stopped"):

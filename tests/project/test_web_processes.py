@@ -1,8 +1,7 @@
 """Two web processes on one database (and one Redis, when configured), as behind a proxy:
-logins and sessions work on both, the mint limit counts across both, and a transcript-log
-connection that moves to the other process mid-conversation stores every line exactly once."""
-
-import time
+logins and sessions work on both, the mint and log limits count across both, and a
+transcript-log connection that moves to the other process mid-conversation stores every line
+exactly once."""
 
 import httpx
 import pytest
@@ -18,6 +17,7 @@ pytestmark = [
     pytest.mark.usefixtures("close_async_connections"),
 ]
 MINTS_PER_MINUTE = 3
+LOG_MESSAGES_PER_10S = 150  # more than the moved connection's lines and their resends
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def two_servers(django_db_blocker):
     env = {
         "MRBLUE_REALTIME_PROVIDER": "local",
         "MRBLUE_MINT_RATE_PER_MINUTE": str(MINTS_PER_MINUTE),
+        "MRBLUE_LOG_MESSAGES_PER_10S": str(LOG_MESSAGES_PER_10S),
     }
     with django_db_blocker.unblock():
         first = LiveServer(env)
@@ -60,7 +61,6 @@ async def test_a_login_on_one_process_holds_on_the_other(conversation, two_serve
 
 async def test_the_mint_limit_counts_the_sessions_of_both_processes(conversation, two_servers):
     first, second = two_servers
-    _wait_for_a_fresh_minute()  # the limit counts per clock minute; all mints in one
     clients = [await browser(first.url, "owner"), await browser(second.url, "owner")]
     try:
         statuses = []
@@ -74,10 +74,26 @@ async def test_the_mint_limit_counts_the_sessions_of_both_processes(conversation
     assert statuses == [(200, None)] * MINTS_PER_MINUTE + [(429, "rate_limited")]
 
 
-def _wait_for_a_fresh_minute(needed: float = 20.0) -> None:
-    left = 60 - time.time() % 60
-    if left < needed:
-        time.sleep(left + 0.1)  # a clock boundary, not a state: nothing to wait on instead
+async def test_the_log_limit_counts_the_messages_sent_to_both_processes(conversation, two_servers):
+    first, second = two_servers
+    conversation = await database_sync_to_async(lambda: conversation)()
+    session = await log_in(first.url, "owner")
+    here, there = Outbox(conversation.pk, session), Outbox(conversation.pk, session)
+    try:
+        await here.connect(first.url)
+        await here.send(transcript_lines(100))
+        await here.read_acks(timeout=30)
+        await there.connect(second.url)
+        await there.send(transcript_lines(100, start=100))
+        replies = [await there.read_one() for _ in range(100)]
+    finally:
+        await here.close()
+        await there.close()
+    # Alone, the second process would take all 100 (fewer than the limit); with the first
+    # one's 100 counted, it refuses the rest, to be sent again later.
+    refused = [reply for reply in replies if reply.get("code") == "rate_limited"]
+    assert refused and len(there.acked) + len(refused) == 100
+    assert all(reply["retry_after_ms"] > 0 for reply in refused)
 
 
 async def test_a_log_connection_moved_to_the_other_process_stores_every_line_once(
