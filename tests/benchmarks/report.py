@@ -121,6 +121,7 @@ def machine() -> dict:
         "memory": memory or "unknown",
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
+        "load average": [round(v, 2) for v in os.getloadavg()],  # others' work, at the start
     }
 
 
@@ -271,21 +272,38 @@ def section(outcome: Outcome, md_dir: Path) -> str:
     return "\n".join(parts)
 
 
-def markdown(outcomes: list[Outcome], info: dict, when: str, quick: bool, md_dir: Path) -> str:
-    """The whole BENCHMARKS.md."""
-    command = "python3 -m mrblue.bootstrap bench" + (" --quick" if quick else "")
+def markdown(
+    outcomes: list[Outcome], info: dict, when: str, quick: bool, md_dir: Path, rendered=None
+) -> str:
+    """The whole BENCHMARKS.md (`rendered`: the folder it was re-rendered from, if it was)."""
+    if rendered is None:
+        command = "python3 -m mrblue.bootstrap bench" + (" --quick" if quick else "")
+        origin = (
+            f"Written by `{command}` on {when}; every figure below comes from that one run "
+            "(each benchmark's baseline included). Do not edit by hand: run it again."
+        )
+    else:
+        origin = (
+            f"Rendered on {when} by `python -m tests.benchmarks.report --render {rendered}` from "
+            "each benchmark's own run (`python -m <module> --json`, one after another on the "
+            "same machine; each baseline measured in its benchmark's run). Do not edit by hand."
+        )
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `{command}` on {when}; every figure below comes from that one run "
-        "(each benchmark's baseline included). Do not edit by hand: run it again.",
+        origin,
         "",
         f"Machine: {describe_machine(info)}.",
         "",
         "| benchmark | status | seconds |",
         "|---|---|---|",
     ]
-    lines += [f"| {o.benchmark.name} | {o.status} | {o.seconds:.0f} |" for o in outcomes]
+    lines += [
+        f"| {o.benchmark.name} | {o.status} | {o.seconds:.0f} |"
+        if o.seconds
+        else f"| {o.benchmark.name} | {o.status} | – |"
+        for o in outcomes
+    ]
     lines.append("")
     return "\n".join(lines) + "\n" + "\n".join(section(o, md_dir) for o in outcomes)
 
@@ -293,7 +311,7 @@ def markdown(outcomes: list[Outcome], info: dict, when: str, quick: bool, md_dir
 # --- running it all ------------------------------------------------------------------------
 
 
-def render(outcomes: list[Outcome], out: Path, md_path: Path, quick: bool) -> str:
+def render(outcomes: list[Outcome], out: Path, md_path: Path, quick: bool, rendered=None) -> str:
     """Plot each result into `out` and write `md_path`; return the Markdown."""
     from tests.benchmarks.plots import plot
 
@@ -310,7 +328,7 @@ def render(outcomes: list[Outcome], out: Path, md_path: Path, quick: bool) -> st
         elif not outcome.plot_problem:
             outcome.plot_problem = f"no plot is defined for '{outcome.benchmark.name}'"
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    text = markdown(outcomes, machine(), when, quick, md_path.parent)
+    text = markdown(outcomes, machine(), when, quick, md_path.parent, rendered)
     md_path.write_text(text)
     return text
 
@@ -340,7 +358,8 @@ def main(argv=None) -> int:
             outcome = run_benchmark(benchmark, out, args.quick)
         print(f"    {outcome.status} ({outcome.seconds:.0f} s)", file=sys.stderr, flush=True)
         outcomes.append(outcome)
-    render(outcomes, out, args.out, args.quick)
+    rendered = str(args.render) if args.render else None
+    render(outcomes, out, args.out, args.quick, rendered)
     print(f"wrote {args.out} and {len(outcomes)} results in {out}", file=sys.stderr)
     return 0 if all(o.status == "ok" for o in outcomes) else 1
 

@@ -39,7 +39,7 @@ def test_the_report_renders_every_table_and_plot_and_names_what_is_missing(resul
     text = markdown_path.read_text()
     info = report.machine()
     assert f"cores {info['cores']}" in text and f"cpu {info['cpu']}" in text
-    assert " UTC;" in text
+    assert " UTC by `python -m tests.benchmarks.report --render " in text
     assert "| fuzz | no results |" in text and "**NO RESULTS**: it wrote no JSON" in text
     for name in PLOTTED:
         assert f"| {name} | ok |" in text

@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -33,15 +32,12 @@ import time
 import uuid
 from pathlib import Path
 
+from tests.benchmarks.report import machine
+from tests.benchmarks.stats import percentile
+
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ["clients", "log msg/s", "log p50 ms", "log p99 ms", "echo msg/s", "echo p50 ms",
            "echo p99 ms", "log / echo"]  # fmt: skip
-
-
-def percentile(values, q):
-    """The q-quantile of `values` (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def client(ws, messages, latencies):
@@ -174,16 +170,6 @@ def _postgres(server_url, statement):
 
     with psycopg.connect(f"{server_url}/postgres", autocommit=True) as connection:
         connection.execute(statement)
-
-
-def machine():
-    """What the numbers were measured on."""
-    return {
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "cpus": os.cpu_count(),
-        "load_average": [round(v, 2) for v in os.getloadavg()],
-    }
 
 
 def main(argv=None):

@@ -26,7 +26,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import re
 import sys
 import time
@@ -41,6 +40,7 @@ from editor.tools import editor_tools  # noqa: E402
 from mrblue.brains.vocabulary import transcription_prompt  # noqa: E402
 from mrblue.engine import speech  # noqa: E402
 from mrblue.engine.hints import tool_hotwords  # noqa: E402
+from tests.benchmarks.report import machine  # noqa: E402
 from tests.support.brain_turns import play_turn, user  # noqa: E402
 from tests.support.speakers import SPEAKERS, cache_dir, clip  # noqa: E402
 from tests.support.understanding_corpus import CASES, PAGE  # noqa: E402
@@ -188,12 +188,11 @@ def main(argv=None) -> int:
         _print(tab)
     print(f"\n{len(results)} requests in {time.monotonic() - started:.0f} s")
     if args.json:
-        machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "load": os.getloadavg()}
         with open(args.json, "w") as out:
             json.dump(
                 {
                     "benchmark": "understanding",
-                    "machine": machine,
+                    "machine": machine(),
                     "tables": tables,
                     "data": {**plot_series(results), "results": results, "bias": args.bias},
                 },

@@ -30,7 +30,6 @@ CPU seconds over the window).
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,8 @@ from pathlib import Path
 import django
 import httpx
 
+from tests.benchmarks.report import machine
+from tests.benchmarks.stats import percentile
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, ROOT, LiveServer, run_python
 
@@ -84,14 +85,6 @@ TURNS_SCRIPT = """(since) => {
     return after[0] - s._t + Number(meta.mrblue_speech_stopped_ms);
   }).filter(v => v !== null);
 }"""
-
-
-def percentile(values, q):
-    """The q-quantile of `values` (nearest rank); None for no values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 # --- the server under test ---------------------------------------------------------------------
@@ -506,24 +499,6 @@ def print_table(rows: list[list]) -> None:
     for values in rows:
         cells = ["-" if v is None else str(v) for v in values]
         print("  ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True)))
-
-
-def machine() -> dict:
-    """What the numbers were measured on."""
-    model = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    return {
-        "cpu": model,
-        "cores": os.cpu_count(),
-        "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
-    }
 
 
 def main(argv=None):

@@ -37,7 +37,6 @@ machine).
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -47,6 +46,8 @@ from pathlib import Path
 import django
 import httpx
 
+from tests.benchmarks.report import machine
+from tests.benchmarks.stats import percentile
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, LiveServer, run_python
 
@@ -81,23 +82,6 @@ STATS_SCRIPT = """async () => {
   }
   return null;
 }"""
-
-
-def percentile(values, q):
-    """The q-quantile of `values` (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def machine() -> dict:
-    """What the numbers were measured on."""
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "cpus": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "load_average": load,
-    }
 
 
 def isolated_times(runs: int) -> dict:
@@ -253,18 +237,18 @@ def stage_table(turns: dict) -> dict:
 
 
 def plot_bars(turns: dict) -> dict:
-    """`stages` and `bars` for the report's stacked-bar plot (stages that follow each other:
-    recognition may begin before speech_stopped, so it is left out of the stack)."""
+    """`stages` and `bars` for the report's stacked-bar plot: per configuration, the median
+    turn and the p90 turn (by when the answer was heard), each a real turn's stages, so they
+    follow each other (recognition may begin before speech_stopped: it is left out)."""
     stages = [s for s in STAGES if s not in ("recognition_start", "heard_after_window")]
     bars = []
     for name, per_turn in turns.items():
+        heard = [turn for turn in per_turn if "heard" in turn]
         for label, q in (("median", 0.5), ("p90", 0.9)):
-            ms = {}
-            for stage in stages:
-                values = [turn[stage] for turn in per_turn if stage in turn]
-                if values:
-                    ms[stage] = statistics.median(values) if q == 0.5 else percentile(values, q)
-            bars.append({"label": f"{name} {label}", "ms": ms})
+            turn = percentile(heard, q, key=lambda t: t["heard"])
+            if turn is not None:
+                ms = {stage: turn[stage] for stage in stages if stage in turn}
+                bars.append({"label": f"{name} {label} turn", "ms": ms})
     return {"stages": stages, "bars": bars}
 
 
