@@ -52,26 +52,38 @@ stdout_logfile_maxbytes=0
 """
 
 
+def _user_line() -> str:
+    # Run as root (a container, CI), supervisord logs a CRIT line at every start unless the
+    # config names a user to run as; it may only name one when started as root.
+    return "user=root\n" if os.geteuid() == 0 else ""
+
+
 def configuration(
     host: str, port: int, workers: int, drain_seconds: float, run_dir: Path = RUN_DIR
 ) -> str:
-    """The whole supervisord configuration."""
+    """The whole supervisord configuration (its control socket's password made afresh: the
+    socket is the owner's alone already, but supervisord warns at every start without one)."""
+    password = secrets.token_urlsafe(24)
     sections = [
         f"""[supervisord]
 nodaemon=true
-logfile={run_dir / "supervisord.log"}
+{_user_line()}logfile={run_dir / "supervisord.log"}
 pidfile={run_dir / "supervisord.pid"}
 childlogdir={run_dir}
 
 [unix_http_server]
 file={run_dir / "supervisor.sock"}
 chmod=0700
+username=mrblue
+password={password}
 
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 
 [supervisorctl]
 serverurl=unix://{run_dir / "supervisor.sock"}
+username=mrblue
+password={password}
 """,
         program(
             "web", port, host, {"MRBLUE_ENGINE_ROLE": "gateway" if workers else "inprocess"}, 10
@@ -113,6 +125,8 @@ def main(argv: list[str] | None = None) -> None:
     args.run_dir.mkdir(exist_ok=True)
     config = args.run_dir / "supervisord.conf"
     drain = engine_settings.ENGINE_DRAIN_SECONDS
+    config.touch(mode=0o600)  # it holds the control socket's password
+    config.chmod(0o600)
     config.write_text(configuration(args.host, args.port, args.workers, drain, args.run_dir))
     supervisord = Path(sys.executable).with_name("supervisord")
     os.execv(supervisord, [str(supervisord), "-c", str(config)])

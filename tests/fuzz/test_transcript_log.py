@@ -132,6 +132,13 @@ stored_usage = st.tuples(
 )
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limit(settings):
+    """The fuzzer sends thousands of messages a second as one user: what it checks is how
+    each is answered, not the user's rate (tests/transcript_log covers that)."""
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 10**9
+
+
 @pytest.fixture
 def conversation(make_conversation, make_page):
     return make_conversation(page=make_page("fuzz", "Fuzz"), model="gpt-realtime")

@@ -103,6 +103,10 @@ def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_al
         for p in (port, port + 1, port + 2):
             assert _free(p), f"port {p} is still served"
         assert not alive(pid_of(restarted))
+        # Nothing critical in supervisord's own log (as root it would say so unless told whom
+        # to run as); its children's output goes to the terminal, not there.
+        log = (tmp_path / "supervisord.log").read_text()
+        assert "CRIT" not in log and "exited: engine-1" in log
     finally:
         if runner.poll() is None:
             runner.kill()
