@@ -6,6 +6,7 @@ lives in `calls` until it hangs up, fails, times out or the server shuts down.
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ MIC_BACKLOG_FRAMES = 100  # 2 s of 20 ms frames
 MIC_BATCH_FRAMES = 2
 MIC_CATCH_UP_FRAMES = 25
 MAX_WAITING_EVENTS = 256  # client events received but not yet handled
+FLUSH_SECONDS = 1.0  # at most, for the last events to leave before a hang-up
 
 
 def _offer_only_configured_hosts() -> None:
@@ -243,8 +245,26 @@ class Call:
         for task in list(self._tasks):
             if task is not asyncio.current_task():
                 task.cancel()
+        await self._let_events_leave()
         await self.pc.close()  # ends aiortc's codec threads, which else outlive the server
         logger.info("call %s closed", self.id)
+
+    async def _let_events_leave(self) -> None:
+        # aiortc hands a sent message to SCTP from a task of its own, and closing the peer
+        # connection first aborts the association with it unsent: the `error` event saying
+        # why the server ends a call (a drain, an expiry) would never arrive.
+        channel = self.channel
+        if (
+            channel is None
+            or channel.readyState != "open"
+            or self.pc.connectionState != "connected"
+            or channel.bufferedAmount == 0
+        ):
+            return
+        sent = asyncio.Event()
+        channel.once("bufferedamountlow", sent.set)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(sent.wait(), FLUSH_SECONDS)
 
 
 class CallRegistry:

@@ -5,6 +5,7 @@ import asyncio
 import json
 import logging
 
+import httpx
 import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack
@@ -17,6 +18,7 @@ from mrblue.engine.config import default_session
 from mrblue.engine.connection import EngineConnection
 from mrblue.engine.models import EngineClientSecret
 from mrblue.engine.registry import SessionRefused, sessions
+from tests.fuzz.engine_client import DataChannelClient, Died
 from tests.support.realtime_schema import validate_server_event
 
 pytestmark = [
@@ -286,3 +288,22 @@ async def test_a_failure_in_aiortcs_own_connect_task_closes_the_call(engine, cap
     assert [r.levelname for r in logged] == ["WARNING"]
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     await browser.close()
+
+
+async def test_a_connected_call_hears_why_the_server_ends_it_before_it_is_hung_up(engine):
+    engine.MRBLUE_ENGINE_SESSION_SECONDS = 2
+    http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=application), base_url="http://testserver"
+    )
+    client = await DataChannelClient.open(http, await secret_for())
+    events = []
+    try:
+        with pytest.raises(Died):  # the channel closes (or falls silent) after the last event
+            while True:
+                events.append(await client.next_event())
+    finally:
+        await client.pc.close()
+        await http.aclose()
+    assert events and events[-1]["type"] == "error", events
+    assert events[-1]["error"]["code"] == "session_expired"
+    await webrtc.calls.close_all()
