@@ -10,6 +10,7 @@ Limits are named by their Django setting (every declared setting is there with i
 see `mrblue/conf.py`), so the editor needs nothing from the apps above it.
 """
 
+import contextlib
 import math
 import time
 from functools import wraps
@@ -47,6 +48,12 @@ class RateLimiter:
         await cache.aadd(current, 0, timeout=math.ceil(2 * self.window))
         hits = await cache.aincr(current, count)
         return self._wait(hits, await cache.aget(previous, 0), now)
+
+    async def agive_back(self, key: str, count: int, when: float) -> None:
+        """Uncount `count` hits made at `when` and not used after all (a lease of hits)."""
+        current, _ = self._keys(key, when)
+        with contextlib.suppress(ValueError):  # that window's count is gone already
+            await cache.adecr(current, count)
 
     def _keys(self, key: str, now: float) -> tuple[str, str]:
         number = int(now // self.window)

@@ -96,6 +96,14 @@ DJANGO_SETTINGS = (
         STORAGE,
     ),
     Setting(
+        "CACHE_KEY_PREFIX",
+        "",
+        TEXT,
+        "A prefix of every key in the cache (the rate limits' counts), for installs that share "
+        "one Redis.",
+        STORAGE,
+    ),
+    Setting(
         "REDIS_URL",
         "",
         TEXT,

@@ -9,6 +9,7 @@ per web process), and sends at most `MRBLUE_LOG_MESSAGES_PER_10S` messages over 
 (counted in Django's cache, so over every web process).
 """
 
+import time
 from collections import Counter
 
 from channels.db import database_sync_to_async
@@ -27,7 +28,7 @@ MAX_ERRORS = 50
 # The largest message: a tool call's arguments and output at their limits, in any script.
 MAX_MESSAGE_BYTES = 256 * 1024
 # Messages a connection takes from its user's allowance at once: one cache round trip per
-# tenth of the limit, not per message (a closed connection may leave part of one unused).
+# tenth of the limit, not per message (what a connection leaves unused it gives back).
 LEASES_PER_WINDOW = 10
 log_limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
 # Open log connections per user id, in this process (connect/disconnect run on its one loop).
@@ -48,6 +49,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
     conversation: Conversation | None = None
     counted_user: int | None = None  # whose open connections this one counts among
+    leased = 0  # messages taken from the user's allowance and not sent yet
 
     async def connect(self):
         """Only the conversation's owner may connect."""
@@ -65,7 +67,8 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             message = f"At most {limit} transcript-log connections per user; close a tab."
             await self._refuse("too_many_connections", message, TOO_MANY)
             return
-        self.leased, self.refused, self.errors = 0, 0, 0
+        self.rate_key = f"log:{self.conversation.user_id}"
+        self.leased_at, self.refused, self.errors = 0.0, 0, 0
 
     def _take_a_place(self, user_id) -> bool:
         if _open_per_user[user_id] >= app_settings.LOG_CONNECTIONS_PER_USER:
@@ -75,12 +78,15 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code):
-        """Free this connection's place among its user's."""
+        """Free this connection's place among its user's, and give back unused messages."""
         user_id, self.counted_user = self.counted_user, None
         if user_id is not None:
             _open_per_user[user_id] -= 1
             if _open_per_user[user_id] <= 0:
                 del _open_per_user[user_id]
+        if self.leased:
+            leased, self.leased = self.leased, 0
+            await log_limiter.agive_back(self.rate_key, leased, self.leased_at)
 
     async def _owned(self, user, conversation_id):
         return await database_sync_to_async(_owned_by, thread_sensitive=False)(
@@ -134,11 +140,12 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         """None while the user is within the rate; else the milliseconds until they are."""
         if self.leased == 0:
             block = max(1, log_limiter.limit // LEASES_PER_WINDOW)
-            wait = await log_limiter.ahit(f"log:{self.conversation.user_id}", count=block)
+            now = time.time()
+            wait = await log_limiter.ahit(self.rate_key, now, count=block)
             if wait is not None:
                 self.refused += 1
                 return max(1, round(wait * 1000))
-            self.leased = block
+            self.leased, self.leased_at = block, now
         self.leased -= 1
         self.refused = 0
         return None

@@ -122,11 +122,16 @@ if REDIS_URL:
             # of the channel layer above) never meets an idle wait here; it is set explicitly
             # because older redis-py waits forever, and a request must not hang on a dead Redis.
             "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
+            "KEY_PREFIX": _values["CACHE_KEY_PREFIX"],
         }
     }
 else:
     CACHES = {
-        "default": {"BACKEND": "mrblue.cache.SharedDatabaseCache", "LOCATION": "mrblue_cache"}
+        "default": {
+            "BACKEND": "mrblue.cache.SharedDatabaseCache",
+            "LOCATION": "mrblue_cache",
+            "KEY_PREFIX": _values["CACHE_KEY_PREFIX"],
+        }
     }
 
 # --- Auth -----------------------------------------------------------------------------------

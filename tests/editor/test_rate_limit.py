@@ -57,3 +57,14 @@ def test_hits_count_in_blocks_over_any_window(settings):
     assert limiter.hit("blocks", 1001.0, count=5) is None
     wait = limiter.hit("blocks", 1002.0, count=5)
     assert wait is not None and 0 < wait <= 20
+
+
+@pytest.mark.django_db(transaction=True)  # the async cache calls use a connection of their own
+async def test_hits_given_back_no_longer_count(settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 10
+    limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
+    assert await limiter.ahit("lease", 1000.0, count=10) is None  # a lease of ten...
+    await limiter.agive_back("lease", 7, 1000.0)  # ... of which three were used
+    assert await limiter.ahit("lease", 1001.0, count=7) is None
+    assert await limiter.ahit("lease", 1002.0) is not None
+    await limiter.agive_back("gone", 5, 1000.0)  # nothing counted there: nothing to do

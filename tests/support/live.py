@@ -9,6 +9,7 @@ import sys
 import threading
 from pathlib import Path
 
+from django.conf import settings
 from django.db import connection
 
 from mrblue.bootstrap import daphne_limits
@@ -50,6 +51,8 @@ class LiveServer:
             "MRBLUE_ENGINE_API_KEY": ENGINE_KEY,
             "MRBLUE_WEBRTC_HOSTS": "127.0.0.1",
             "PYTHONUNBUFFERED": "1",
+            # The test's own cache keys (tests/conftest.py): its rate limits count afresh.
+            "CACHE_KEY_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", ""),
             **(extra_env or {}),
         }
         self.env = env

@@ -18,6 +18,9 @@ pytestmark = [
 ]
 MESSAGES = 120
 DROP_AFTER = 25
+# Every reconnect resends the whole outbox (490 messages in all, in a few seconds): this test
+# is about exactly-once, not the user's rate (tests/transcript_log/test_transcript_log.py).
+UNLIMITED = {"MRBLUE_LOG_MESSAGES_PER_10S": "1000000"}
 
 
 async def login(server) -> str:
@@ -72,7 +75,7 @@ async def test_drops_and_a_restart_lose_and_duplicate_nothing(
         user=owner, page=page, page_title="Mundo Tango", provider="local", model="m", session={}
     )
     with django_db_blocker.unblock():
-        server = LiveServer()
+        server = LiveServer(UNLIMITED)
     session = await login(server)
     pending, all_messages = {}, list(messages())  # pending: sent, not yet acknowledged
     batches = [all_messages[i : i + DROP_AFTER] for i in range(0, MESSAGES, DROP_AFTER)]
@@ -82,7 +85,7 @@ async def test_drops_and_a_restart_lose_and_duplicate_nothing(
             if number == 1:  # restart the server once, mid-conversation
                 assert server.close() == 0
                 with django_db_blocker.unblock():
-                    server = LiveServer()
+                    server = LiveServer(UNLIMITED)
         await send_batch(server, session, conversation.pk, pending, [], read_acks=True)
     finally:
         server.close()
