@@ -15,6 +15,7 @@ import math
 import time
 from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.cache import cache
 
@@ -42,18 +43,19 @@ class RateLimiter:
         return self._wait(hits, cache.get(previous, 0), now)
 
     async def ahit(self, key: str, now: float | None = None, count: int = 1) -> float | None:
-        """`hit` for async code (the database cache may not be called from the event loop)."""
-        now = time.time() if now is None else now
-        current, previous = self._keys(key, now)
-        await cache.aadd(current, 0, timeout=math.ceil(2 * self.window))
-        hits = await cache.aincr(current, count)
-        return self._wait(hits, await cache.aget(previous, 0), now)
+        """`hit` for async code. Not Django's async cache calls: their `aincr` reads and
+        writes in two steps on every backend (Redis's too), so concurrent hits are lost."""
+        return await sync_to_async(self.hit)(key, now, count)
 
-    async def agive_back(self, key: str, count: int, when: float) -> None:
+    def give_back(self, key: str, count: int, when: float) -> None:
         """Uncount `count` hits made at `when` and not used after all (a lease of hits)."""
         current, _ = self._keys(key, when)
         with contextlib.suppress(ValueError):  # that window's count is gone already
-            await cache.adecr(current, count)
+            cache.decr(current, count)
+
+    async def agive_back(self, key: str, count: int, when: float) -> None:
+        """`give_back` for async code."""
+        await sync_to_async(self.give_back)(key, count, when)
 
     def _keys(self, key: str, now: float) -> tuple[str, str]:
         number = int(now // self.window)
