@@ -143,6 +143,8 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             now = time.time()
             wait = await log_limiter.ahit(self.rate_key, now, count=block)
             if wait is not None:
+                # A refused message is sent again later: it takes nothing of the allowance.
+                await log_limiter.agive_back(self.rate_key, block, now)
                 self.refused += 1
                 return max(1, round(wait * 1000))
             self.leased, self.leased_at = block, now

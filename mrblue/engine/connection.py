@@ -356,7 +356,7 @@ class EngineConnection:
     async def speak(self, request, text: str) -> None:
         """Synthesize one piece of the answer and send it out (track or events), streamed
         piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
-        self.session.clause_started(request.response_id, len(text))
+        self.session.clause_started(request.response_id, text)
         if engine_settings.TTS_STREAMING:
             async for pcm in speech.synthesize_stream(text, request.voice, request.speed, self):
                 if not await self._send_audio(request.response_id, pcm):

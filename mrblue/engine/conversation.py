@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from mrblue.engine.conf import declared_default
 from mrblue.engine.events import ProtocolError, new_id, server_event
 from mrblue.engine.items import drop_audio, has_audio, item_bytes, public_item, text_bytes
-from mrblue.engine.spoken import SpokenAudio, heard_words
+from mrblue.engine.spoken import SpokenAudio, heard_words, letters
 
 
 @dataclass(frozen=True)
@@ -219,9 +219,9 @@ class Conversation:
         """Count audio produced for an assistant item (what truncation may cut back to)."""
         self._spoken(item_id).add_audio(ms)
 
-    def clause_started(self, item_id: str, chars: int) -> None:
-        """A clause of an assistant item's transcript, `chars` long, goes to synthesis."""
-        self._spoken(item_id).clause_started(chars)
+    def clause_started(self, item_id: str, clause: str) -> None:
+        """A clause of an assistant item's transcript goes to synthesis."""
+        self._spoken(item_id).clause_started(clause)
 
     def clause_spoken(self, item_id: str) -> None:
         """The clause's audio is all produced."""
@@ -254,9 +254,8 @@ class Conversation:
         if item is None or spoken is None:
             return []
         transcript = (item.get("content") or [{}])[0].get("transcript") or ""
-        if spoken.audio_ms <= played_ms and spoken.heard_chars(played_ms, len(transcript)) >= len(
-            transcript
-        ):
+        all_heard = spoken.heard(played_ms, transcript) >= letters(transcript)
+        if spoken.audio_ms <= played_ms and all_heard:
             return []
         return self._truncate(item, 0, int(min(played_ms, spoken.audio_ms)))
 
@@ -270,9 +269,9 @@ class Conversation:
             )
         part = item["content"][index]
         transcript = part.get("transcript") or ""
-        heard = heard_words(transcript, spoken.heard_chars(end_ms, len(transcript)))
+        heard = heard_words(transcript, spoken.heard(end_ms, transcript))
         part["transcript"] = heard
-        spoken.cut(float(end_ms), len(heard))
+        spoken.cut(float(end_ms), letters(heard))
         self.cut.add(item["id"])
         return [
             server_event(

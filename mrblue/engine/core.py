@@ -288,12 +288,12 @@ class RealtimeSession:
         response = self._current(response_id)
         return Step(events=response.add_audio(pcm)) if response else Step()
 
-    def clause_started(self, response_id: str, chars: int) -> None:
-        """A clause of the response's words, `chars` long, goes to synthesis: its audio is
-        lined up with the transcript (what a barge-in cuts it back to)."""
+    def clause_started(self, response_id: str, clause: str) -> None:
+        """A clause of the response's words goes to synthesis: its audio is lined up with
+        the transcript (what a barge-in cuts it back to)."""
         item_id = self.current_message_id(response_id)
         if item_id is not None:
-            self.conversation.clause_started(item_id, chars)
+            self.conversation.clause_started(item_id, clause)
 
     def clause_spoken(self, response_id: str) -> None:
         """The clause's audio is all produced."""

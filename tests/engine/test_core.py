@@ -639,10 +639,10 @@ def test_words_written_but_not_yet_spoken_are_cut_though_all_audio_was_heard():
     send(core, user_text("speak"))
     response_id = send(core, {"type": "response.create"}).start_response.response_id
     validated(core.add_text(response_id, "One two three. Four five six."))
-    core.clause_started(response_id, len("One two three."))
+    core.clause_started(response_id, "One two three.")
     validated(core.add_audio(response_id, b"\x00\x00" * 24000))
     core.clause_spoken(response_id)
-    core.clause_started(response_id, len("Four five six."))
+    core.clause_started(response_id, "Four five six.")
     item_id = core.current_message_id(response_id)
     step = core.output_cleared(response_id, item_id, 1000.0)
     assert types(validated(step)) == ["output_audio_buffer.cleared", "conversation.item.truncated"]
