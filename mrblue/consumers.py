@@ -27,8 +27,9 @@ FORBIDDEN, TOO_MANY = 4403, 4429
 MAX_ERRORS = 50
 # The largest message: a tool call's arguments and output at their limits, in any script.
 MAX_MESSAGE_BYTES = 256 * 1024
-# Messages a connection takes from its user's allowance at once: one cache round trip per
-# tenth of the limit, not per message (what a connection leaves unused it gives back).
+# Messages a connection takes from its user's allowance at once: at first one, then twice as
+# many each time, up to a tenth of the limit, so a busy socket asks the cache once per many
+# messages and a hundred quiet ones of one user hold little (what is unused is given back).
 LEASES_PER_WINDOW = 10
 log_limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
 # Open log connections per user id, in this process (connect/disconnect run on its one loop).
@@ -50,6 +51,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     conversation: Conversation | None = None
     counted_user: int | None = None  # whose open connections this one counts among
     leased = 0  # messages taken from the user's allowance and not sent yet
+    lease = 1  # how many the next lease takes
 
     async def connect(self):
         """Only the conversation's owner may connect."""
@@ -139,15 +141,15 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     async def _over_rate(self) -> int | None:
         """None while the user is within the rate; else the milliseconds until they are."""
         if self.leased == 0:
-            block = max(1, log_limiter.limit // LEASES_PER_WINDOW)
+            block = min(self.lease, max(1, log_limiter.limit // LEASES_PER_WINDOW))
             now = time.time()
             wait = await log_limiter.ahit(self.rate_key, now, count=block)
             if wait is not None:
                 # A refused message is sent again later: it takes nothing of the allowance.
                 await log_limiter.agive_back(self.rate_key, block, now)
-                self.refused += 1
+                self.refused, self.lease = self.refused + 1, 1
                 return max(1, round(wait * 1000))
-            self.leased, self.leased_at = block, now
+            self.leased, self.leased_at, self.lease = block, now, 2 * block
         self.leased -= 1
         self.refused = 0
         return None

@@ -268,6 +268,25 @@ async def test_over_the_rate_a_message_is_refused_for_now_and_stored_when_resent
     assert await TranscriptEntry.objects.acount() == 4
 
 
+async def test_many_quiet_sockets_of_one_user_share_the_rate_without_hoarding_it(
+    conversation, settings
+):
+    # Each socket's first lease is one message, not a tenth of the limit: twenty tabs that
+    # each send a line take 20 of the 100, not 200.
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 100
+    settings.MRBLUE_LOG_CONNECTIONS_PER_USER = 20
+    owner = await database_sync_to_async(lambda: conversation.user)()
+    sockets = [await connect(conversation.pk, owner) for _ in range(20)]
+    try:
+        replies = [
+            await send(socket, transcript(n, f"item_{n}")) for n, socket in enumerate(sockets)
+        ]
+    finally:
+        for socket in sockets:
+            await socket.disconnect()
+    assert [reply["type"] for reply in replies] == ["ack"] * 20
+
+
 async def test_a_client_far_over_the_rate_is_closed(owner_socket, settings):
     settings.MRBLUE_LOG_MESSAGES_PER_10S = 3
     codes = [(await send(owner_socket, transcript(seq))).get("code") for seq in range(7)]
