@@ -57,6 +57,11 @@ class RateLimiter:
         """`give_back` for async code."""
         await sync_to_async(self.give_back)(key, count, when)
 
+    def counted(self, key: str, now: float | None = None) -> int:
+        """The hits of `key` counted in the window `now` falls in."""
+        current, _ = self._keys(key, time.time() if now is None else now)
+        return cache.get(current, 0)
+
     def _keys(self, key: str, now: float) -> tuple[str, str]:
         number = int(now // self.window)
         name = f"mrblue:rate:{self.window:g}:{key}"
@@ -66,6 +71,37 @@ class RateLimiter:
         elapsed = (now % self.window) / self.window
         windows = windows_until_allowed(hits, previous, elapsed, self.limit)
         return None if windows is None else windows * self.window
+
+
+class Lease:
+    """One client's hits on a `RateLimiter` key, taken from the cache ahead of use: one at
+    first, then twice as many each time up to `1/share` of the limit, so a busy client asks
+    the cache once per many hits and many quiet clients of one key hold little. What a lease
+    leaves unused goes back with `arelease`; a refused hit takes nothing."""
+
+    def __init__(self, limiter: RateLimiter, key: str, share: int = 10):
+        self.limiter, self.key, self.share = limiter, key, share
+        self.left, self.taken_at, self.next = 0, 0.0, 1
+
+    async def atake(self) -> float | None:
+        """Use one hit; return the seconds to wait if over the limit, else None."""
+        if self.left == 0:
+            size = min(self.next, max(1, self.limiter.limit // self.share))
+            now = time.time()
+            wait = await self.limiter.ahit(self.key, now, count=size)
+            if wait is not None:
+                await self.limiter.agive_back(self.key, size, now)
+                self.next = 1
+                return wait
+            self.left, self.taken_at, self.next = size, now, 2 * size
+        self.left -= 1
+        return None
+
+    async def arelease(self) -> None:
+        """Give back what is left of the lease (the client is gone)."""
+        left, self.left = self.left, 0
+        if left:
+            await self.limiter.agive_back(self.key, left, self.taken_at)
 
 
 def windows_until_allowed(hits: int, previous: int, elapsed: float, limit: int) -> float | None:

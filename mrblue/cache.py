@@ -1,7 +1,6 @@
 """The embedded default's cache: Django's database cache, with counters that two web processes
 can share (Django's `incr` reads and writes in two steps, so two processes lose counts)."""
 
-from asgiref.sync import sync_to_async
 from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router, transaction
 
@@ -10,8 +9,9 @@ TABLE = "mrblue_cache"
 
 
 class SharedDatabaseCache(DatabaseCache):
-    """`DatabaseCache` whose `incr`/`decr` (and their async forms) hold the row's lock from
-    read to write."""
+    """`DatabaseCache` whose `incr`/`decr` hold the row's lock from read to write. (Django's
+    async `aincr` reads and writes in two steps on every backend, Redis's too: counts that
+    matter go through the sync calls, as `editor.ratelimit` does.)"""
 
     def incr(self, key, delta=1, version=None):
         """Add `delta` to a stored number atomically; ValueError if the key is missing."""
@@ -27,7 +27,3 @@ class SharedDatabaseCache(DatabaseCache):
                         [cache_key],
                     )
             return super().incr(key, delta, version)
-
-    async def aincr(self, key, delta=1, version=None):
-        """`incr` for async code (Django's own `aincr` reads and writes in two steps)."""
-        return await sync_to_async(self.incr, thread_sensitive=True)(key, delta, version)

@@ -9,13 +9,12 @@ per web process), and sends at most `MRBLUE_LOG_MESSAGES_PER_10S` messages over 
 (counted in Django's cache, so over every web process).
 """
 
-import time
 from collections import Counter
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from editor.ratelimit import RateLimiter
+from editor.ratelimit import Lease, RateLimiter
 from mrblue import log_writer
 from mrblue.conf import app_settings
 from mrblue.engine.jsonparse import parse_json
@@ -27,10 +26,6 @@ FORBIDDEN, TOO_MANY = 4403, 4429
 MAX_ERRORS = 50
 # The largest message: a tool call's arguments and output at their limits, in any script.
 MAX_MESSAGE_BYTES = 256 * 1024
-# Messages a connection takes from its user's allowance at once: at first one, then twice as
-# many each time, up to a tenth of the limit, so a busy socket asks the cache once per many
-# messages and a hundred quiet ones of one user hold little (what is unused is given back).
-LEASES_PER_WINDOW = 10
 log_limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=10)
 # Open log connections per user id, in this process (connect/disconnect run on its one loop).
 _open_per_user: Counter = Counter()
@@ -50,8 +45,7 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     channel_layer_alias = None
     conversation: Conversation | None = None
     counted_user: int | None = None  # whose open connections this one counts among
-    leased = 0  # messages taken from the user's allowance and not sent yet
-    lease = 1  # how many the next lease takes
+    allowance: Lease | None = None  # the user's messages this connection may send
 
     async def connect(self):
         """Only the conversation's owner may connect."""
@@ -69,8 +63,8 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             message = f"At most {limit} transcript-log connections per user; close a tab."
             await self._refuse("too_many_connections", message, TOO_MANY)
             return
-        self.rate_key = f"log:{self.conversation.user_id}"
-        self.leased_at, self.refused, self.errors = 0.0, 0, 0
+        self.allowance = Lease(log_limiter, f"log:{self.conversation.user_id}")
+        self.refused, self.errors = 0, 0
 
     def _take_a_place(self, user_id) -> bool:
         if _open_per_user[user_id] >= app_settings.LOG_CONNECTIONS_PER_USER:
@@ -86,9 +80,8 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
             _open_per_user[user_id] -= 1
             if _open_per_user[user_id] <= 0:
                 del _open_per_user[user_id]
-        if self.leased:
-            leased, self.leased = self.leased, 0
-            await log_limiter.agive_back(self.rate_key, leased, self.leased_at)
+        if self.allowance is not None:
+            await self.allowance.arelease()
 
     async def _owned(self, user, conversation_id):
         return await database_sync_to_async(_owned_by, thread_sensitive=False)(
@@ -140,19 +133,12 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
 
     async def _over_rate(self) -> int | None:
         """None while the user is within the rate; else the milliseconds until they are."""
-        if self.leased == 0:
-            block = min(self.lease, max(1, log_limiter.limit // LEASES_PER_WINDOW))
-            now = time.time()
-            wait = await log_limiter.ahit(self.rate_key, now, count=block)
-            if wait is not None:
-                # A refused message is sent again later: it takes nothing of the allowance.
-                await log_limiter.agive_back(self.rate_key, block, now)
-                self.refused, self.lease = self.refused + 1, 1
-                return max(1, round(wait * 1000))
-            self.leased, self.leased_at, self.lease = block, now, 2 * block
-        self.leased -= 1
-        self.refused = 0
-        return None
+        wait = await self.allowance.atake()
+        if wait is None:
+            self.refused = 0
+            return None
+        self.refused += 1
+        return max(1, round(wait * 1000))
 
     async def _rate_limited(self, seq, wait_ms: int):
         """Refuse for now (the client keeps the message and resends it after `retry_after_ms`);

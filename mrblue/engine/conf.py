@@ -178,9 +178,9 @@ ENGINE_SETTINGS = (
         "MRBLUE_TTS_CPU_THREADS",
         0,
         INTEGER,
-        "Threads one piper synthesis uses; 0: onnxruntime's default, one per core (measured on "
-        "2 idle cores, a 22-word answer: 2 threads 256 ms and 507 ms of CPU, 1 thread 470 ms "
-        "and 470 ms; 1 can suit a machine whose every core runs a busy engine worker).",
+        "Threads one piper synthesis uses; 0: onnxruntime's default, one per core (fastest for "
+        "one call); 1 keeps each synthesis on one core, which can suit a machine whose every "
+        "core runs a busy engine worker.",
         ENGINE,
     ),
     Setting(

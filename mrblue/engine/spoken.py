@@ -24,7 +24,6 @@ class SpokenAudio:
     audio_ms: float = 0.0
     marks: list[tuple[float, int]] = field(default_factory=lambda: [(0.0, 0)])
     pending: int = 0  # letters of the clause being synthesized now (0: none)
-    aligned: bool = False  # whether any clause was announced (else the audio covers it all)
 
     def add_audio(self, ms: float) -> None:
         """More audio was produced."""
@@ -33,18 +32,21 @@ class SpokenAudio:
     def clause_started(self, clause: str) -> None:
         """A clause of the transcript goes to synthesis."""
         self.pending = letters(clause)
-        self.aligned = True
 
     def clause_spoken(self) -> None:
         """All of the clause's audio has been produced."""
         self.marks.append((self.audio_ms, self.marks[-1][1] + self.pending))
         self.pending = 0
 
+    def aligned(self) -> bool:
+        """Whether any clause was announced (else the audio is taken to cover it all)."""
+        return len(self.marks) > 1 or self.pending > 0
+
     def heard(self, end_ms: float, transcript: str) -> int:
         """How many letters of `transcript` the first `end_ms` of audio said."""
         total = letters(transcript)
         points = list(self.marks)
-        if not self.aligned:
+        if not self.aligned():
             points.append((self.audio_ms, total))
         elif self.pending and self.audio_ms > points[-1][0]:
             points.append((self.audio_ms, points[-1][1] + self.pending))
@@ -60,7 +62,6 @@ class SpokenAudio:
         self.audio_ms = end_ms
         self.marks = [(0.0, 0), (end_ms, said)]
         self.pending = 0
-        self.aligned = True
 
 
 def heard_words(transcript: str, said: int) -> str:

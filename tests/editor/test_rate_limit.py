@@ -1,8 +1,10 @@
-"""The sliding-window limiter behind every per-minute limit (mints, page tools)."""
+"""The sliding-window limiter behind every rate limit (mints, page tools, log messages), and
+the leases the log sockets take of it."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
-from editor.ratelimit import RateLimiter, windows_until_allowed
+from editor.ratelimit import Lease, RateLimiter, windows_until_allowed
 
 pytestmark = [pytest.mark.django_db]
 MINUTE = 60 * 29_000_000  # a whole minute, as a clock reading
@@ -68,3 +70,26 @@ async def test_hits_given_back_no_longer_count(settings):
     assert await limiter.ahit("lease", 1001.0, count=7) is None
     assert await limiter.ahit("lease", 1002.0) is not None
     await limiter.agive_back("gone", 5, 1000.0)  # nothing counted there: nothing to do
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_lease_grows_while_used_and_gives_back_what_it_did_not_use(settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 100
+    limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=3600)
+    lease = Lease(limiter, "growing", share=10)
+    for _ in range(7):
+        assert await lease.atake() is None
+    assert await sync_to_async(limiter.counted)("growing") == 7  # leases of 1, 2 and 4
+    assert await lease.atake() is None  # a lease of 8, one of them used
+    await lease.arelease()
+    assert await sync_to_async(limiter.counted)("growing") == 8
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_a_refused_lease_takes_nothing(settings):
+    settings.MRBLUE_LOG_MESSAGES_PER_10S = 2
+    limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=3600)
+    first, second = Lease(limiter, "full"), Lease(limiter, "full")
+    assert await first.atake() is None and await first.atake() is None
+    assert await second.atake() is not None
+    assert await sync_to_async(limiter.counted)("full") == 2
