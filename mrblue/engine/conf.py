@@ -175,6 +175,15 @@ ENGINE_SETTINGS = (
         ENGINE,
     ),
     Setting(
+        "MRBLUE_STT_SILENCE_AFTER_S",
+        5.0,
+        NUMBER,
+        "Seconds of silence Whisper's encoder sees after the speech (the window rounded up to "
+        "whole seconds; `mrblue/engine/short_window.py`); 0 = Whisper's whole 30 s window, "
+        "as it was trained, at ~5x the cost for a short request.",
+        ENGINE,
+    ),
+    Setting(
         "MRBLUE_TTS_CPU_THREADS",
         0,
         INTEGER,
@@ -193,7 +202,7 @@ ENGINE_SETTINGS = (
     ),
     Setting(
         "MRBLUE_STT_PARTIAL_MS",
-        1500,
+        800,
         INTEGER,
         "While someone speaks without pausing, recognise what they said so far after this "
         "much more speech, for partial transcripts (background work, after every session's "

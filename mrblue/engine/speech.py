@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Hashable
 
-from mrblue.engine.audio import Resampler, pcm_to_float
+from mrblue.engine.audio import SPEECH_RATE, Resampler, from_first_sound, pcm_to_float
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.scheduler import URGENT, FairWorker
+from mrblue.engine.short_window import encoder_frames, most_tokens, trusted
 from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
 
 logger = logging.getLogger("mrblue.engine.speech")
@@ -50,10 +51,21 @@ def stt_model_name() -> str:
         return "tiny.en"  # faster-whisper fetches it by name on a connected machine
 
 
+# The encoder window of the recognition running on this thread: seconds kept after the
+# speech (0: Whisper's whole 30 s window). A thread's value, since models are shared.
+_window = threading.local()
+
+
 def _whisper():
     from faster_whisper import WhisperModel
 
-    return WhisperModel(
+    class SpeechSizedWhisper(WhisperModel):
+        """Whisper whose encoder sees the speech, not the 30 s window it is padded to."""
+
+        def encode(self, features):
+            return super().encode(encoder_frames(features, getattr(_window, "after_s", 0)))
+
+    return SpeechSizedWhisper(
         stt_model_name(),
         device="cpu",
         compute_type="int8",
@@ -69,21 +81,43 @@ def _transcribe(
     # raise (multilingual models) or warn on every turn (English-only ones).
     if language not in model.supported_languages:
         language = "en" if "en" in model.supported_languages else None
-    segments, _info = model.transcribe(
-        pcm_to_float(pcm16k),
-        language=language,
-        beam_size=1,
-        vad_filter=False,
-        without_timestamps=True,
-        condition_on_previous_text=False,
-        # A few words of the expected vocabulary keep small models on track ("Undo." is
-        # otherwise heard as "And do").
-        initial_prompt=prompt or engine_settings.STT_PROMPT or None,
-        # The session's own words (the page's), read before the prompt: they bias, the
-        # prompt above still leads.
-        hotwords=hotwords or None,
-    )
-    return " ".join(segment.text.strip() for segment in segments).strip()
+    audio = pcm_to_float(pcm16k)
+    after_s = engine_settings.STT_SILENCE_AFTER_S
+    if after_s > 0:
+        seconds = len(audio) / SPEECH_RATE
+        heard, tokens = _hear(model, audio, after_s, language, prompt, hotwords, seconds)
+        if trusted(heard, tokens, seconds):
+            return heard
+    return _hear(model, audio, 0, language, prompt, hotwords)[0]
+
+
+def _hear(model, audio, after_s: float, language, prompt, hotwords, seconds=0.0):
+    """(text, tokens) Whisper hears in `audio` on a window of the speech and `after_s` of
+    silence after it (0: its whole window; else in at most the tokens `seconds` can hold)."""
+    _window.after_s = after_s
+    try:
+        segments, _info = model.transcribe(
+            audio,
+            language=language,
+            beam_size=1,
+            vad_filter=False,
+            without_timestamps=True,
+            condition_on_previous_text=False,
+            # A few words of the expected vocabulary keep small models on track ("Undo." is
+            # otherwise heard as "And do").
+            initial_prompt=prompt or engine_settings.STT_PROMPT or None,
+            # The session's own words (the page's), read before the prompt: they bias, the
+            # prompt above still leads.
+            hotwords=hotwords or None,
+            # One try on a short window: a bad hearing is heard again with the whole window,
+            # not sampled again at a higher temperature.
+            **({"temperature": 0.0, "max_new_tokens": most_tokens(seconds)} if after_s > 0 else {}),
+        )
+        segments = list(segments)
+        text = " ".join(segment.text.strip() for segment in segments).strip()
+        return text, sum(len(segment.tokens) for segment in segments)
+    finally:
+        _window.after_s = 0
 
 
 async def transcribe(
@@ -172,6 +206,13 @@ def _chunks(text: str, voice: str, speed: float, steady: bool = False):
         yield resampler.float32(chunk.audio_float_array, chunk.sample_rate)
 
 
+def _answer_chunks(text: str, voice: str, speed: float):
+    """`_chunks` as an answer is spoken: from its first sound (a later sentence's silence is
+    the pause before it)."""
+    for index, pcm in enumerate(_chunks(text, voice, speed)):
+        yield from_first_sound(pcm, PROTOCOL_RATE) if index == 0 else pcm
+
+
 def _synthesize(text: str, voice: str, speed: float, steady: bool = False) -> bytes:
     return b"".join(_chunks(text, voice, speed, steady))
 
@@ -182,7 +223,7 @@ _UNSPEAKABLE = dict.fromkeys([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F
 
 async def synthesize(text: str, voice: str, speed: float = 1.0, session: Hashable = None) -> bytes:
     """Speak `text` as 24 kHz mono pcm16, on the synthesis thread."""
-    return await synthesis.run(session, _synthesize, text, voice, speed)
+    return await synthesis.run(session, lambda: b"".join(_answer_chunks(text, voice, speed)))
 
 
 async def synthesize_stream(
@@ -198,7 +239,7 @@ async def synthesize_stream(
 
     def job():
         try:
-            for piece in _chunks(text, voice, speed):
+            for piece in _answer_chunks(text, voice, speed):
                 loop.call_soon_threadsafe(pieces.put_nowait, piece)
                 if stop.is_set():
                     return

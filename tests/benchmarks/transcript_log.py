@@ -17,8 +17,10 @@ Each stack gets a server of its own, in one run:
 `{"benchmark", "machine", "tables", "data"}`. `data`: `clients` [int], `log_msgs_per_s` and
 `echo_msgs_per_s` [float] of the first stack run (what tests/benchmarks/report.py plots);
 `stacks` {stack: the same three lists}; `rows` [{"stack", "clients", "socket": "log"|"echo",
-"msg_per_s", "p50_ms", "p99_ms"}]; `latencies_ms` {"<stack>/<socket>/<clients>": every ack's
-latency in ms}.
+"msg_per_s", "p50_ms", "p99_ms", "web_cpu_us", "db_cpu_us"}] (CPU µs per message of the web
+server's process, and of every PostgreSQL and Redis process: clients and servers share the
+machine's cores, so a server's own cost is read from /proc); `latencies_ms`
+{"<stack>/<socket>/<clients>": every ack's latency in ms}.
 """
 
 import argparse
@@ -33,11 +35,12 @@ import uuid
 from pathlib import Path
 
 from tests.benchmarks.report import machine
-from tests.benchmarks.stats import percentile
+from tests.benchmarks.stats import cpu_seconds, percentile
 
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ["clients", "log msg/s", "log p50 ms", "log p99 ms", "echo msg/s", "echo p50 ms",
-           "echo p99 ms", "log / echo"]  # fmt: skip
+           "echo p99 ms", "log / echo", "log web µs", "log db µs", "echo web µs"]  # fmt: skip
+DATABASE_PROCESSES = ("postgres", "redis-server")  # their CPU is the "db" column's
 
 
 async def client(ws, messages, latencies):
@@ -130,9 +133,14 @@ def measure_stack(counts, messages):
         for count in counts:
             clients = make_clients(count)
             for socket, path in (("log", "/ws/mrblue/conversations/{}/"), ("echo", "/ws/echo/{}/")):
+                before = _cpu(server.process.pid)
                 rate, p50, p99, series = asyncio.run(run(server.url, clients, path, messages))
+                web_s, db_s = (b - a for a, b in zip(before, _cpu(server.process.pid), strict=True))
+                per_message = 1e6 / len(series)
                 rows.append({"clients": count, "socket": socket, "msg_per_s": round(rate, 1),
-                             "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)})  # fmt: skip
+                             "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
+                             "web_cpu_us": round(web_s * per_message),
+                             "db_cpu_us": round(db_s * per_message)})  # fmt: skip
                 latencies[f"{socket}/{count}"] = [round(v, 3) for v in series]
     except Exception:
         noise = ("WSCONNECTING", "WSCONNECT ", "WSDISCONNECT")
@@ -142,6 +150,20 @@ def measure_stack(counts, messages):
     finally:
         server.close()
     return {"rows": rows, "latencies_ms": latencies}
+
+
+def _cpu(server_pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the web server, and of every database and Redis process."""
+    database = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                name = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if name in DATABASE_PROCESSES:
+                database += cpu_seconds(int(entry.name))
+    return cpu_seconds(server_pid), database
 
 
 def stack_environments(stacks, postgres, redis):
@@ -248,7 +270,8 @@ def _table(stack, rows, messages):
         log, echo = sockets["log"], sockets["echo"]
         table_rows.append([count, round(log["msg_per_s"]), log["p50_ms"], log["p99_ms"],
                            round(echo["msg_per_s"]), echo["p50_ms"], echo["p99_ms"],
-                           f"{log['msg_per_s'] / echo['msg_per_s']:.0%}"])  # fmt: skip
+                           f"{log['msg_per_s'] / echo['msg_per_s']:.0%}",
+                           log["web_cpu_us"], log["db_cpu_us"], echo["web_cpu_us"]])  # fmt: skip
     caption = f"{stack}: {messages} messages per client, one at a time"
     return {"caption": caption, "columns": COLUMNS, "rows": table_rows}
 

@@ -90,8 +90,10 @@ def _plain(text: str) -> str:
 
 def hear(pcm: bytes, prompt, hotwords, fresh: bool) -> str:
     """What recognition hears in a clip with these hints. Greedy decoding is deterministic, so
-    transcripts are cached beside the clips (keyed by clip, hints and model) unless `fresh`."""
-    key = hashlib.sha256(repr((pcm, prompt, hotwords, speech.stt_model_name())).encode())
+    transcripts are cached beside the clips (keyed by clip, hints, model and encoder window)
+    unless `fresh`."""
+    model = (speech.stt_model_name(), speech.engine_settings.STT_SILENCE_AFTER_S)
+    key = hashlib.sha256(repr((pcm, prompt, hotwords, model)).encode())
     path = cache_dir() / f"heard-{key.hexdigest()[:24]}.txt"
     if not fresh and path.exists():
         return path.read_text()

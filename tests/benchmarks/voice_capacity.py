@@ -43,7 +43,7 @@ import django
 import httpx
 
 from tests.benchmarks.report import machine
-from tests.benchmarks.stats import percentile
+from tests.benchmarks.stats import cpu_seconds, percentile
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, ROOT, LiveServer, run_python
 
@@ -51,17 +51,9 @@ SENTENCE = "Make the heading blue."
 # Silence after each sentence: long enough for the answer to be heard before the next one
 # interrupts it (3.5 s, as voice_latency uses, barges into most answers on a loaded machine).
 LISTEN_SECONDS = 8.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SCRIPT = """() => {
-  window.heard = [];
-  let quiet = 0;
   const push = window.events.push.bind(window.events);
   window.events.push = (e) => push({...e, _t: performance.now()});
-  setInterval(() => {
-    const level = window.maxLevel; window.maxLevel = 0;
-    if (level > 0.05 && quiet >= 10) window.heard.push(performance.now());
-    quiet = level < 0.02 ? quiet + 1 : 0;
-  }, 20);
 }"""
 STATS_SCRIPT = """async () => {
   if (!window.pc) return null;
@@ -184,16 +176,6 @@ def start_target(database_url: str, workers: int) -> SingleProcess:
 
 
 # --- CPU from /proc -----------------------------------------------------------------------------
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds; 0 if it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def descendants(root: int) -> set[int]:

@@ -5,14 +5,16 @@
 
 Prints, in one run:
 
-- Whisper's and piper's own time for the benchmark's sentence, measured alone in this process
-  (so readers can compare machines);
+- Whisper's (on its whole 30 s window, and on the short one the engine gives it) and piper's
+  own time for the benchmark's sentence, measured alone in this process (so readers can
+  compare machines);
 - per stage, the median and p90 latency in ms after the end of speech (speech_stopped: the
   silence window has run out; recognition_start: the recognition whose transcript was used
   began; transcript; first brain output; first synthesized audio; heard in the browser) and
   the first audio heard after the silence window ended, for the engine as configured
-  (`streamed`: recognition overlapping the pause, clause-by-clause streamed synthesis) and
-  for a `baseline` with both switched off (`MRBLUE_STT_EARLY=0`, `MRBLUE_TTS_STREAMING=0`);
+  (`streamed`: recognition overlapping the pause on a short encoder window, clause-by-clause
+  streamed synthesis) and for a `baseline` with all three switched off (`MRBLUE_STT_EARLY=0`,
+  `MRBLUE_STT_SILENCE_AFTER_S=0`, `MRBLUE_TTS_STREAMING=0`);
 - then (unless `--calls ""`) how many simultaneous calls this machine carries without audio
   gaps (`tests.benchmarks.voice_capacity` measures capacity properly).
 
@@ -23,7 +25,8 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `stages` and `bars`, as `tests.benchmarks.report` plots them: the stages in order, and one
   bar for the median and one for the p90 turn of each configuration, {"label", "ms": {stage:
   ms}};
-- `isolated`: {"whisper_ms": [...], "piper_ms": [...]}, one value per run;
+- `isolated`: {"whisper_ms": [...], "whisper_short_window_ms": [...], "piper_ms": [...]}, one
+  value per run (Whisper on its whole 30 s window, then on the engine's short one);
 - `turns`: {config: [{stage: ms}, ...]}, one dict per turn (stages as above);
 - `partials`: {config: [transcription deltas before `completed`, per turn]};
 - `server_cpu_s_per_turn`: {config: the server process's CPU seconds per turn (its whole
@@ -47,7 +50,7 @@ import django
 import httpx
 
 from tests.benchmarks.report import machine
-from tests.benchmarks.stats import percentile
+from tests.benchmarks.stats import cpu_seconds, percentile
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, LiveServer, run_python
 
@@ -63,17 +66,12 @@ STAGES = (
 )
 CONFIGS = {
     "streamed": {},
-    "baseline": {"MRBLUE_STT_EARLY": "0", "MRBLUE_TTS_STREAMING": "0"},
+    "baseline": {
+        "MRBLUE_STT_EARLY": "0",
+        "MRBLUE_TTS_STREAMING": "0",
+        "MRBLUE_STT_SILENCE_AFTER_S": "0",
+    },
 }
-PAGE_SCRIPT = """
-window.heard = [];
-let quiet = 0;
-setInterval(() => {
-  if (window.maxLevelNow === undefined) return;
-  if (window.maxLevelNow > 0.05 && quiet >= 10) window.heard.push(performance.now());
-  quiet = window.maxLevelNow < 0.02 ? quiet + 1 : 0;
-}, 20);
-"""
 STATS_SCRIPT = """async () => {
   const stats = await window.pc.getStats();
   for (const r of stats.values()) {
@@ -85,21 +83,28 @@ STATS_SCRIPT = """async () => {
 
 
 def isolated_times(runs: int) -> dict:
-    """Whisper's and piper's own time (ms) for the benchmark sentence, alone in this process."""
+    """Whisper's (on its whole 30 s window, and on the engine's short one) and piper's own
+    time (ms) for the benchmark sentence, alone in this process."""
+    from django.test import override_settings
+
     from mrblue.engine import speech
     from mrblue.engine.audio import SPEECH_RATE, Resampler
 
     pcm16k = Resampler(SPEECH_RATE).pcm(utterance(SENTENCE, 0.2, 0.3), 24_000)
-    speech._transcribe(pcm16k, "en")  # loads the models
-    speech._synthesize(SENTENCE, "marin", 1.0)
-    times = {"whisper_ms": [], "piper_ms": []}
+    whole_window = override_settings(MRBLUE_STT_SILENCE_AFTER_S=0)
+    jobs = {
+        "whisper_ms": whole_window(lambda: speech._transcribe(pcm16k, "en")),
+        "whisper_short_window_ms": lambda: speech._transcribe(pcm16k, "en"),
+        "piper_ms": lambda: speech._synthesize(SENTENCE, "marin", 1.0),
+    }
+    for job in jobs.values():
+        job()  # loads the models
+    times = {name: [] for name in jobs}
     for _ in range(runs):
-        started = time.perf_counter()
-        speech._transcribe(pcm16k, "en")
-        times["whisper_ms"].append(round((time.perf_counter() - started) * 1000))
-        started = time.perf_counter()
-        speech._synthesize(SENTENCE, "marin", 1.0)
-        times["piper_ms"].append(round((time.perf_counter() - started) * 1000))
+        for name, job in jobs.items():
+            started = time.perf_counter()
+            job()
+            times[name].append(round((time.perf_counter() - started) * 1000))
     return times
 
 
@@ -108,11 +113,9 @@ def open_call(browser, server):
     from tests.engine.test_voice_live import open_client
 
     page = open_client(browser, server)
-    page.evaluate(PAGE_SCRIPT)
     page.evaluate("""() => {
       const push = window.events.push.bind(window.events);
       window.events.push = (e) => push({...e, _t: performance.now()});
-      setInterval(() => { window.maxLevelNow = window.maxLevel; window.maxLevel = 0; }, 20);
     }""")
     secret = httpx.post(
         f"{server.url}/v1/realtime/client_secrets",
@@ -265,12 +268,6 @@ def print_table(table: dict) -> None:
                 str("-" if v is None else v).rjust(w) for v, w in zip(row, widths, strict=True)
             )
         )
-
-
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 ROUND_TURNS = 2  # turns per configuration before the other's turn (load changes meanwhile)

@@ -42,8 +42,10 @@ def test_the_panel_moves_to_another_worker_when_its_worker_dies(cluster, make_us
         dead = cluster.holding(1)
         assert dead.kill() == -9
         survivor = next(worker for worker in cluster.workers if worker is not dead)
+        # The status may still read "Live Text Chat" before the panel notices the loss:
+        # the session being on the survivor is what says it moved.
+        assert cluster.holding(1) is survivor
         expect(status).to_have_text("Live Text Chat", timeout=RECONNECTED_MS)
-        assert cluster.worker_health(survivor)["sessions"] == 1
         say(page, "great", "You're welcome!")
         shown = page.evaluate("window.mrblueVoice.conversation.list().map((m) => [m.role, m.text])")
         page.get_by_test_id("button-stop-voice-chat").click()
