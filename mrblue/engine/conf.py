@@ -180,7 +180,8 @@ ENGINE_SETTINGS = (
         NUMBER,
         "Seconds of silence Whisper's encoder sees after the speech (the window rounded up to "
         "whole seconds; `mrblue/engine/short_window.py`); 0 = Whisper's whole 30 s window, "
-        "as it was trained, at ~5x the cost for a short request.",
+        "as it was trained, at several times the cost for a short request (the voice benchmark "
+        "prints both).",
         ENGINE,
     ),
     Setting(

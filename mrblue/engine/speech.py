@@ -82,18 +82,19 @@ def _transcribe(
     if language not in model.supported_languages:
         language = "en" if "en" in model.supported_languages else None
     audio = pcm_to_float(pcm16k)
+    hints = {"language": language, "prompt": prompt, "hotwords": hotwords}
     after_s = engine_settings.STT_SILENCE_AFTER_S
     if after_s > 0:
-        seconds = len(audio) / SPEECH_RATE
-        heard, tokens = _hear(model, audio, after_s, language, prompt, hotwords, seconds)
-        if trusted(heard, tokens, seconds):
+        heard, tokens = _hear(model, audio, after_s, **hints)
+        if trusted(heard, tokens, len(audio) / SPEECH_RATE):
             return heard
-    return _hear(model, audio, 0, language, prompt, hotwords)[0]
+    return _hear(model, audio, 0, **hints)[0]
 
 
-def _hear(model, audio, after_s: float, language, prompt, hotwords, seconds=0.0):
+def _hear(model, audio, after_s: float, language, prompt, hotwords) -> tuple[str, int]:
     """(text, tokens) Whisper hears in `audio` on a window of the speech and `after_s` of
-    silence after it (0: its whole window; else in at most the tokens `seconds` can hold)."""
+    silence after it (0: its whole window; else in at most the tokens the audio can hold)."""
+    short = {"temperature": 0.0, "max_new_tokens": most_tokens(len(audio) / SPEECH_RATE)}
     _window.after_s = after_s
     try:
         segments, _info = model.transcribe(
@@ -111,7 +112,7 @@ def _hear(model, audio, after_s: float, language, prompt, hotwords, seconds=0.0)
             hotwords=hotwords or None,
             # One try on a short window: a bad hearing is heard again with the whole window,
             # not sampled again at a higher temperature.
-            **({"temperature": 0.0, "max_new_tokens": most_tokens(seconds)} if after_s > 0 else {}),
+            **(short if after_s > 0 else {}),
         )
         segments = list(segments)
         text = " ".join(segment.text.strip() for segment in segments).strip()

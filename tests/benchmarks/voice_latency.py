@@ -328,7 +328,7 @@ def main(argv=None):
     parser.add_argument("--calls", default="1,2,4,6", help='call counts; "" for none')
     parser.add_argument("--seconds", type=int, default=15, help="listening time per call count")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
-    parser.add_argument("--quick", action="store_true", help="3 turns, no call counts")
+    parser.add_argument("--quick", action="store_true", help="2 turns, no call counts")
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""

@@ -73,12 +73,37 @@ def test_a_transcript_longer_than_its_audio_could_hold_is_not_trusted():
     "sentence",
     ["Make the heading blue.", "Change the second paragraph to say we are open on Sundays."],
 )
-def test_the_short_window_hears_what_the_whole_window_hears(sentence):
+def test_the_short_window_hears_what_the_whole_window_hears(sentence, encoded):
     pcm16k = Resampler(SPEECH_RATE).pcm(utterance(sentence, 0.2, 0.3), PROTOCOL_RATE)
     with override_settings(MRBLUE_STT_SILENCE_AFTER_S=0):
         whole = speech._transcribe(pcm16k, "en")
+    assert encoded == [WHOLE_WINDOW]
     assert speech._transcribe(pcm16k, "en") == whole
+    speech_frames = len(pcm16k) // 2 // 160  # one per 10 ms
+    (short,) = encoded[1:]  # heard once: trusted
+    assert speech_frames + 500 <= short < speech_frames + 600  # the speech and 5 s after it
     assert whole.rstrip(".").lower() == sentence.rstrip(".").lower()
+
+
+def test_a_transcript_not_trusted_is_heard_again_on_the_whole_window(monkeypatch, encoded):
+    pcm16k = Resampler(SPEECH_RATE).pcm(utterance("Undo.", 0.2, 0.3), PROTOCOL_RATE)
+    monkeypatch.setattr(speech, "trusted", lambda text, tokens, seconds: False)
+    speech._transcribe(pcm16k, "en")
+    assert encoded[0] < WHOLE_WINDOW and encoded[1:] == [WHOLE_WINDOW]
+
+
+@pytest.fixture
+def encoded(monkeypatch):
+    """The frames each encoder run of this test saw."""
+    frames, real = [], speech.encoder_frames
+
+    def recorded(features, after_s):
+        cut = real(features, after_s)
+        frames.append(cut.shape[-1])
+        return cut
+
+    monkeypatch.setattr(speech, "encoder_frames", recorded)
+    return frames
 
 
 def test_audio_starts_just_before_its_first_sound():
