@@ -356,3 +356,25 @@ async def test_a_full_conversation_refuses_new_messages_with_their_seq(owner_soc
     assert reply["code"] == "conversation_full" and reply["seq"] == 3 and "3" in reply["message"]
     assert await send(owner_socket, transcript(1, "item_1")) == {"type": "ack", "seq": 1}  # replay
     assert await LogMessage.objects.acount() == 3
+
+
+async def test_messages_make_no_hop_to_close_database_connections(owner_socket, monkeypatch):
+    # Channels closes stale connections before every message of every consumer (a hop to its
+    # sync thread); the log's database work closes its own, so its messages skip that hop.
+    import channels.consumer
+
+    closed = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counting():
+        closed.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    for seq in range(3):
+        assert await send(owner_socket, transcript(seq, f"item_{seq}")) == {
+            "type": "ack",
+            "seq": seq,
+        }
+    assert closed == []
+    assert await LogMessage.objects.acount() == 3
