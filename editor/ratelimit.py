@@ -38,8 +38,11 @@ class RateLimiter:
         """Count `count` hits; return the seconds to wait if over the limit, else None."""
         now = time.time() if now is None else now
         current, previous = self._keys(key, now)
-        cache.add(current, 0, timeout=math.ceil(2 * self.window))
-        hits = cache.incr(current, count)
+        try:
+            hits = cache.incr(current, count)
+        except ValueError:  # the window's first hit
+            cache.add(current, 0, timeout=math.ceil(2 * self.window))
+            hits = cache.incr(current, count)
         return self._wait(hits, cache.get(previous, 0), now)
 
     async def ahit(self, key: str, now: float | None = None, count: int = 1) -> float | None:

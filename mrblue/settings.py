@@ -116,7 +116,7 @@ else:
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "mrblue.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # The cache sends no blocking command, so redis-py 8's 5 s read timeout (the trap
             # of the channel layer above) never meets an idle wait here; it is set explicitly
