@@ -6,19 +6,27 @@ the next batch. Each sender waits until the transaction holding its message has 
 an acknowledgement still means "durable". One thread does the writing: the database gets one
 writer per process (SQLite takes one at a time anyway), and no thread hop or connection set-up
 is paid per message.
+
+The writer keeps its one connection while messages keep coming, whatever `CONN_MAX_AGE` says
+(0, the default, would set one up per batch: most of what a small batch costs), checks it
+after a pause, drops it when a batch fails, and closes it after `IDLE_CLOSE_S` without
+messages.
 """
 
 import asyncio
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from django.db import close_old_connections
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from mrblue.models import Conversation
 from mrblue.transcript_log import LogError, store_many
 
 # The most messages in one transaction: a batch still commits in milliseconds.
 MAX_BATCH = 256
+# Seconds without a batch after which the connection is checked before use, and closed.
+CHECK_AFTER_IDLE_S = 1.0
+IDLE_CLOSE_S = 10.0
 _thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mrblue-log-writer")
 _writers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> _Writer
 
@@ -36,13 +44,20 @@ async def store(conversation: Conversation, checked: dict) -> bool:
     return result
 
 
-def _write(items: list) -> list:
-    # As Channels' database_sync_to_async does: honour CONN_MAX_AGE, drop broken connections.
-    close_old_connections()
+def close() -> None:
+    """Close the writer's connection now (it reopens on the next message)."""
+    _thread.submit(connections.close_all).result()
+
+
+def _write(items: list, check: bool) -> list:
+    connection = connections[DEFAULT_DB_ALIAS]
+    if check and connection.connection is not None and not connection.is_usable():
+        connection.close()  # e.g. the database restarted meanwhile: the batch gets a new one
     try:
         return store_many(items)
-    finally:
-        close_old_connections()
+    except Exception:
+        connection.close()  # whatever broke, the next batch starts on a new connection
+        raise
 
 
 class _Writer:
@@ -51,6 +66,8 @@ class _Writer:
     def __init__(self):
         self.queue: list[tuple[Conversation, dict, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
+        self.last_batch_at = -CHECK_AFTER_IDLE_S
+        self.closing: asyncio.TimerHandle | None = None
 
     def submit(self, loop, conversation: Conversation, checked: dict) -> asyncio.Future:
         """Queue a message; the future resolves to `store_many`'s result for it."""
@@ -61,13 +78,17 @@ class _Writer:
         return future
 
     async def _drain(self, loop) -> None:
+        if self.closing is not None:
+            self.closing.cancel()
         while self.queue:
             batch, self.queue = self.queue[:MAX_BATCH], self.queue[MAX_BATCH:]
             items = [(conversation, checked) for conversation, checked, _ in batch]
+            check = loop.time() - self.last_batch_at > CHECK_AFTER_IDLE_S
             try:
-                results = await loop.run_in_executor(_thread, _write, items)
+                results = await loop.run_in_executor(_thread, _write, items, check)
             except Exception as exc:  # the batch is not stored: each sender hears why
                 results = [exc] * len(batch)
+            self.last_batch_at = loop.time()
             for (_, _, future), result in zip(batch, results, strict=True):
                 if future.done():  # its socket closed meanwhile; it resends after a reconnect
                     continue
@@ -75,3 +96,7 @@ class _Writer:
                     future.set_exception(result)
                 else:
                     future.set_result(result)
+        self.closing = loop.call_later(IDLE_CLOSE_S, self._close_idle, loop)
+
+    def _close_idle(self, loop) -> None:
+        loop.run_in_executor(_thread, connections.close_all)

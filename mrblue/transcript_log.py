@@ -7,9 +7,10 @@ order after a reconnect). Nothing here trusts the browser: every field is checke
 """
 
 import re
+from collections import Counter, defaultdict
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from mrblue.conf import app_settings
@@ -190,8 +191,7 @@ def store_many(items: list[tuple[Conversation, dict]]) -> list[bool | LogError]:
     For each message, in order: True (stored), False (its `seq` was already stored: a replay)
     or the LogError that refuses it. A conversation holds at most
     `MRBLUE_LOG_MESSAGES_PER_CONVERSATION` messages (LogError `conversation_full` beyond;
-    replays are still acknowledged); web processes storing at the same moment may pass it by
-    one batch each.
+    replays are still acknowledged), counted in `Conversation.log_messages`.
     """
     for attempt in range(RETRIES):
         try:
@@ -215,11 +215,13 @@ def _a_race(exc: Exception) -> bool:
 
 def _store_batch(items: list[tuple[Conversation, dict]]) -> list[bool | LogError]:
     pks = {conversation.pk for conversation, _ in items}
+    # Locked in one order, so two web processes' batches wait for each other, not deadlock;
+    # the count is then exact.
     held = dict(
-        LogMessage.objects.filter(conversation__in=pks)
-        .values("conversation")
-        .annotate(n=Count("id"))
-        .values_list("conversation", "n")
+        Conversation.objects.select_for_update()
+        .filter(pk__in=pks)
+        .order_by("pk")
+        .values_list("pk", "log_messages")
     )
     # A superset of the (conversation, seq) pairs already stored; the exact pairs are picked.
     seen = set(
@@ -245,6 +247,7 @@ def _store_batch(items: list[tuple[Conversation, dict]]) -> list[bool | LogError
         LogMessage(conversation=c, seq=m["seq"], type=m["type"], payload=m["payload"])
         for c, m in new
     )
+    _count_stored(Counter(c.pk for c, _ in new))
     ended = {c.pk for c, m in new if m["type"] == "end"}
     if ended:
         Conversation.objects.filter(pk__in=ended, ended_at__isnull=True).update(
@@ -267,17 +270,20 @@ def _store_batch(items: list[tuple[Conversation, dict]]) -> list[bool | LogError
     return results
 
 
+def _count_stored(added: Counter) -> None:
+    """Add each conversation's new messages to its count: one update per distinct number."""
+    by_number = defaultdict(list)
+    for pk, number in added.items():
+        by_number[number].append(pk)
+    for number, pks in by_number.items():
+        Conversation.objects.filter(pk__in=pks).update(log_messages=F("log_messages") + number)
+
+
 def _apply_transcripts(lines: list[tuple[int, int, dict]]) -> None:
     """Each item's text from its newest `seq`: one read, one insert and one update for all."""
     if not lines:
         return
-    pks = {pk for pk, _, _ in lines}
-    entries = {
-        (entry.conversation_id, entry.item_id): entry
-        for entry in TranscriptEntry.objects.select_for_update().filter(
-            conversation__in=pks, item_id__in={payload["item_id"] for _, _, payload in lines}
-        )
-    }
+    entries = _stored_entries({(pk, payload["item_id"]) for pk, _, payload in lines})
     counts = _transcript_lengths(lines, entries)
     created, updated, now = {}, {}, timezone.now()
     for pk, seq, payload in lines:
@@ -302,6 +308,25 @@ def _apply_transcripts(lines: list[tuple[int, int, dict]]) -> None:
 
 
 UPDATED_FIELDS = ["role", "text", "final", "interrupted", "seq", "position", "updated_at"]
+
+
+def _stored_entries(keys: set[tuple[int, str]]) -> dict[tuple[int, str], TranscriptEntry]:
+    """The stored entries of these (conversation, item) pairs, locked, with only what an update
+    keeps (`seq`, `position`): every other field is overwritten."""
+    rows = TranscriptEntry.objects.select_for_update().filter(
+        conversation__in={pk for pk, _ in keys}, item_id__in={item for _, item in keys}
+    )
+    # A superset of the pairs (every item of every conversation): read as tuples, and only
+    # the exact pairs made into entries.
+    return {
+        (conversation, item): TranscriptEntry(
+            pk=pk, conversation_id=conversation, item_id=item, seq=seq, position=position
+        )
+        for pk, conversation, item, seq, position in rows.values_list(
+            "pk", "conversation", "item_id", "seq", "position"
+        )
+        if (conversation, item) in keys
+    }
 
 
 def _transcript_lengths(lines, entries) -> dict[int, int]:

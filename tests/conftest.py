@@ -167,6 +167,10 @@ async def close_async_connections():
 def close_orphaned_connections(django_db_setup):
     """A connection opened on a test event loop's worker thread (`thread_sensitive=False`)
     outlives the thread until garbage collection closes it: collect before the test database
-    is dropped, which PostgreSQL refuses while a session is open."""
+    is dropped, which PostgreSQL refuses while a session is open. The log writer's thread
+    keeps its connection until idle: closed too."""
     yield
+    from mrblue import log_writer
+
+    log_writer.close()
     gc.collect()

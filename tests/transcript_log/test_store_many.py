@@ -3,12 +3,14 @@ writer that gathers the messages arriving while a batch is being stored into the
 
 import asyncio
 import threading
+from importlib import import_module
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connections
 
 from mrblue import log_writer
-from mrblue.models import LogMessage, TranscriptEntry
+from mrblue.models import Conversation, LogMessage, TranscriptEntry
 from mrblue.transcript_log import LogError, store_many, validate
 
 
@@ -59,6 +61,48 @@ def test_a_batch_fills_a_conversation_and_replays_are_still_acknowledged(
 
 
 @pytest.mark.django_db
+def test_a_conversation_counts_what_it_stores_not_its_replays_or_refusals(
+    make_conversation, settings
+):
+    settings.MRBLUE_LOG_MESSAGES_PER_CONVERSATION = 4
+    first = make_conversation()
+    second = make_conversation(owner=first.user, page=first.page)
+    store_many([(first, line(0, "a")), (first, line(1, "b")), (second, line(0, "a"))])
+    results = store_many(
+        [(first, line(1, "b")), (first, line(2, "c"))]
+        + [(second, line(seq, f"i{seq}")) for seq in range(1, 6)]
+    )
+    assert results[:5] == [False, True, True, True, True]
+    assert [result.code for result in results[5:]] == ["conversation_full"] * 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (
+        (first.log_messages, second.log_messages)
+        == (3, 4)
+        == (
+            len(log_of(first)),
+            len(log_of(second)),
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_the_migration_counts_the_messages_conversations_already_hold(make_conversation):
+    from django.apps import apps
+
+    migration = import_module("mrblue.migrations.0012_conversation_log_messages")
+    full = make_conversation()
+    empty = make_conversation(owner=full.user, page=full.page)
+    store_many([(full, line(seq, f"i{seq}")) for seq in range(3)])
+    Conversation.objects.update(log_messages=0)  # as the column starts, before the count
+    migration.count_stored_messages(apps, None)
+    assert dict(Conversation.objects.values_list("pk", "log_messages")) == {
+        full.pk: 3,
+        empty.pk: 0,
+    }
+
+
+@pytest.mark.django_db
 def test_a_batch_spans_conversations_and_places_items_without_index(make_conversation, make_page):
     first = make_conversation()
     second = make_conversation(owner=first.user, page=make_page("other", "Other"))
@@ -93,12 +137,12 @@ async def test_messages_arriving_during_a_commit_share_the_next_and_wait_for_it(
     started, release, sizes = threading.Event(), threading.Event(), []
     write = log_writer._write
 
-    def slow_first_batch(items):
+    def slow_first_batch(items, check):
         sizes.append(len(items))
         if len(sizes) == 1:
             started.set()
             assert release.wait(10)
-        return write(items)
+        return write(items, check)
 
     monkeypatch.setattr(log_writer, "_write", slow_first_batch)
     first = asyncio.ensure_future(log_writer.store(conversation, line(0, "i0")))
@@ -113,3 +157,53 @@ async def test_messages_arriving_during_a_commit_share_the_next_and_wait_for_it(
     assert await asyncio.gather(first, *later) == [True] * 6
     assert sizes == [1, 5]
     assert await database_sync_to_async(log_of)(conversation) == list(range(6))
+
+
+def writer_connection():
+    """The writer thread's connection object (None before it has one)."""
+    return log_writer._thread.submit(lambda: connections["default"].connection).result()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_async_connections")
+async def test_the_writer_keeps_its_connection_between_batches_and_closes_it_when_idle(
+    make_conversation, monkeypatch
+):
+    # CONN_MAX_AGE is 0 here: a connection set up per batch was most of a small batch's cost.
+    monkeypatch.setattr(log_writer, "IDLE_CLOSE_S", 0.2)
+    conversation = await database_sync_to_async(make_conversation)()
+    assert await log_writer.store(conversation, line(0, "i0"))
+    first = writer_connection()
+    assert first is not None
+    assert await log_writer.store(conversation, line(1, "i1"))
+    assert writer_connection() is first
+    closed = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    monkeypatch.setattr(
+        log_writer._Writer,
+        "_close_idle",
+        lambda self, loop_: loop_.run_in_executor(
+            log_writer._thread, connections.close_all
+        ).add_done_callback(lambda _: loop.call_soon_threadsafe(closed.set)),
+    )
+    assert await log_writer.store(conversation, line(2, "i2"))
+    await asyncio.wait_for(closed.wait(), 5)
+    assert writer_connection() is None
+    assert await log_writer.store(conversation, line(3, "i3"))
+    assert await database_sync_to_async(log_of)(conversation) == [0, 1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_async_connections")
+async def test_after_a_failed_batch_a_broken_connection_is_replaced(make_conversation):
+    conversation = await database_sync_to_async(make_conversation)()
+    assert await log_writer.store(conversation, line(0, "i0"))
+
+    def break_it():  # as a database restart leaves it: the socket gone under Django
+        connections["default"].connection.close()
+
+    log_writer._thread.submit(break_it).result()
+    with pytest.raises(Exception):  # noqa: B017 (the driver's own error for a closed socket)
+        await log_writer.store(conversation, line(1, "i1"))
+    assert await log_writer.store(conversation, line(1, "i1"))  # on a new connection
+    assert await database_sync_to_async(log_of)(conversation) == [0, 1]
