@@ -6,7 +6,7 @@
 Each client is its own user with its own conversation's socket, and sends transcript messages
 one after the other, waiting for each ack. The same clients then talk to an echo socket on the
 same server (same auth and origin checks, no storage): the ceiling of Daphne + Channels here.
-Each stack gets a server of its own, in one run:
+Each stack gets a server of its own, in one run, with `DEBUG=0` as in production:
 
 - `sqlite`: the embedded default (SQLite in WAL mode, in-memory channel layer, database cache);
 - `postgres`: PostgreSQL (a database the benchmark creates, and drops, on `--postgres`) with
@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -44,7 +45,8 @@ DATABASE_PROCESSES = ("postgres", "redis-server")  # their CPU is the "db" colum
 
 
 async def client(ws, messages, latencies):
-    """Send `messages` transcript lines one at a time on an open socket, timing each ack."""
+    """Send `messages` transcript lines, as the panel sends them, one at a time on an open
+    socket, timing each ack."""
     for seq in range(messages):
         message = {
             "seq": seq,
@@ -53,6 +55,7 @@ async def client(ws, messages, latencies):
             "role": "user",
             "text": f"Sentence number {seq}.",
             "final": True,
+            "index": seq,  # the panel sends each line's place in the conversation
         }
         started = time.perf_counter()
         await ws.send(json.dumps(message))
@@ -135,7 +138,7 @@ def measure_stack(counts, messages):
             for socket, path in (("log", "/ws/mrblue/conversations/{}/"), ("echo", "/ws/echo/{}/")):
                 before = _cpu(server.process.pid)
                 rate, p50, p99, series = asyncio.run(run(server.url, clients, path, messages))
-                web_s, db_s = (b - a for a, b in zip(before, _cpu(server.process.pid), strict=True))
+                web_s, db_s = _cpu_since(server.process.pid, before)
                 per_message = 1e6 / len(series)
                 rows.append({"clients": count, "socket": socket, "msg_per_s": round(rate, 1),
                              "p50_ms": round(p50, 2), "p99_ms": round(p99, 2),
@@ -152,9 +155,9 @@ def measure_stack(counts, messages):
     return {"rows": rows, "latencies_ms": latencies}
 
 
-def _cpu(server_pid: int) -> tuple[float, float]:
-    """CPU seconds so far of the web server, and of every database and Redis process."""
-    database = 0.0
+def _cpu(server_pid: int) -> tuple[float, dict[int, float]]:
+    """CPU seconds so far of the web server, and of each database and Redis process."""
+    database = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
@@ -162,8 +165,16 @@ def _cpu(server_pid: int) -> tuple[float, float]:
             except OSError:
                 continue
             if name in DATABASE_PROCESSES:
-                database += cpu_seconds(int(entry.name))
+                database[int(entry.name)] = cpu_seconds(int(entry.name))
     return cpu_seconds(server_pid), database
+
+
+def _cpu_since(server_pid: int, before) -> tuple[float, float]:
+    """The web server's and the database processes' CPU seconds since `before` (`_cpu`): a
+    process started meanwhile counts whole; one that ended meanwhile is not seen."""
+    web, database = _cpu(server_pid)
+    spent = sum(max(0.0, s - before[1].get(pid, 0.0)) for pid, s in database.items())
+    return web - before[0], spent
 
 
 def stack_environments(stacks, postgres, redis):
@@ -251,6 +262,9 @@ def _series(rows) -> dict:
 
 
 def _run_stack(env, counts, messages):
+    # As in production: DEBUG off (Django then keeps no query log). The stack's process and
+    # its server share the key that signs the clients' sessions.
+    env = {**env, "DEBUG": "0", "SECRET_KEY": secrets.token_urlsafe(32)}
     command = [sys.executable, "-m", "tests.benchmarks.transcript_log", "--one-stack",
                "--clients", ",".join(map(str, counts)), "--messages", str(messages)]  # fmt: skip
     done = subprocess.run(
