@@ -98,5 +98,5 @@ class _Writer:
                     future.set_result(result)
         self.closing = loop.call_later(IDLE_CLOSE_S, self._close_idle, loop)
 
-    def _close_idle(self, loop) -> None:
-        loop.run_in_executor(_thread, connections.close_all)
+    def _close_idle(self, loop) -> asyncio.Future:
+        return loop.run_in_executor(_thread, connections.close_all)

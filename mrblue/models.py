@@ -240,7 +240,9 @@ class Conversation(models.Model):
     started_at = models.DateTimeField(auto_now_add=True, db_index=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     log_messages = models.PositiveIntegerField(
-        default=0, editable=False, help_text="Messages of its log stored (kept by the log)."
+        default=0,
+        editable=False,
+        help_text="How many log messages it holds (kept by the transcript log).",
     )
 
     class Meta:

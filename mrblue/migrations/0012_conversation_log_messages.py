@@ -30,7 +30,7 @@ class Migration(migrations.Migration):
             field=models.PositiveIntegerField(
                 default=0,
                 editable=False,
-                help_text="Messages of its log stored (kept by the log).",
+                help_text="How many log messages it holds (kept by the transcript log).",
             ),
         ),
         migrations.RunPython(count_stored_messages, migrations.RunPython.noop),

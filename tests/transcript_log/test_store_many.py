@@ -178,14 +178,14 @@ async def test_the_writer_keeps_its_connection_between_batches_and_closes_it_whe
     assert await log_writer.store(conversation, line(1, "i1"))
     assert writer_connection() is first
     closed = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    monkeypatch.setattr(
-        log_writer._Writer,
-        "_close_idle",
-        lambda self, loop_: loop_.run_in_executor(
-            log_writer._thread, connections.close_all
-        ).add_done_callback(lambda _: loop.call_soon_threadsafe(closed.set)),
-    )
+    close_idle = log_writer._Writer._close_idle
+
+    def close_and_tell(writer, loop):
+        done = close_idle(writer, loop)
+        done.add_done_callback(lambda _: closed.set())
+        return done
+
+    monkeypatch.setattr(log_writer._Writer, "_close_idle", close_and_tell)
     assert await log_writer.store(conversation, line(2, "i2"))
     await asyncio.wait_for(closed.wait(), 5)
     assert writer_connection() is None
@@ -193,17 +193,34 @@ async def test_the_writer_keeps_its_connection_between_batches_and_closes_it_whe
     assert await database_sync_to_async(log_of)(conversation) == [0, 1, 2, 3]
 
 
+def break_writer_connection():
+    """Close the writer's socket under Django, as a database restart leaves it."""
+    log_writer._thread.submit(lambda: connections["default"].connection.close()).result()
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("close_async_connections")
-async def test_after_a_failed_batch_a_broken_connection_is_replaced(make_conversation):
+async def test_after_a_failed_batch_a_broken_connection_is_replaced(make_conversation, monkeypatch):
+    monkeypatch.setattr(log_writer, "CHECK_AFTER_IDLE_S", 3600)  # no check: the batch fails
     conversation = await database_sync_to_async(make_conversation)()
     assert await log_writer.store(conversation, line(0, "i0"))
-
-    def break_it():  # as a database restart leaves it: the socket gone under Django
-        connections["default"].connection.close()
-
-    log_writer._thread.submit(break_it).result()
+    break_writer_connection()
     with pytest.raises(Exception):  # noqa: B017 (the driver's own error for a closed socket)
         await log_writer.store(conversation, line(1, "i1"))
     assert await log_writer.store(conversation, line(1, "i1"))  # on a new connection
+    assert await database_sync_to_async(log_of)(conversation) == [0, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("close_async_connections")
+async def test_after_a_pause_a_broken_connection_is_replaced_before_the_batch(
+    make_conversation, monkeypatch
+):
+    if connections["default"].vendor == "sqlite":
+        pytest.skip("Django takes every SQLite connection for usable")
+    monkeypatch.setattr(log_writer, "CHECK_AFTER_IDLE_S", 0)  # every batch follows a pause
+    conversation = await database_sync_to_async(make_conversation)()
+    assert await log_writer.store(conversation, line(0, "i0"))
+    break_writer_connection()
+    assert await log_writer.store(conversation, line(1, "i1"))  # no message is refused
     assert await database_sync_to_async(log_of)(conversation) == [0, 1]
