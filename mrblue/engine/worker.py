@@ -2,15 +2,19 @@
 
 A worker is a Daphne process with `MRBLUE_ENGINE_ROLE=worker` (`bootstrap serve` starts one per
 core). Before it offers itself it loads the speech models (LiveKit's prewarm), so no caller
-waits for them. A heartbeat thread then publishes its load to the directory; it runs apart from
-the event loop so that a loop busy with audio still says it is alive. On SIGTERM (or SIGINT) it
-drains: it takes no new session, lets the calls it holds go on for
-`MRBLUE_ENGINE_DRAIN_SECONDS`, ends what is left with an `error` event, and exits.
+waits for them. A heartbeat thread then publishes its load to the directory, signed with the
+engine key; it runs apart from the event loop so that a loop busy with audio still says it is
+alive, and it proves each beat that the loop still runs (a no-op posted to it must have run): a
+worker whose loop is stuck publishes itself as not placeable. On SIGTERM (or SIGINT) it drains:
+it takes no new session, lets the calls it holds go on for `MRBLUE_ENGINE_DRAIN_SECONDS`, ends
+what is left with an `error` event, and exits.
 """
 
 import asyncio
 import logging
 import os
+import re
+import secrets
 import signal
 import socket
 import threading
@@ -28,17 +32,64 @@ SHUTTING_DOWN = (
 )
 
 
+STALL_BEATS = 3  # a loop that has not run a posted no-op for this many beats is stuck
+MIN_STALL_SECONDS = 2.0  # ...and at least this long (a loop busy with audio lags a little)
+
+
+def new_worker_id() -> str:
+    """An id unique to this process start: host, pid and a random suffix (hosts and pids
+    repeat: host networking, a fixed container hostname, a restart)."""
+    host = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname())[:24] or "worker"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+class LoopWatch:
+    """Whether an event loop still runs, asked from another thread: each check posts a no-op
+    to the loop unless the last one is still waiting, and a no-op waiting longer than `limit`
+    seconds means the loop is stuck (blocked, e.g. in a deadlock or blocking I/O)."""
+
+    def __init__(self):
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._posted: float | None = None  # when the no-op still waiting was posted
+
+    def watch(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch `loop` (the one that serves this process's requests)."""
+        self.loop = loop
+
+    def runs(self, limit: float, now: float | None = None) -> bool:
+        """Whether the loop ran a posted no-op within `limit` seconds (False before it is
+        known, and once it is closed)."""
+        now = time.monotonic() if now is None else now
+        if self.loop is None:
+            return False
+        posted = self._posted
+        if posted is not None:
+            return now - posted <= limit
+        self._posted = now
+        try:
+            self.loop.call_soon_threadsafe(self._ran)
+        except RuntimeError:  # the loop is closed
+            return False
+        return True
+
+    def _ran(self) -> None:
+        self._posted = None
+
+
 class Worker:
     """This process as an engine worker: its identity, capacity and heartbeat."""
 
     def __init__(self, url: str):
-        self.id = f"{socket.gethostname()[:24]}-{os.getpid()}"
+        self.id = new_worker_id()
         self.url = url.rstrip("/")
         self.started_at = time.time()
         self.capacity = Capacity(
             engine_settings.ENGINE_WORKER_CAPACITY, engine_settings.ENGINE_LOAD_THRESHOLD
         )
         self.cpu = CpuMeter()
+        self.loop_watch = LoopWatch()
+        self.responsive = False  # the loop ran at the last beat
+        self.beats = 0  # records published
         self.ready = threading.Event()  # models loaded, heartbeat running
         self._stop = threading.Event()
         self._lock = threading.Lock()  # admission runs on the loop and in sync views
@@ -71,14 +122,22 @@ class Worker:
             sessions=len(sessions),
             capacity=self.capacity.capacity,
             draining=self.capacity.draining,
+            responsive=self.responsive,
+            beat=self.beats,
             pid=os.getpid(),
             started_at=self.started_at,
         )
 
     def health(self) -> dict:
-        """The health check's answer."""
+        """The health check's answer. (While the loop is stuck no answer comes at all: the
+        loop serves it. `stuck` is what the last beat saw, until the next one.)"""
         record = self.record()
-        status = "draining" if record.draining else "ok" if self.ready.is_set() else "starting"
+        if record.draining:
+            status = "draining"
+        elif not self.ready.is_set():
+            status = "starting"
+        else:
+            status = "ok" if record.responsive else "stuck"
         return {
             "status": status,
             "worker_id": self.id,
@@ -101,7 +160,15 @@ class Worker:
             self._stop.wait(engine_settings.ENGINE_HEARTBEAT_SECONDS)
 
     def beat(self) -> None:
-        """Publish the record once (a failure is logged; the next beat tries again)."""
+        """See whether the loop runs, then publish the record once (a failure is logged; the
+        next beat tries again)."""
+        beat_seconds = engine_settings.ENGINE_HEARTBEAT_SECONDS
+        runs = self.loop_watch.runs(max(STALL_BEATS * beat_seconds, MIN_STALL_SECONDS))
+        if self.beats and runs != self.responsive and self.ready.is_set():
+            log = logger.info if runs else logger.warning
+            log("worker %s: event loop %s", self.id, "runs again" if runs else "stuck")
+        self.responsive = runs
+        self.beats += 1
         try:
             directory().publish(self.record())
         except Exception as error:  # the directory is down: say so, keep beating
@@ -145,8 +212,20 @@ def start_worker() -> Worker:
         raise RuntimeError("MRBLUE_ENGINE_WORKER_URL must name this worker's URL")
     current = Worker(url)
     threading.Thread(target=current.run_heartbeat, name="mrblue-heartbeat", daemon=True).start()
+    _watch_loop(current)
     _drain_on_signals(current)
     return current
+
+
+def _watch_loop(worker: Worker) -> None:
+    # This runs while the ASGI app loads, before Daphne starts Twisted's reactor (on asyncio):
+    # the loop to watch is the one running the reactor's first delayed call.
+    from twisted.internet import reactor
+
+    def watch():
+        worker.loop_watch.watch(asyncio.get_running_loop())
+
+    reactor.callWhenRunning(lambda: reactor.callLater(0, watch))
 
 
 def _drain_on_signals(worker: Worker) -> None:

@@ -1,6 +1,8 @@
 """A worker's load and admission, without processes: capacity, promised places, the CPU share,
 the threshold and draining (`mrblue.engine.load`), and the gateway's own placements."""
 
+from dataclasses import replace
+
 import pytest
 
 from mrblue.engine.directory import WorkerRecord
@@ -65,11 +67,23 @@ def test_the_cpu_meter_smooths_the_share_of_a_core():
     assert meter.read(wall=3, cpu=4) == 0.875  # two threads on two cores count as one core
 
 
-def test_placements_not_yet_reported_count_on_top_of_the_published_load():
+def test_a_placement_counts_until_the_worker_has_published_two_more_beats():
     placements = Placements()
-    record = WorkerRecord("w1", "http://w1", load=0.0, sessions=0, capacity=4, seen_at=0.0)
-    placements.add("w1")
-    placements.add("w1")
-    assert placements.adjusted(record).load == 0.5
-    reported = WorkerRecord("w1", "http://w1", load=0.5, sessions=2, capacity=4, seen_at=2e9)
-    assert placements.adjusted(reported).load == 0.5  # the new record includes them
+    placed_on = WorkerRecord("w1", "http://w1", load=0.0, sessions=0, capacity=4, beat=7)
+    placements.add(placed_on)
+    placements.add(placed_on)
+    assert placements.adjusted(placed_on).load == 0.5
+    # The next beat may have been taken before the secrets were minted: still counted.
+    next_beat = replace(placed_on, load=0.5, beat=8)
+    assert placements.adjusted(next_beat).load == 1.0
+    two_later = replace(placed_on, load=0.5, beat=9)  # surely includes them
+    assert placements.adjusted(two_later).load == 0.5
+    assert placements.adjusted(placed_on).load == 0.0  # forgotten for good
+
+
+def test_placements_of_a_worker_that_is_gone_are_forgotten():
+    placements = Placements()
+    record = WorkerRecord("w1", "http://w1", load=0.0, sessions=0, capacity=2, beat=1)
+    placements.add(record)
+    placements.forget_all_but({"w2"})
+    assert placements.adjusted(record).load == 0.0
