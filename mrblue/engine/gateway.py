@@ -5,7 +5,9 @@ browser needs no second origin, but the work happens in the workers:
 
 - a new client secret is minted on the least-loaded live worker that takes it (each worker is
   asked in turn and may say it is busy, or not answer within `MRBLUE_ENGINE_WORKER_TIMEOUT`);
-  when none takes it, 503 `engine_busy` with Retry-After;
+  an owner's mint goes first to the worker of their newest secret, where a place they have not
+  used yet is replaced rather than joined by another; when none takes it, 503 `engine_busy`
+  with Retry-After;
 - a call's SDP offer goes to the worker that minted its secret (its answer's ICE candidates
   point at that worker, so the media flows straight there), a WebSocket is relayed to it;
 - a hangup goes to every live worker (only the one holding the call knows it).
@@ -17,6 +19,7 @@ Every call to a worker has a short deadline, so a stuck worker costs a caller se
 
 import asyncio
 import contextlib
+import json
 import logging
 from dataclasses import replace
 
@@ -24,13 +27,14 @@ import httpx
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mrblue.engine.auth import bearer_token, is_engine_key, socket_key
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.directory import WorkerRecord, directory
-from mrblue.engine.http import api_error, engine_busy, invalid_key
+from mrblue.engine.http import OWNER_FIELD, api_error, engine_busy, invalid_key
 from mrblue.engine.models import EngineClientSecret
 
 logger = logging.getLogger("mrblue.engine.gateway")
@@ -93,6 +97,41 @@ def _placeable(records: list[WorkerRecord]) -> list[WorkerRecord]:
     return sorted(adjusted, key=lambda record: (record.load, record.worker_id))
 
 
+async def owners_worker(owner: str | None) -> str | None:
+    """The worker of the owner's newest live secret: the one that holds their unused place,
+    if they have one."""
+    if not owner:
+        return None
+    return await (
+        EngineClientSecret.objects.filter(owner=owner, expires_at__gt=timezone.now())
+        .exclude(worker="")
+        .order_by("-created_at", "-pk")
+        .values_list("worker", flat=True)
+        .afirst()
+    )
+
+
+async def mint_order(owner: str | None) -> list[WorkerRecord]:
+    """The workers to ask for a new secret, in turn: the owner's own first (where a new place
+    replaces their unused one, so it is asked even when full), then the placeable ones."""
+    records = await live_workers()
+    placeable = _placeable(records)
+    mine = await owners_worker(owner)
+    for record in records:
+        if record.worker_id == mine and record.responsive and not record.draining:
+            return [record, *(r for r in placeable if r.worker_id != mine)]
+    return placeable
+
+
+def _owner(body: bytes) -> str | None:
+    """The owner a mint's body names, if it reads as one (the worker checks it properly)."""
+    try:
+        owner = json.loads(body or b"{}").get(OWNER_FIELD)
+    except (ValueError, AttributeError):
+        return None
+    return owner if isinstance(owner, str) else None
+
+
 async def worker_for_key(token: str | None) -> WorkerRecord | None:
     """The worker a key's sessions go to: its secret's minter, or (for the engine key) the
     least-loaded placeable worker; None if there is none (or the key opens nothing)."""
@@ -150,7 +189,7 @@ async def client_secrets(request):
     """`POST /v1/realtime/client_secrets`: minted on the least-loaded worker that takes it."""
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
-    for record in await placeable_workers():
+    for record in await mint_order(_owner(request.body)):
         try:
             answer = await _post(
                 f"{record.url}/v1/realtime/client_secrets", request, worker_timeout()

@@ -22,7 +22,7 @@ import time
 
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.directory import WorkerRecord, directory
-from mrblue.engine.load import Capacity, CpuMeter, EngineBusy
+from mrblue.engine.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
 from mrblue.engine.registry import sessions
 
 logger = logging.getLogger("mrblue.engine.worker")
@@ -96,10 +96,23 @@ class Worker:
 
     # --- admission ----------------------------------------------------------------------
 
-    def promise(self, secret_hash: str) -> None:
-        """Hold a place for the session a new secret will open, or raise EngineBusy."""
+    def promise(self, secret_hash: str, owner: str | None = None) -> None:
+        """Hold a place for the session a new secret will open, replacing the owner's older
+        unused one here; or raise EngineBusy (or OwnerAtLimit: the owner's live sessions here
+        and this place would pass `MRBLUE_ENGINE_SESSIONS_PER_OWNER`)."""
         with self._lock:
-            self.capacity.promise(secret_hash, len(sessions))
+            self.capacity.promise(
+                secret_hash,
+                len(sessions),
+                owner=owner,
+                owner_sessions=sessions.holding(owner=owner) if owner else 0,
+                per_owner=engine_settings.ENGINE_SESSIONS_PER_OWNER,
+            )
+
+    def reserved(self, owner: str | None) -> int:
+        """How many unused places `owner` holds here (0 or 1)."""
+        with self._lock:
+            return self.capacity.reserved(owner)
 
     def admits(self, secret_hash: str | None) -> bool:
         """Whether a session opened with this secret (None: the engine key) may start here;
@@ -109,6 +122,11 @@ class Worker:
                 return False
             self.capacity.claim(secret_hash)
             return True
+
+    def promised(self) -> int:
+        """How many places minted secrets hold here, unused yet."""
+        with self._lock:
+            return self.capacity.promised()
 
     def record(self) -> WorkerRecord:
         """What the heartbeat publishes."""
@@ -143,6 +161,7 @@ class Worker:
             "worker_id": self.id,
             "load": record.load,
             "sessions": record.sessions,
+            "reserved": self.promised(),
             "capacity": record.capacity,
         }
 
@@ -204,6 +223,11 @@ def admits(secret_hash: str | None) -> bool:
     return current is None or current.admits(secret_hash)
 
 
+def reserved(owner: str | None) -> int:
+    """How many unused places `owner` holds in this process (always 0 outside a worker)."""
+    return 0 if current is None else current.reserved(owner)
+
+
 def start_worker() -> Worker:
     """Make this process an engine worker (called once, as the ASGI app loads)."""
     global current
@@ -259,4 +283,4 @@ def _drain_on_signals(worker: Worker) -> None:
     reactor.callWhenRunning(lambda: reactor.callLater(0, install))
 
 
-__all__ = ["EngineBusy", "Worker", "admits", "current", "start_worker"]
+__all__ = ["EngineBusy", "OwnerAtLimit", "Worker", "admits", "current", "start_worker"]
