@@ -6,6 +6,9 @@
     python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
     python3 -m mrblue.bootstrap bench    # the same set-up, every benchmark -> BENCHMARKS.md
                                          # (--quick: short runs, for CI)
+    python3 -m mrblue.bootstrap deploy --name mrblue.example.com
+                                         # venv, packages, then the production kit in deploy/,
+                                         # migrations and static files (mrblue/deploy/)
 
 Standard library only: it runs before anything is installed. Each step is skipped when it is
 already done (the venv's packages are re-installed only when pyproject.toml changes).
@@ -31,6 +34,10 @@ TEST_DEBIAN_PACKAGES = {
     # Speakers and rooms for the understanding benchmark and its CI sample.
     "espeak-ng": "espeak-ng",
     "sox": "sox",
+    # The deployed shape (tests/deploy/): nginx terminating TLS, a second host in a network
+    # namespace.
+    "nginx": "nginx",
+    "iproute2": "ip",
 }
 
 # The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared in
@@ -151,16 +158,21 @@ def bench(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def deploy(args: list[str]) -> None:
+    """Set up the venv, then write the production kit and prepare for it (`mrblue.deploy`)."""
+    ensure_venv("tts")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.deploy", *args])
+
+
+COMMANDS = {"serve": serve, "test": test, "bench": bench, "deploy": deploy}
+
+
 def main(argv: list[str]) -> None:
-    """Dispatch `serve`, `test` or `bench`."""
-    if not argv or argv[0] not in ("serve", "test", "bench"):
+    """Dispatch `serve`, `test`, `bench` or `deploy`."""
+    if not argv or argv[0] not in COMMANDS:
         sys.exit(__doc__)
-    if argv[0] == "serve":
-        serve(argv[1:])
-    elif argv[0] == "test":
-        test(argv[1:])
-    else:
-        bench(argv[1:])
+    COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":
