@@ -98,15 +98,21 @@ def apt_install(packages: list[str]) -> None:
     run("apt-get", "install", "-y", "-q", *packages, env=env)
 
 
-def max_message_bytes(environ=os.environ, env_file: Path = ROOT / ".env") -> int:
-    """The engine's message limit, read as Django's settings read it: the environment first,
-    then `.env`, else the default."""
-    raw = environ.get(MAX_MESSAGE_SETTING)
+def raw_setting(name: str, environ=os.environ, env_file: Path = ROOT / ".env") -> str | None:
+    """A setting's raw text, read as Django's settings read it: the environment first, then
+    `.env`; None when neither names it."""
+    raw = environ.get(name)
     if raw is None and env_file.exists():
         for line in env_file.read_text().splitlines():
-            name, sep, value = line.strip().partition("=")
-            if sep and name.strip() == MAX_MESSAGE_SETTING:
+            key, sep, value = line.strip().partition("=")
+            if sep and key.strip() == name:
                 raw = value.strip().strip("'\"")
+    return raw
+
+
+def max_message_bytes(environ=os.environ, env_file: Path = ROOT / ".env") -> int:
+    """The engine's message limit (`MRBLUE_ENGINE_MAX_MESSAGE_BYTES`), else the default."""
+    raw = raw_setting(MAX_MESSAGE_SETTING, environ, env_file)
     return int(raw) if raw not in (None, "") else DEFAULT_MAX_MESSAGE_BYTES
 
 

@@ -16,7 +16,7 @@ import argparse
 import os
 import sys
 
-from mrblue.bootstrap import daphne_limits
+from mrblue.bootstrap import daphne_limits, raw_setting
 
 LOOPBACK = "127.0.0.1"
 ADDRESS_VARIABLE = "MRBLUE_ENGINE_WORKER_ADDRESS"
@@ -47,7 +47,7 @@ def plan(argv: list[str], environ: dict) -> tuple[list[str], dict]:
     worker.add_argument("--port", type=int, required=True)
     worker.add_argument(
         "--address",
-        default=environ.get(ADDRESS_VARIABLE) or LOOPBACK,
+        default=raw_setting(ADDRESS_VARIABLE, environ) or LOOPBACK,
         help=f"this host's private address: listened on, published (default ${ADDRESS_VARIABLE})",
     )
     args = parser.parse_args(argv)
@@ -56,7 +56,7 @@ def plan(argv: list[str], environ: dict) -> tuple[list[str], dict]:
         env["MRBLUE_ENGINE_ROLE"] = "gateway"
         return daphne_command(args.host, args.port, True, env), env
     env["MRBLUE_ENGINE_ROLE"] = "worker"
-    if not env.get("MRBLUE_ENGINE_WORKER_URL"):
+    if not raw_setting("MRBLUE_ENGINE_WORKER_URL", env):
         env["MRBLUE_ENGINE_WORKER_URL"] = worker_url(args.address, args.port)
     return daphne_command(args.address, args.port, False, env), env
 
