@@ -10,8 +10,8 @@ over https as two users, holds two voice calls at once (one on each worker, so t
 crosses to the other host), and the transcript lands in the admin.
 
 It runs where the production shape can be built: as root (network namespaces), with nginx,
-PostgreSQL and Redis (the CI's second pass). The units' `User=` is not applied here: the
-processes run as the test does.
+PostgreSQL and Redis (the CI's second pass). The processes run as the units' `User=`
+(`mrblue`) wherever that user can read the checkout.
 """
 
 import os

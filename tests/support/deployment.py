@@ -4,8 +4,8 @@
   Chromium to trust it by (`--ignore-certificate-errors-spki-list`).
 - `Host` is a second "host": a network namespace with an address of its own, joined to this
   one by a veth pair; it reaches PostgreSQL and Redis through relays on this side's address.
-- `run_unit()` starts a systemd unit of the kit as systemd would (its `EnvironmentFile`,
-  `Environment`, `WorkingDirectory` and `ExecStart`, the instance in `%i`).
+- `run_unit()` starts a systemd unit of the kit as systemd would (its `User`,
+  `EnvironmentFile`, `Environment`, `WorkingDirectory` and `ExecStart`, the instance in `%i`).
 - `Nginx` runs Debian's nginx with the kit's site file, as `sites-enabled` would include it.
 
 Everything listens on loopback or on the namespace's own addresses; nothing leaves the machine.
@@ -20,6 +20,7 @@ import secrets
 import shlex
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -247,13 +248,39 @@ def unit_environment(service: dict[str, list[str]], env_file: Path | None = None
     return env
 
 
+def as_user(user: str, argv: list[str]) -> list[str]:
+    """`argv` run as the system `user` (made if missing, as the kit's install steps do), when
+    that user can run the checkout's Python; else as it is (a checkout, or a venv's Python,
+    under a private home: this project's machines keep their Python in /root)."""
+    if os.geteuid() != 0:
+        return argv
+    if subprocess.run(["id", user], capture_output=True).returncode != 0:
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
+            check=True,
+            capture_output=True,
+        )
+    dropped = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
+    # Not only readable: the same Python, with its own standard library (a copied binary
+    # whose home it cannot read falls back to another one).
+    probe = subprocess.run(
+        [*dropped, argv[0], "-c", "import sys, django; print(sys.version)"],
+        capture_output=True,
+        text=True,
+    )
+    return [*dropped, *argv] if probe.stdout.strip() == sys.version else argv
+
+
 def run_unit(
     unit: Path, instance: str, env_file: Path, host: Host | None = None, extra_env=None
 ) -> Process:
-    """Start `unit`'s `ExecStart` for `instance`, as systemd would, on `host` (None: here)."""
+    """Start `unit`'s `ExecStart` for `instance`, as systemd would: its `User=`, environment
+    and working directory, on `host` (None: here)."""
     service = read_unit(unit)
     (exec_start,) = service["ExecStart"]
     argv = shlex.split(exec_start.replace("%i", instance))
+    if "User" in service:
+        argv = as_user(service["User"][0], argv)
     env = {**unit_environment(service, env_file), **(extra_env or {})}
     if host is not None:
         argv = host.command(argv)
