@@ -88,3 +88,16 @@ class PageRevision(models.Model):
         page.content = self.content
         page.save(author=author, note=f"restored revision {self.pk}", kind="restore")
         return page
+
+
+class RateCount(models.Model):
+    """One rate limit's hits in one clock window (`editor.ratelimit`), when the cache is not
+    Redis: in a table of its own, so the database cache's culling (Django's `MAX_ENTRIES`)
+    never drops a live count. Rows outlive their window by one window, then are swept."""
+
+    name = models.CharField(max_length=250, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.FloatField(db_index=True, help_text="A Unix time: swept after it.")
+
+    def __str__(self):
+        return f"{self.name} = {self.count}"

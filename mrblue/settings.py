@@ -129,8 +129,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Rate limits live in the cache, shared by every web process: Redis when configured, else a
-# table in the database (created by migration mrblue 0010).
+# The cache, shared by every web process: Redis when configured, else a table in the database
+# (created by migration mrblue 0010). The rate limits count in Redis too, or without it in a
+# table of their own that the database cache's culling never touches (`editor.counts`).
 if REDIS_URL:
     CACHES = {
         "default": {
