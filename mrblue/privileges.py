@@ -13,6 +13,7 @@ these cannot be had, `prepare` refuses and says how to go on, before anything st
 """
 
 import ipaddress
+import json
 import os
 import pwd
 import shutil
@@ -27,9 +28,22 @@ from mrblue.conf import BASE_DIR, DATA_DIR, LEGACY_DATABASE
 SERVICE_USER = "mrblue"
 # The files SQLite keeps for a database, by the suffix of their names.
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
-# What the service user's processes must manage: Django set up, the database reached.
-PROBE = "import daphne, django; django.setup(); from django.db import connection; "
-PROBE += "connection.ensure_connection()"
+# Run as the service user: the first directory it cannot enter on the way to each path given
+# (the checkout, the venv, the venv's Python), its Python's version, then what every process
+# does first (Django set up, the database reached).
+PROBE = """
+import json, os, sys
+from pathlib import Path
+closed = [
+    str(d) for p in sys.argv[1:] for d in (*reversed(Path(p).parents), Path(p))
+    if not os.access(d, os.X_OK)
+]
+print(json.dumps({"python": sys.version, "closed": closed[:1]}), flush=True)
+import daphne, django
+django.setup()
+from django.db import connection
+connection.ensure_connection()
+"""
 
 
 class Refusal(Exception):
@@ -173,11 +187,12 @@ def hand_over_directory(database: Path, user: ServiceUser) -> None:
 
 
 def probe(user: ServiceUser, environ: dict) -> None:
-    """Run a Python of the venv as `user`, from the checkout, that sets Django up and reaches
-    the database: what every process will do first."""
+    """Run the venv's Python as `user`, from the checkout, as every process will start: a
+    Refusal saying why and what to do unless it starts as it does for root."""
+    paths = [str(BASE_DIR), sys.prefix, sys.base_prefix]
     try:
         result = subprocess.run(
-            [sys.executable, "-c", PROBE],
+            [sys.executable, "-c", PROBE, *paths],
             cwd=BASE_DIR,
             env={**environ, **user.environment},
             user=user.uid,
@@ -187,16 +202,44 @@ def probe(user: ServiceUser, environ: dict) -> None:
             text=True,
             timeout=120,
         )
-        failure = result.stderr.strip().splitlines()[-1:] if result.returncode else []
+        problem = probe_problem(user.name, result.returncode, result.stdout, result.stderr)
     except OSError as error:
-        failure = [str(error)]
-    if failure:
-        raise Refusal(
-            f"the user {user.name!r} cannot start Mr. Blue from {BASE_DIR} ({failure[0]}). It "
-            "must read the checkout and its .venv (put them e.g. under /srv, not /root, every "
-            "directory above searchable: `chmod o+x`) and reach the database (a SQLite "
-            "database's directory too); or run serve as a non-root user who owns the checkout."
+        problem = probe_problem(user.name, 1, "", str(error))
+    if problem:
+        raise Refusal(problem)
+
+
+def probe_problem(name: str, returncode: int, stdout: str, stderr: str) -> str | None:
+    """What the probe's output says is wrong for the user `name`, with what to do; None if
+    nothing is."""
+    try:
+        report = json.loads(stdout.splitlines()[0])
+    except (IndexError, ValueError):
+        report = {"python": sys.version, "closed": []}
+    if report["closed"]:
+        closed = report["closed"][0]
+        return (
+            f"the user {name!r} cannot reach the checkout, its .venv and their Python "
+            f"({BASE_DIR}, {sys.prefix}, {sys.base_prefix}): it may not enter {closed}. Let it "
+            f"through with `setfacl -m u:{name}:x {closed}` (Debian package acl), or put them "
+            "where every user may read them (e.g. the checkout under /srv, its .venv made by "
+            "/usr/bin/python3), or run serve as a non-root user."
         )
+    if report["python"] != sys.version:
+        return (
+            f"the venv's Python starts as another Python for the user {name!r} "
+            f"({report['python'].split()[0]}, not {sys.version.split()[0]}): make the .venv "
+            "from a Python every user may read (e.g. /usr/bin/python3), or run serve as a "
+            "non-root user."
+        )
+    if returncode:
+        last = (stderr.strip().splitlines() or ["no output"])[-1]
+        return (
+            f"the user {name!r} cannot start Mr. Blue from {BASE_DIR} ({last}). It must read "
+            "the checkout and its .venv, and reach the database (a SQLite database's directory "
+            "too); or run serve as a non-root user who owns the checkout."
+        )
+    return None
 
 
 def _sqlite_files(database: Path) -> list[Path]:

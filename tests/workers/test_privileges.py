@@ -2,8 +2,10 @@
 warned of, which database directory may be handed to the service user, and moving an older
 install's database there without losing a row."""
 
+import json
 import shutil
 import sqlite3
+import sys
 
 import pytest
 
@@ -14,6 +16,7 @@ from mrblue.privileges import (
     foreign_files,
     is_loopback,
     move_legacy_database,
+    probe_problem,
 )
 
 
@@ -102,3 +105,21 @@ def test_a_database_in_use_or_a_second_one_is_not_moved(tmp_path):
     with pytest.raises(Refusal, match="two databases"):
         move_legacy_database(legacy, tmp_path / "data")
     assert count(legacy) == 3 and count(tmp_path / "data" / "db.sqlite3") == 1
+
+
+def report(python=sys.version, closed=()):
+    """The first line the probe prints."""
+    return json.dumps({"python": python, "closed": list(closed)}) + "\n"
+
+
+def test_what_the_probe_found_is_said_with_what_to_do():
+    assert probe_problem("mrblue", 0, report(), "") is None
+    closed = probe_problem("mrblue", 1, report(closed=["/root"]), "ModuleNotFoundError")
+    assert "may not enter /root" in closed and "`setfacl -m u:mrblue:x /root`" in closed
+    other = probe_problem("mrblue", 0, report(python="3.11.2 (main)"), "")
+    assert "another Python for the user 'mrblue' (3.11.2, not" in other
+    failed = probe_problem("mrblue", 1, report(), "x\nsqlite3.OperationalError: unable to open")
+    assert (
+        "cannot start Mr. Blue" in failed and "(sqlite3.OperationalError: unable to open)" in failed
+    )
+    assert "cannot start Mr. Blue" in probe_problem("mrblue", 1, "", "Permission denied")

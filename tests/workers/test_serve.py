@@ -10,6 +10,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import stat
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from mrblue.privileges import SERVICE_USER, ensure_user
 from tests.support.live import ENGINE_KEY, ROOT
 
 pytestmark = [pytest.mark.live]
@@ -148,7 +150,38 @@ def change_a_page(port: int) -> None:
         assert client.post("/editor/mundo-tango/tools/", json=call, headers=headers).is_success
 
 
-def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_all(tmp_path):
+@pytest.fixture
+def service_user():
+    """As root, the user `serve` runs the site as (made here if missing), let through to the
+    checkout, its venv and their Python as the README tells an operator where one lies in a
+    closed directory (pyenv's /root on the project's machines); the ACL entries made here are
+    taken back after. None when not root."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    user = ensure_user(SERVICE_USER)
+    added = {}  # directory: whether it had an ACL of its own before
+    for path in (ROOT, Path(sys.prefix), Path(sys.base_prefix)):
+        for directory in (*reversed(path.parents), path):
+            if directory not in added and not may_enter(user, directory):
+                extended = subprocess.run(["getfacl", "-s", "-p", directory], capture_output=True)
+                added[directory] = bool(extended.stdout.strip())
+                subprocess.run(["setfacl", "-m", f"u:{user.name}:x", directory], check=True)
+    yield user
+    for directory, extended in added.items():
+        undo = ["-x", f"u:{user.name}"] if extended else ["-b"]  # -b: back to plain modes
+        subprocess.run(["setfacl", *undo, directory], check=True)
+
+
+def may_enter(user, directory: Path) -> bool:
+    """Whether `user` may enter `directory` (the kernel's answer, ACLs included)."""
+    check = ["test", "-x", str(directory)]
+    return subprocess.run(check, user=user.uid, group=user.gid, extra_groups=[]).returncode == 0
+
+
+def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_all(
+    tmp_path, service_user
+):
     port = free_port_block(3)
     data = own_database()
     env = {
@@ -171,7 +204,7 @@ def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_al
     try:
         wait_for(lambda: health(port), lambda h: h["placeable"] == 2)
         # As root, the site runs as the service user (supervisord stays root); else as we do.
-        user = pwd.getpwnam("mrblue").pw_uid if os.geteuid() == 0 else os.getuid()
+        user = service_user.uid if service_user else os.getuid()
         processes = children(runner.pid)  # the runner became supervisord
         assert sorted(processes) == sorted(str(p) for p in (port, port + 1, port + 2))
         assert all(uids(pid) == {user} for pid in processes.values())
@@ -212,30 +245,49 @@ def runner_for(database: Path, run_dir: Path, *args: str, **popen) -> subprocess
     return subprocess.Popen(command, cwd=ROOT, env=env, text=True, **popen)
 
 
+def closed_to_others() -> Path | None:
+    """The first directory on the way to the checkout, its venv or their Python that a user
+    with no group of root's may not enter (pyenv's /root on the project's machines), if any."""
+    for path in (ROOT, Path(sys.prefix), Path(sys.base_prefix)):
+        for directory in (*reversed(path.parents), path):
+            if not directory.stat().st_mode & stat.S_IXOTH:
+                return directory
+    return None
+
+
 @as_root
-@pytest.mark.parametrize("case", ["shared directory", "unreachable directory"])
-def test_as_root_it_starts_nothing_it_cannot_run_unprivileged_and_says_how(tmp_path, case):
+@pytest.mark.parametrize("case", ["shared directory", "closed directory", "unreachable database"])
+def test_as_root_it_starts_nothing_it_cannot_run_unprivileged_and_says_how(tmp_path, request, case):
     name = "mrblue-t" + secrets.token_hex(3)  # a user of this test's own, made by serve
     outer = Path(tempfile.mkdtemp(prefix="mrblue-refused-"))  # root's alone (mode 700)
+    database = outer / "data" / "db.sqlite3"
     if case == "shared directory":
-        database, wanted = outer / "db.sqlite3", "shares its directory with other files (notes)"
+        database = outer / "db.sqlite3"
         (outer / "notes").write_text("not the database's")
-    else:
-        database, wanted = outer / "data" / "db.sqlite3", "cannot start Mr. Blue from"
+        wanted = ["shares its directory with other files (notes)", "set DATABASE_URL"]
+    elif case == "closed directory":
+        closed = closed_to_others()
+        if closed is None:
+            pytest.skip("the checkout, its venv and their Python are open to every user here")
+        wanted = [f"may not enter {closed}", f"`setfacl -m u:{name}:x {closed}`"]
+    else:  # the service user is let through to the code, but not to the database
+        name = request.getfixturevalue("service_user").name
+        wanted = ["cannot start Mr. Blue", "unable to open database file"]
     port = str(free_port_block(3))
     runner = runner_for(database, tmp_path, "--user", name, "--port", port, stderr=subprocess.PIPE)
     try:
         _, stderr = runner.communicate(timeout=120)
         assert runner.returncode == 1
-        assert "serve will not run the site as root" in stderr and wanted in stderr
-        assert ("DATABASE_URL" if case == "shared directory" else "/srv") in stderr
+        assert "serve will not run the site as root" in stderr
+        assert all(text in stderr for text in wanted), stderr
         assert not (tmp_path / "supervisord.conf").exists()
         entry = pwd.getpwnam(name)  # made as a system user without home or shell
         assert 0 < entry.pw_uid < 1000 and entry.pw_shell == "/usr/sbin/nologin"
         assert not Path(entry.pw_dir).exists()
     finally:
         stop(runner)
-        subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
+        if name.startswith("mrblue-t"):
+            subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
         shutil.rmtree(outer)
 
 
