@@ -56,7 +56,7 @@ def test_an_edit_changes_the_page_and_records_who_and_which_call(tool, page, edi
     assert data["revisions"][0]["kind"] == "edit"
     revision = page.revisions.first()
     assert (revision.author, revision.call_id, revision.kind) == (editor_user, "call_42", "edit")
-    assert revision.content_before == BLOCKS
+    assert revision.replaced_content == BLOCKS and revision.content_before is None
     page.refresh_from_db()
     assert page.content[0]["style"]["color"] == "#1e88e5"
 
