@@ -2,12 +2,13 @@
 
 The web process and the engine workers parse what strangers send (HTTP, SDP offers, audio), so
 as root they run as a dedicated system user instead (default `mrblue`, made here if missing);
-supervisord stays root, only to manage them. That user needs to read the checkout and its
-`.venv`, and to write the SQLite database's directory (WAL mode keeps `-wal` and `-shm` files
-next to the database): the default database lives in `data/`, a directory of its own that
-becomes the user's. The settings from `.env` (which may be root's, mode 600) reach the processes
-in supervisord's environment, read by root as systemd's `EnvironmentFile` would be. Where one of
-these cannot be had, `prepare` refuses and says how to go on, before anything starts.
+supervisord stays root, only to manage them. That user needs to read the checkout, its `.venv`
+and the Python it was made from (a probe starts it as the user first), and to write the SQLite
+database's directory (WAL mode keeps `-wal` and `-shm` files next to the database): the default
+database lives in `data/`, a directory of its own that becomes the user's. The settings from
+`.env` (which may be root's, mode 600) reach the processes in supervisord's environment, read by
+root as systemd's `EnvironmentFile` would be. Where one of these cannot be had, `prepare`
+refuses and says how to go on, before anything starts.
 
 `DEBUG` on a public address is the other unsafe start: `debug_warning` says what to do instead.
 """
@@ -118,20 +119,9 @@ def ensure_user(name: str) -> ServiceUser:
     try:
         entry = pwd.getpwnam(name)
     except KeyError:
-        useradd = shutil.which("useradd")
-        if useradd is None:
-            raise Refusal(
-                f"there is no user {name!r} and no `useradd` to make one. Make a system user "
-                f"yourself (e.g. `adduser -S -H -s /sbin/nologin {name}`) and start again, pass "
-                "`--user <an existing unprivileged user>`, or run serve as a non-root user."
-            ) from None
-        home = "/nonexistent"
-        print(f"==> creating the system user {name!r} to run the processes", flush=True)
-        subprocess.run(
-            [useradd, "--system", "--user-group", "--no-create-home", "--home-dir", home]
-            + ["--shell", "/usr/sbin/nologin", name],
-            check=True,
-        )
+        entry = None
+    if entry is None:
+        _make_user(name)
         entry = pwd.getpwnam(name)
     if entry.pw_uid == 0:
         raise Refusal(
@@ -139,6 +129,29 @@ def ensure_user(name: str) -> ServiceUser:
             f"{SERVICE_USER!r}, made if missing), or run serve as a non-root user."
         )
     return ServiceUser(name, entry.pw_uid, entry.pw_gid, entry.pw_dir)
+
+
+def _make_user(name: str) -> None:
+    useradd = shutil.which("useradd")
+    if useradd is None:
+        raise Refusal(
+            f"there is no user {name!r} and no `useradd` to make one. Make a system user "
+            f"yourself (e.g. `adduser -S -H -s /sbin/nologin {name}`) and start again, pass "
+            "`--user <an existing unprivileged user>`, or run serve as a non-root user."
+        )
+    print(f"==> creating the system user {name!r} to run the processes", flush=True)
+    made = subprocess.run(
+        [useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent"]
+        + ["--shell", "/usr/sbin/nologin", name],
+        capture_output=True,
+        text=True,
+    )
+    if made.returncode:
+        raise Refusal(
+            f"`useradd` could not make the user {name!r} ({made.stderr.strip()}). Make an "
+            "unprivileged system user yourself and pass `--user <it>`, or run serve as a "
+            "non-root user."
+        )
 
 
 def move_legacy_database(legacy: Path, data_dir: Path) -> Path:
@@ -203,7 +216,7 @@ def probe(user: ServiceUser, environ: dict) -> None:
             timeout=120,
         )
         problem = probe_problem(user.name, result.returncode, result.stdout, result.stderr)
-    except OSError as error:
+    except (OSError, subprocess.TimeoutExpired) as error:
         problem = probe_problem(user.name, 1, "", str(error))
     if problem:
         raise Refusal(problem)
