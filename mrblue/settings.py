@@ -6,13 +6,14 @@ those declarations. The defaults run on one machine with nothing else installed:
 mode, the in-memory channel layer and the database cache.
 """
 
+import contextlib
 from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from mrblue.bootstrap import TRANSPORT_MARGIN_BYTES
-from mrblue.conf import APP_SETTINGS, BASE_DIR, ENGINE_SETTINGS, SETTINGS
+from mrblue.conf import APP_SETTINGS, BASE_DIR, DATA_DIR, ENGINE_SETTINGS, SETTINGS
 from mrblue.engine.declared import read_environment
 
 env = environ.Env()
@@ -103,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    if DATABASES["default"]["NAME"] == str(DATA_DIR / "db.sqlite3"):
+        # The default's directory (unwritable here means SQLite says so, when first used).
+        with contextlib.suppress(OSError):
+            DATA_DIR.mkdir(mode=0o700, exist_ok=True)
     # A file, not :memory:, so a live server in another thread sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 else:
