@@ -7,10 +7,12 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
+from mrblue.engine import calibration
 from mrblue.engine.calibration import (
     CPU_BUDGET,
     FALLBACK_CAPACITY,
     MOST_CALLS,
+    TRIES,
     Readings,
     _one_at_a_time,
     decide,
@@ -163,3 +165,16 @@ def test_a_calibration_that_waits_too_long_for_the_lock_times_anyway(tmp_path, m
     with _one_at_a_time(), _one_at_a_time(wait_s=0.1):
         pass
     assert "another calibration holds" in caplog.text
+
+
+def test_a_worker_whose_calibration_fails_still_starts_with_a_capacity(monkeypatch, settings):
+    def broken(tries=TRIES):
+        raise RuntimeError("no model")
+
+    monkeypatch.setattr(calibration, "calibrate", broken)
+    settings.MRBLUE_ENGINE_WORKER_CAPACITY = "auto"
+    decision, readings = calibration.measure()
+    assert (decision.capacity, readings) == (FALLBACK_CAPACITY, None)
+    assert decision.reason.endswith("calibration failed (RuntimeError)")
+    settings.MRBLUE_ENGINE_WORKER_CAPACITY = 3
+    assert calibration.measure()[0].capacity == 3
