@@ -160,7 +160,7 @@ def _over(calls: int, call_share: float, turn_ms: float, audio_share: float, lon
     heard_ms = _heard_ms(calls, turn_ms, audio_share)
     if heard_ms > HEARD_RATIO * lone_ms:
         return (
-            f"would be heard at {heard_ms / lone_ms:.1f}x a lone call's time when all "
+            f"would be heard at {heard_ms / lone_ms:.2f}x a lone call's time when all "
             f"answer at once (at most {HEARD_RATIO:g}x)"
         )
     return ""
