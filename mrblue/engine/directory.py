@@ -30,6 +30,7 @@ class WorkerRecord:
     pid: int = 0
     started_at: float = 0.0
     seen_at: float = 0.0
+    capacity_reason: str = ""  # why this capacity (calibrated, or pinned); older workers: ""
 
     @property
     def placeable(self) -> bool:

@@ -85,6 +85,9 @@ class EngineWorker(models.Model):
     pid = models.PositiveIntegerField(default=0)
     started_at = models.FloatField(default=0.0)  # Unix time, as the Redis records keep it
     seen_at = models.FloatField(db_index=True)
+    # Why the worker carries `capacity` (its calibration, or the setting that pins it). The
+    # database's own default lets workers that predate it go on writing rows.
+    capacity_reason = models.TextField(blank=True, default="", db_default="")
 
     class Meta:
         app_label = "mrblue"
@@ -110,4 +113,5 @@ class EngineWorker(models.Model):
             pid=self.pid,
             started_at=self.started_at,
             seen_at=self.seen_at,
+            capacity_reason=self.capacity_reason,
         )
