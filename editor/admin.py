@@ -49,6 +49,7 @@ class PageRevisionAdmin(admin.ModelAdmin):
         "kind",
         "note",
         "call_id",
+        "replaced",
         "content_before",
         "undone_at",
         "redoable",

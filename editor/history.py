@@ -49,7 +49,7 @@ def _undo(page: Page, user, call_id: str) -> str:
         raise ToolError(_changed_since(page, edit, "undo"))
     edit.undone_at = timezone.now()
     edit.save(update_fields=["undone_at"])
-    page.content = edit.content_before
+    page.content = edit.replaced_content
     page.save(author=user, note=f"undo of revision {edit.pk}", kind="undo", call_id=call_id)
     return f"undid: {edit.note}"
 
@@ -62,7 +62,7 @@ def _redo(page: Page, user, call_id: str) -> str:
     )
     if edit is None:
         raise ToolError("There is nothing to redo.")
-    if page.content != edit.content_before:
+    if page.content != edit.replaced_content:
         raise ToolError(_changed_since(page, edit, "redo"))
     edit.undone_at = None
     edit.save(update_fields=["undone_at"])

@@ -26,13 +26,19 @@ class Page(models.Model):
         """Save the page and keep a revision of what was saved, in one transaction.
 
         `kind` says why (an admin save, a tool `edit`, an `undo`...); an `edit` keeps the
-        content it replaced (`before`) so it can be undone.
+        content it replaced (`before`) so it can be undone: as a link to the latest revision,
+        which holds that content already, else (the page was changed without one) as a copy.
         """
         with transaction.atomic():
             super().save(*args, **kwargs)
             if kind not in ("undo", "redo"):
                 # A new change ends the redo history, as in any editor.
                 self.revisions.filter(undone_at__isnull=False).update(redoable=False)
+            replaced = None
+            if before is not None:
+                latest = self.revisions.only("content").order_by("-id").first()
+                if latest is not None and latest.content == before:
+                    replaced, before = latest, None
             return PageRevision.objects.create(
                 page=self,
                 title=self.title,
@@ -40,6 +46,7 @@ class Page(models.Model):
                 author=author,
                 note=note,
                 kind=kind,
+                replaced=replaced,
                 content_before=before,
                 call_id=call_id,
             )
@@ -70,7 +77,19 @@ class PageRevision(models.Model):
     note = models.CharField(max_length=200, blank=True)
     kind = models.CharField(max_length=10, default="save")
     call_id = models.CharField(max_length=64, blank=True, help_text="The tool call, if any.")
-    content_before = models.JSONField(null=True, blank=True)
+    # An edit's replaced content, which its Undo brings back: the revision that holds it (a
+    # revision is never changed, and cannot be deleted while an edit needs it), or a copy.
+    replaced = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.RESTRICT,
+        related_name="+",
+        help_text="An edit's: the revision whose content it replaced.",
+    )
+    content_before = models.JSONField(
+        null=True, blank=True, help_text="An edit's replaced content, when no revision holds it."
+    )
     undone_at = models.DateTimeField(null=True, blank=True)
     redoable = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -81,6 +100,11 @@ class PageRevision(models.Model):
     def __str__(self):
         return f"{self.page} @ {self.created_at:%Y-%m-%d %H:%M:%S}"
 
+    @property
+    def replaced_content(self) -> list | None:
+        """The content an edit replaced (None for other revisions)."""
+        return self.replaced.content if self.replaced_id else self.content_before
+
     def restore(self, author=None) -> Page:
         """Make this revision the page's content again (as a new revision)."""
         page = self.page
@@ -88,3 +112,16 @@ class PageRevision(models.Model):
         page.content = self.content
         page.save(author=author, note=f"restored revision {self.pk}", kind="restore")
         return page
+
+
+class RateCount(models.Model):
+    """One rate limit's hits in one clock window (`editor.ratelimit`), when the cache is not
+    Redis: in a table of its own, so the database cache's culling (Django's `MAX_ENTRIES`)
+    never drops a live count. Rows outlive their window by one window, then are swept."""
+
+    name = models.CharField(max_length=250, primary_key=True)
+    count = models.BigIntegerField(default=0)
+    expires = models.FloatField(db_index=True, help_text="A Unix time: swept after it.")
+
+    def __str__(self):
+        return f"{self.name} = {self.count}"

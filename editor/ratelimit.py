@@ -1,5 +1,5 @@
-"""A sliding-window rate limiter on Django's cache, shared by every web process (Redis when
-configured, else the database cache).
+"""A sliding-window rate limiter shared by every web process: its counts live in Redis when
+Django's cache is Redis, else in a table of the database (`editor.counts`).
 
 Each key counts its hits per clock window; a hit is judged on this window's count plus the
 last one's, weighted by how much of the last window is still inside the past window's length
@@ -10,15 +10,13 @@ Limits are named by their Django setting (every declared setting is there with i
 see `mrblue/conf.py`), so the editor needs nothing from the apps above it.
 """
 
-import contextlib
 import math
 import time
 from functools import wraps
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.cache import cache
 
+from editor.counts import counts
 from editor.jsonapi import json_error
 
 
@@ -37,33 +35,34 @@ class RateLimiter:
     def hit(self, key: str, now: float | None = None, count: int = 1) -> float | None:
         """Count `count` hits; return the seconds to wait if over the limit, else None."""
         now = time.time() if now is None else now
-        current, previous = self._keys(key, now)
-        try:
-            hits = cache.incr(current, count)
-        except ValueError:  # the window's first hit
-            cache.add(current, 0, timeout=math.ceil(2 * self.window))
-            hits = cache.incr(current, count)
-        return self._wait(hits, cache.get(previous, 0), now)
+        hits, previous = counts().add(*self._keys(key, now), count, self._keep_s, now)
+        return self._wait(hits, previous, now)
 
     async def ahit(self, key: str, now: float | None = None, count: int = 1) -> float | None:
-        """`hit` for async code. Not Django's async cache calls: their `aincr` reads and
-        writes in two steps on every backend (Redis's too), so concurrent hits are lost."""
-        return await sync_to_async(self.hit)(key, now, count)
+        """`hit` for async code: on the event loop with Redis, in the sync thread with the
+        database. (Not Django's async cache calls: their `aincr` reads and writes in two
+        steps on every backend, Redis's too, so concurrent hits would be lost.)"""
+        now = time.time() if now is None else now
+        hits, previous = await counts().aadd(*self._keys(key, now), count, self._keep_s, now)
+        return self._wait(hits, previous, now)
 
     def give_back(self, key: str, count: int, when: float) -> None:
-        """Uncount `count` hits made at `when` and not used after all (a lease of hits)."""
-        current, _ = self._keys(key, when)
-        with contextlib.suppress(ValueError):  # that window's count is gone already
-            cache.decr(current, count)
+        """Uncount `count` hits made at `when` and not used after all (a lease of hits); a
+        count never goes below zero."""
+        counts().take_back(self._keys(key, when)[0], count)
 
     async def agive_back(self, key: str, count: int, when: float) -> None:
         """`give_back` for async code."""
-        await sync_to_async(self.give_back)(key, count, when)
+        await counts().atake_back(self._keys(key, when)[0], count)
 
     def counted(self, key: str, now: float | None = None) -> int:
         """The hits of `key` counted in the window `now` falls in."""
-        current, _ = self._keys(key, time.time() if now is None else now)
-        return cache.get(current, 0)
+        return counts().get(self._keys(key, time.time() if now is None else now)[0])
+
+    @property
+    def _keep_s(self) -> int:
+        # A window's count is read until the next window ends.
+        return math.ceil(2 * self.window)
 
     def _keys(self, key: str, now: float) -> tuple[str, str]:
         number = int(now // self.window)
@@ -77,10 +76,10 @@ class RateLimiter:
 
 
 class Lease:
-    """One client's hits on a `RateLimiter` key, taken from the cache ahead of use: one at
-    first, then twice as many each time up to `1/share` of the limit, so a busy client asks
-    the cache once per many hits and many quiet clients of one key hold little. What a lease
-    leaves unused goes back with `arelease`; a refused hit takes nothing."""
+    """One client's hits on a `RateLimiter` key, counted ahead of use: one at first, then
+    twice as many each time up to `1/share` of the limit, so a busy client asks the store once
+    per many hits and many quiet clients of one key hold little. What a lease leaves unused
+    goes back with `arelease`; a refused hit takes nothing."""
 
     def __init__(self, limiter: RateLimiter, key: str, share: int = 10):
         self.limiter, self.key, self.share = limiter, key, share

@@ -95,8 +95,10 @@ def _read_call(raw: bytes) -> tuple[str, dict, str]:
 
 
 @_editor_api
+@limit_per_user(tool_limiter, "tool", "Too many page changes in a minute; wait a moment.")
 def restore_revision_view(request, page, revision_id):
-    """`POST /editor/<slug>/revisions/<id>/restore/`: make an old revision current again."""
+    """`POST /editor/<slug>/revisions/<id>/restore/`: make an old revision current again (a
+    page change like a tool call's, counted with them)."""
     revision = page.revisions.filter(pk=revision_id).first()
     if revision is None:
         return json_error(404, "revision_not_found", "There is no such revision of this page.")

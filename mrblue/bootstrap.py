@@ -2,10 +2,14 @@
 
     python3 -m mrblue.bootstrap serve    # venv, packages, migrations, demo data, then the web
                                          # process on :8000 and one engine worker per core
-                                         # [--port 8000] [--workers N]
+                                         # [--port 8000] [--workers N] [--host 127.0.0.1]
+                                         # (as root: they run as [--user mrblue])
     python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
     python3 -m mrblue.bootstrap bench    # the same set-up, every benchmark -> BENCHMARKS.md
                                          # (--quick: short runs, for CI)
+    python3 -m mrblue.bootstrap deploy --name mrblue.example.com
+                                         # venv, packages, then the production kit in deploy/,
+                                         # migrations and static files (mrblue/deploy/)
 
 Standard library only: it runs before anything is installed. Each step is skipped when it is
 already done (the venv's packages are re-installed only when pyproject.toml changes).
@@ -31,6 +35,13 @@ TEST_DEBIAN_PACKAGES = {
     # Speakers and rooms for the understanding benchmark and its CI sample.
     "espeak-ng": "espeak-ng",
     "sox": "sox",
+    # The deployed shape (tests/deploy/): nginx terminating TLS, a second host in a network
+    # namespace.
+    "nginx": "nginx",
+    "iproute2": "ip",
+    # serve's root test lets its user through a closed directory (pyenv's /root) as the README
+    # tells operators to.
+    "acl": "setfacl",
 }
 
 # The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared in
@@ -91,15 +102,21 @@ def apt_install(packages: list[str]) -> None:
     run("apt-get", "install", "-y", "-q", *packages, env=env)
 
 
-def max_message_bytes(environ=os.environ, env_file: Path = ROOT / ".env") -> int:
-    """The engine's message limit, read as Django's settings read it: the environment first,
-    then `.env`, else the default."""
-    raw = environ.get(MAX_MESSAGE_SETTING)
+def raw_setting(name: str, environ=os.environ, env_file: Path = ROOT / ".env") -> str | None:
+    """A setting's raw text, read as Django's settings read it: the environment first, then
+    `.env`; None when neither names it."""
+    raw = environ.get(name)
     if raw is None and env_file.exists():
         for line in env_file.read_text().splitlines():
-            name, sep, value = line.strip().partition("=")
-            if sep and name.strip() == MAX_MESSAGE_SETTING:
+            key, sep, value = line.strip().partition("=")
+            if sep and key.strip() == name:
                 raw = value.strip().strip("'\"")
+    return raw
+
+
+def max_message_bytes(environ=os.environ, env_file: Path = ROOT / ".env") -> int:
+    """The engine's message limit (`MRBLUE_ENGINE_MAX_MESSAGE_BYTES`), else the default."""
+    raw = raw_setting(MAX_MESSAGE_SETTING, environ, env_file)
     return int(raw) if raw not in (None, "") else DEFAULT_MAX_MESSAGE_BYTES
 
 
@@ -121,7 +138,8 @@ def serve(args: list[str]) -> None:
     manage("migrate", "--noinput")
     manage("demo_data")
     port = args[args.index("--port") + 1] if "--port" in args else PORT
-    log(f"Mr. Blue runs on http://{HOST}:{port}/ : log in as 'editor' (or 'admin' for /admin/)")
+    host = args[args.index("--host") + 1] if "--host" in args else HOST
+    log(f"Mr. Blue runs on http://{host}:{port}/ : log in as 'editor' (or 'admin' for /admin/)")
     os.chdir(ROOT)
     os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.processes", *args])
 
@@ -151,16 +169,21 @@ def bench(args: list[str]) -> None:
     sys.exit(result.returncode)
 
 
+def deploy(args: list[str]) -> None:
+    """Set up the venv, then write the production kit and prepare for it (`mrblue.deploy`)."""
+    ensure_venv("tts")
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.deploy", *args])
+
+
+COMMANDS = {"serve": serve, "test": test, "bench": bench, "deploy": deploy}
+
+
 def main(argv: list[str]) -> None:
-    """Dispatch `serve`, `test` or `bench`."""
-    if not argv or argv[0] not in ("serve", "test", "bench"):
+    """Dispatch `serve`, `test`, `bench` or `deploy`."""
+    if not argv or argv[0] not in COMMANDS:
         sys.exit(__doc__)
-    if argv[0] == "serve":
-        serve(argv[1:])
-    elif argv[0] == "test":
-        test(argv[1:])
-    else:
-        bench(argv[1:])
+    COMMANDS[argv[0]](argv[1:])
 
 
 if __name__ == "__main__":

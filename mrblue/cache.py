@@ -1,6 +1,8 @@
 """The cache backends: the embedded default's (Django's database cache, with counters that two
 web processes can share: Django's `incr` reads and writes in two steps, so two processes lose
-counts), and Django's Redis cache without its per-call client."""
+counts), and Django's Redis cache without its per-call client. (The rate limits count in Redis
+through this cache's client, or without Redis in a table of their own, never in the database
+cache, whose culling drops entries: see `editor.counts`.)"""
 
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -14,7 +16,7 @@ TABLE = "mrblue_cache"
 class SharedDatabaseCache(DatabaseCache):
     """`DatabaseCache` whose `incr`/`decr` hold the row's lock from read to write. (Django's
     async `aincr` reads and writes in two steps on every backend, Redis's too: counts that
-    matter go through the sync calls, as `editor.ratelimit` does.)"""
+    matter go through the sync calls.)"""
 
     def incr(self, key, delta=1, version=None):
         """Add `delta` to a stored number atomically; ValueError if the key is missing."""

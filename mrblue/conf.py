@@ -23,7 +23,17 @@ from mrblue.engine.declared import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The default SQLite database's directory: the processes' own (see mrblue/privileges.py).
+DATA_DIR = BASE_DIR / "data"
+# Where older installs made it; still used where it is (as root, `serve` moves it to DATA_DIR).
+LEGACY_DATABASE = BASE_DIR / "db.sqlite3"
 DEVELOPMENT_SECRET_KEY = "django-insecure-mrblue-development-key-never-use-in-production"
+
+
+def default_database() -> Path:
+    """The SQLite database used when `DATABASE_URL` is unset."""
+    return LEGACY_DATABASE if LEGACY_DATABASE.exists() else DATA_DIR / "db.sqlite3"
+
 
 DJANGO = "Django"
 PRODUCTION = "Production (only read when DEBUG=0)"
@@ -81,12 +91,13 @@ DJANGO_SETTINGS = (
     ),
     Setting(
         "DATABASE_URL",
-        lambda get: f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        lambda get: f"sqlite:///{default_database()}",
         TEXT,
         "Any Django database URL, e.g. `postgres://postgres@127.0.0.1:5432/mrblue`; unset = "
-        "`db.sqlite3` in the project root.",
+        "`data/db.sqlite3` in the project root (or `db.sqlite3` there, where an older install "
+        "made it).",
         STORAGE,
-        shown="`sqlite:///db.sqlite3` (WAL mode)",
+        shown="`sqlite:///data/db.sqlite3` (WAL mode)",
     ),
     Setting(
         "DB_CONN_MAX_AGE",
@@ -194,8 +205,9 @@ APP_SETTINGS = (
         "MRBLUE_DEMO_PASSWORD",
         "",
         TEXT,
-        "Password `demo_data` gives the demo users `admin` and `editor`; empty = generated and "
-        "printed once.",
+        "Password `demo_data` gives the demo users `admin` and `editor` when it makes them "
+        "(later runs keep their passwords; `--reset-passwords` sets them again); empty = "
+        "generated and printed once.",
         DEMO,
         shown="generated",
     ),
@@ -226,7 +238,8 @@ APP_SETTINGS = (
         "MRBLUE_TOOL_CALLS_PER_MINUTE",
         60,
         INTEGER,
-        "Page-tool calls (Undo and Redo included) one user may make per minute (then 429).",
+        "Page-tool calls (Undo, Redo and restoring a revision included) one user may make per "
+        "minute (then 429).",
         CONVERSATIONS,
     ),
     Setting(

@@ -6,9 +6,12 @@ get an `error` (with the message's `seq` whenever it can be read, so the client 
 will never be stored) and the connection stays open, unless the client keeps making them.
 A user holds at most `MRBLUE_LOG_CONNECTIONS_PER_USER` of these connections at once (counted
 per web process), and sends at most `MRBLUE_LOG_MESSAGES_PER_10S` messages over all of them
-(counted in Django's cache, so over every web process).
+(counted in Redis, or a table of the database, so over every web process). However a socket
+ends (closed, its handler raising, cancelled, the server shutting down), it frees its place and
+gives back the messages it took and did not use.
 """
 
+import logging
 from collections import Counter
 
 from channels.consumer import get_handler_name
@@ -22,6 +25,7 @@ from mrblue.engine.jsonparse import parse_json
 from mrblue.models import Conversation
 from mrblue.transcript_log import LogError, peek_seq, validate
 
+logger = logging.getLogger("mrblue.transcript_log")
 # Daphne sends no close reason: the reason goes in an `error` message just before the close.
 FORBIDDEN, TOO_MANY = 4403, 4429
 MAX_ERRORS = 50
@@ -48,15 +52,24 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
     counted_user: int | None = None  # whose open connections this one counts among
     allowance: Lease | None = None  # the user's messages this connection may send
 
+    async def __call__(self, scope, receive, send):
+        """Run the socket; however it ends, give its place and lease back. Channels calls
+        `disconnect` only for a close it is told of: a handler that raises (a database or
+        Redis outage), a cancelled task or a server shutting down would keep them forever."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._give_back()
+
     async def dispatch(self, message):
         """Handle one ASGI message, without Channels' `aclose_old_connections` first.
 
         Channels closes stale database connections before every message, as Django does per
         request: a hop to its sync thread each time, 13% of the log's CPU in a profile under
         load. Here the database is reached through `database_sync_to_async` (which closes its
-        own), the log writer (which keeps its own, see `log_writer`), and the rate limit's cache
-        calls on the sync thread, whose connections Django closes as each request starts and
-        ends.
+        own), the log writer (which keeps its own, see `log_writer`), and, without Redis, the
+        rate limit's counts on the sync thread, whose connections Django closes as each request
+        starts and ends.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
@@ -90,14 +103,24 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code):
-        """Free this connection's place among its user's, and give back unused messages."""
+        """The client closed: free this connection's place, give back unused messages."""
+        await self._give_back()
+
+    async def _give_back(self) -> None:
+        """Free the place at once, then give back the lease's unused messages (once; a
+        store that is down keeps them only until their window passes)."""
         user_id, self.counted_user = self.counted_user, None
         if user_id is not None:
             _open_per_user[user_id] -= 1
             if _open_per_user[user_id] <= 0:
                 del _open_per_user[user_id]
-        if self.allowance is not None:
-            await self.allowance.arelease()
+        allowance, self.allowance = self.allowance, None
+        if allowance is None:
+            return
+        try:
+            await allowance.arelease()
+        except Exception as error:  # logged: the socket is gone either way
+            logger.warning("a log socket could not give back its unused messages: %r", error)
 
     async def _owned(self, user, conversation_id):
         return await database_sync_to_async(_owned_by, thread_sensitive=False)(

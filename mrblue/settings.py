@@ -6,11 +6,14 @@ those declarations. The defaults run on one machine with nothing else installed:
 mode, the in-memory channel layer and the database cache.
 """
 
+import contextlib
+from urllib.parse import urlsplit
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from mrblue.bootstrap import TRANSPORT_MARGIN_BYTES
-from mrblue.conf import APP_SETTINGS, BASE_DIR, ENGINE_SETTINGS, SETTINGS
+from mrblue.conf import APP_SETTINGS, BASE_DIR, DATA_DIR, ENGINE_SETTINGS, SETTINGS
 from mrblue.engine.declared import read_environment
 
 env = environ.Env()
@@ -28,6 +31,24 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = _values["ALLOWED_HOSTS"]
 CSRF_TRUSTED_ORIGINS = _values["CSRF_TRUSTED_ORIGINS"]
+
+# An engine worker is internal: only the web processes (gateways) call it, at its own URL over
+# the private network, with a key on every call (the engine key, or a live client secret), and
+# browsers reach it only with media (UDP). So the public site's host and TLS rules are not its
+# own: it answers at the host of `MRBLUE_ENGINE_WORKER_URL`, over that URL's scheme, and sends
+# no HTTPS redirect or HSTS (see the production hardening below).
+ENGINE_ROLE = _values["MRBLUE_ENGINE_ROLE"]
+IS_ENGINE_WORKER = ENGINE_ROLE == "worker"
+
+
+def _url_host(url: str) -> str:
+    """The host of `url` as Django's ALLOWED_HOSTS names it (an IPv6 address in brackets)."""
+    host = urlsplit(url).hostname or ""
+    return f"[{host}]" if ":" in host else host
+
+
+if IS_ENGINE_WORKER:
+    ALLOWED_HOSTS = [_url_host(_values["MRBLUE_ENGINE_WORKER_URL"])]
 
 INSTALLED_APPS = [
     "daphne",
@@ -55,9 +76,7 @@ MIDDLEWARE = [
 ]
 
 # An engine worker serves only the engine's endpoints (see mrblue/engine/worker.py).
-ROOT_URLCONF = (
-    "mrblue.engine.worker_urls" if _values["MRBLUE_ENGINE_ROLE"] == "worker" else "mrblue.urls"
-)
+ROOT_URLCONF = "mrblue.engine.worker_urls" if IS_ENGINE_WORKER else "mrblue.urls"
 ASGI_APPLICATION = "mrblue.asgi.application"
 
 TEMPLATES = [
@@ -85,6 +104,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    if DATABASES["default"]["NAME"] == str(DATA_DIR / "db.sqlite3"):
+        # The default's directory (unwritable here means SQLite says so, when first used).
+        with contextlib.suppress(OSError):
+            DATA_DIR.mkdir(mode=0o700, exist_ok=True)
     # A file, not :memory:, so a live server in another thread sees the test data.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
 else:
@@ -111,8 +134,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# Rate limits live in the cache, shared by every web process: Redis when configured, else a
-# table in the database (created by migration mrblue 0010).
+# The cache, shared by every web process: Redis when configured, else a table in the database
+# (created by migration mrblue 0010). The rate limits count in Redis too, or without it in a
+# table of their own that the database cache's culling never touches (`editor.counts`).
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -155,8 +179,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
-# --- Production hardening (DEBUG=0) ----------------------------------------------------------
-if not DEBUG:
+# --- Production hardening (DEBUG=0; the site's, not an internal engine worker's) --------------
+if not DEBUG and not IS_ENGINE_WORKER:
     SESSION_COOKIE_SECURE = _values["SESSION_COOKIE_SECURE"]
     CSRF_COOKIE_SECURE = _values["CSRF_COOKIE_SECURE"]
     SECURE_SSL_REDIRECT = _values["SECURE_SSL_REDIRECT"]

@@ -15,6 +15,7 @@ from mrblue.engine.declared import (
     PAIRS,
     TEXT,
     WORDS,
+    Cast,
     DeclaredSettings,
     Setting,
 )
@@ -32,6 +33,27 @@ def _positive(value: float) -> None:
 def _one_of(value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
+
+
+AUTO = "auto"
+
+
+def _capacity(raw: str) -> str | int:
+    """A worker's capacity as written: `auto` (calibrated as it starts) or a number of calls."""
+    if raw.strip().lower() == AUTO:
+        return AUTO
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{raw!r} is neither `auto` nor a number of calls") from None
+
+
+def _capacity_check(value) -> None:
+    if value != AUTO and value < 1:
+        raise ValueError(f"{value!r} is neither `auto` nor a number of calls (1 or more)")
+
+
+CAPACITY = Cast(_capacity, str)
 
 
 @cache
@@ -285,13 +307,24 @@ ENGINE_SETTINGS = (
         WORKERS,
     ),
     Setting(
-        "MRBLUE_ENGINE_WORKER_CAPACITY",
-        2,
-        INTEGER,
-        "Speaking calls one worker carries; a worker with this many (or with its load at the "
-        "threshold) takes no more (measured on 2 cores, one worker each, the callers' browsers "
-        "on the same cores: 2 each carried 4 calls with at most 0.22% of audio concealed).",
+        "MRBLUE_ENGINE_WORKER_ADDRESS",
+        "127.0.0.1",
+        TEXT,
+        "This host's private address, which a worker started by `python -m mrblue.launch "
+        "worker` (the production units) listens on; its URL is then `http://<address>:<port>` "
+        "unless `MRBLUE_ENGINE_WORKER_URL` is set.",
         WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_WORKER_CAPACITY",
+        AUTO,
+        CAPACITY,
+        "Speaking calls one worker carries; a worker with this many (or with its load at the "
+        "threshold) takes no more. `auto`: what the worker measures as it starts (it times "
+        "recognition, synthesis and call audio on this machine; `mrblue/engine/calibration.py`); "
+        "a number pins it (calibration still runs, and the admin's workers page shows both).",
+        WORKERS,
+        check=_capacity_check,
     ),
     Setting(
         "MRBLUE_ENGINE_LOAD_THRESHOLD",

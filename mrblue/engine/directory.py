@@ -34,6 +34,9 @@ SIGNATURE = "signature"  # the published record's field holding its HMAC
 WORKER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 MAX_URL_CHARS = 200
 MAX_COUNT = 1_000_000  # sessions or capacity beyond this are nonsense, not a busy worker
+MAX_REASON_CHARS = 2000
+# Fields a record may lack (their defaults stand); a gateway needs every other one.
+OPTIONAL_FIELDS = ("pid", "started_at", "capacity_reason")
 SKIP_LOG_SECONDS = 60.0  # one warning per worker and reason this often, not one per mint
 
 
@@ -64,6 +67,7 @@ class WorkerRecord:
     beat: int = 0  # how many records this worker has published, counting this one
     pid: int = 0
     started_at: float = 0.0
+    capacity_reason: str = ""  # why this capacity (calibrated, or pinned); older workers: ""
     age: float = 0.0
 
     @property
@@ -121,7 +125,7 @@ def read_published(data, key: str) -> WorkerRecord:
         if field.name == "age":
             continue
         if field.name not in data:
-            if field.name in ("pid", "started_at"):
+            if field.name in OPTIONAL_FIELDS:
                 continue
             raise BadRecord(worker_id, f"no {field.name}")
         values[field.name] = _checked(field.name, data[field.name], worker_id)
@@ -141,6 +145,8 @@ def _checked(name: str, value, worker_id: str):
         ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value < bound
     elif name == "load":
         ok = _is_number(value) and 0.0 <= value <= 1.0
+    elif name == "capacity_reason":
+        ok = isinstance(value, str) and len(value) <= MAX_REASON_CHARS
     else:  # started_at
         ok = _is_number(value) and value >= 0
     if not ok:

@@ -2,12 +2,13 @@
 
 A worker is a Daphne process with `MRBLUE_ENGINE_ROLE=worker` (`bootstrap serve` starts one per
 core). Before it offers itself it loads the speech models (LiveKit's prewarm), so no caller
-waits for them. A heartbeat thread then publishes its load to the directory, signed with the
-engine key; it runs apart from the event loop so that a loop busy with audio still says it is
-alive, and it proves each beat that the loop still runs (a no-op posted to it must have run): a
-worker whose loop is stuck publishes itself as not placeable. On SIGTERM (or SIGINT) it drains:
-it takes no new session, lets the calls it holds go on for `MRBLUE_ENGINE_DRAIN_SECONDS`, ends
-what is left with an `error` event, and exits.
+waits for them, and times them to learn how many calls it carries (`calibration`). A heartbeat
+thread then publishes its load to the directory, signed with the engine key; it runs apart from
+the event loop so that a loop busy with audio still says it is alive, and it proves each beat
+that the loop still runs (a no-op posted to it must have run): a worker whose loop is stuck
+publishes itself as not placeable. On SIGTERM (or SIGINT) it drains: it takes no new session,
+lets the calls it holds go on for `MRBLUE_ENGINE_DRAIN_SECONDS`, ends what is left with an
+`error` event, and exits.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ import socket
 import threading
 import time
 
+from mrblue.engine import calibration
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.directory import WorkerRecord, directory
 from mrblue.engine.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
@@ -83,9 +85,12 @@ class Worker:
         self.id = new_worker_id()
         self.url = url.rstrip("/")
         self.started_at = time.time()
+        # Until calibration sets it (before the worker offers itself): the pinned one, or 1.
         self.capacity = Capacity(
-            engine_settings.ENGINE_WORKER_CAPACITY, engine_settings.ENGINE_LOAD_THRESHOLD
+            calibration.pinned_capacity() or 1, engine_settings.ENGINE_LOAD_THRESHOLD
         )
+        self.calibration: calibration.Decision | None = None
+        self.readings: calibration.Readings | None = None
         self.cpu = CpuMeter()
         self.loop_watch = LoopWatch()
         self.responsive = False  # the loop ran at the last beat
@@ -144,6 +149,7 @@ class Worker:
             beat=self.beats,
             pid=os.getpid(),
             started_at=self.started_at,
+            capacity_reason=self.calibration.reason if self.calibration else "",
         )
 
     def health(self) -> dict:
@@ -163,6 +169,8 @@ class Worker:
             "sessions": record.sessions,
             "reserved": self.promised(),
             "capacity": record.capacity,
+            "capacity_reason": record.capacity_reason,
+            "calibration": self.calibration.summary(self.readings) if self.calibration else None,
         }
 
     # --- heartbeat ----------------------------------------------------------------------
@@ -172,11 +180,21 @@ class Worker:
         from mrblue.engine import speech
 
         speech.load_models()
+        self.calibrate()
         self.ready.set()
         logger.info("engine worker %s ready at %s", self.id, self.url)
         while not self._stop.is_set():
             self.beat()
             self._stop.wait(engine_settings.ENGINE_HEARTBEAT_SECONDS)
+
+    def calibrate(self) -> None:
+        """Time this machine's speech work and take the capacity it allows (or the pinned
+        one): before the worker offers itself, so no gateway sees another."""
+        decision, readings = calibration.measure()
+        with self._lock:
+            self.capacity.capacity = decision.capacity
+        self.calibration, self.readings = decision, readings
+        logger.info("engine worker %s carries %s", self.id, decision.reason)
 
     def beat(self) -> None:
         """See whether the loop runs, then publish the record once (a failure is logged; the

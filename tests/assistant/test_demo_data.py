@@ -45,3 +45,32 @@ def test_a_generated_password_is_printed_once_and_kept(settings, capsys):
     call_command("demo_data")
     assert "Demo password" not in capsys.readouterr().out
     assert authenticate(username="editor", password=password) is not None
+
+
+def test_a_second_run_keeps_passwords_changed_since_and_a_flag_sets_them_again(settings, capsys):
+    # `serve` runs demo_data at every start: it must not undo a password change.
+    settings.MRBLUE_DEMO_PASSWORD = "tango-demo-42"
+    call_command("demo_data")
+    admin = get_user_model().objects.get(username="admin")
+    admin.set_password("changed-by-the-admin-7")
+    admin.save()
+    settings.MRBLUE_DEMO_PASSWORD = "another-demo-99"
+    call_command("demo_data")
+    assert "passwords kept" in capsys.readouterr().out
+    assert authenticate(username="admin", password="changed-by-the-admin-7") is not None
+    assert authenticate(username="editor", password="tango-demo-42") is not None
+
+    call_command("demo_data", "--reset-passwords")
+    for username in ("admin", "editor"):
+        assert authenticate(username=username, password="another-demo-99") is not None
+
+
+def test_resetting_without_a_configured_password_prints_a_new_one(settings, capsys):
+    settings.MRBLUE_DEMO_PASSWORD = "tango-demo-42"
+    call_command("demo_data")
+    settings.MRBLUE_DEMO_PASSWORD = ""
+    call_command("demo_data", "--reset-passwords")
+    out = capsys.readouterr().out
+    password = out.split("Demo password (shown once): ")[1].split()[0]
+    assert authenticate(username="admin", password=password) is not None
+    assert authenticate(username="editor", password="tango-demo-42") is None

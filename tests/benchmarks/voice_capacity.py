@@ -4,13 +4,17 @@
         [--workers 2] [--quick] [--json PATH] [--profile DIR]
 
 Against `serve`'s set-up (a web process and `--workers` engine workers, one per core by
-default; `--workers 0`: the single process that served both before). For each N, N Chromium
+default; `--workers 0`: the single process that served both before). Each worker calibrates
+its capacity as it starts (`MRBLUE_ENGINE_WORKER_CAPACITY=auto`, unless the environment pins
+it); the benchmark prints what each decided and why. For each N, N Chromium
 calls (one browser, a context per call) whose fake microphones say one sentence every ~10 s
 are opened at once, then measured for `--seconds`:
 
 - admitted or refused (the mint or the call answering 503 `engine_busy`, or refusing the call),
 - concealed audio per admitted call (getStats inbound-rtp concealedSamples/totalSamplesReceived),
 - turn latency (ms from the end of speech to the answer heard in the browser, median and p90),
+  and the median as a ratio to one call's median in the same run (N = 1 is always measured:
+  the target is at most 1.5x for admitted calls, with under 0.5% concealed),
 - the browsers' mean jitter-buffer delay (getStats jitterBufferDelay/jitterBufferEmittedCount),
 - `GET /accounts/login/` p50/p99 from a thread hitting it during the load,
 - server CPU per call (web and engine processes apart, % of one core), from /proc,
@@ -24,7 +28,8 @@ plot's series, see tests/benchmarks/report.py; N = 0 is the baseline); each run 
 `calls`, `admitted`, `refused`, `seconds`, `concealed` (ratio per admitted call),
 `jitter_buffer_ms` (the browser's mean jitter-buffer delay per call), `heard_ms` (every
 turn's latency), `login_ms` (every request's duration), `cpu_s` (`web`, `engine`, `clients`:
-CPU seconds over the window).
+CPU seconds over the window); `data.workers` is each worker's capacity, reason and
+calibration readings (its /healthz).
 """
 
 import argparse
@@ -103,6 +108,10 @@ class SingleProcess:
     def settle(self) -> None:
         """Wait until the last run's calls are gone (here: nothing to ask)."""
 
+    def capacities(self) -> list[dict]:
+        """What each engine worker carries and why (none here: the engine runs in-process)."""
+        return []
+
     def mint(self) -> tuple[str | None, str]:
         """A client secret and the calls URL, or (None, why) when refused."""
         answer = httpx.post(
@@ -161,6 +170,14 @@ class Workers(SingleProcess):
             if time.monotonic() > deadline:
                 raise RuntimeError("the workers still hold the last run's sessions")
             time.sleep(0.2)
+
+    def capacities(self) -> list[dict]:
+        """Each worker's capacity, why, and its calibration readings (its /healthz)."""
+        keys = ("worker_id", "capacity", "capacity_reason", "calibration")
+        return [
+            {key: self.cluster.worker_health(worker).get(key) for key in keys}
+            for worker in self.cluster.workers
+        ]
 
     def close(self) -> None:
         """Stop every process."""
@@ -414,9 +431,17 @@ def _profiler(target, count: int, seconds: float, directory: Path | None):
 # --- report --------------------------------------------------------------------------------------
 
 
-def row(run: Run) -> list:
-    """One table row: the run's numbers, per admitted call where it says so."""
+def heard_p50(run: Run | None) -> float | None:
+    """The median turn latency of a run (None without turns)."""
+    return statistics.median(run.heard_ms) if run is not None and run.heard_ms else None
+
+
+def row(run: Run, lone: Run | None = None) -> list:
+    """One table row: the run's numbers, per admitted call where it says so; `lone` is the
+    same run's one-call measurement, the reference of the heard ratio."""
     per_call = max(run.admitted, 1)
+    p50, lone_p50 = heard_p50(run), heard_p50(lone)
+    ratio = round(p50 / lone_p50, 2) if p50 is not None and lone_p50 else None
     share = 100 / run.seconds / per_call  # CPU seconds over the window -> % of a core per call
 
     def fmt(value):
@@ -429,8 +454,9 @@ def row(run: Run) -> list:
         round(100 * max(run.concealed), 2) if run.concealed else None,
         round(100 * statistics.mean(run.concealed), 2) if run.concealed else None,
         len(run.heard_ms),
-        fmt(statistics.median(run.heard_ms)) if run.heard_ms else None,
+        fmt(p50),
         fmt(percentile(run.heard_ms, 0.9)),
+        ratio,
         fmt(statistics.mean(run.jitter_buffer_ms)) if run.jitter_buffer_ms else None,
         fmt(percentile(run.login_ms, 0.5)),
         fmt(percentile(run.login_ms, 0.99)),
@@ -449,6 +475,7 @@ COLUMNS = [
     "turns",
     "heard p50 ms",
     "heard p90 ms",
+    "heard p50 / 1 call",
     "jitter buffer ms",
     "login p50 ms",
     "login p99 ms",
@@ -456,6 +483,11 @@ COLUMNS = [
     "engine CPU %/call",
     "clients CPU %/call",
 ]
+
+
+def lone(runs: list[Run]) -> Run | None:
+    """The run of one call alone, if measured yet."""
+    return next((run for run in runs if run.calls == 1), None)
 
 
 def plot_data(runs: list[Run]) -> dict:
@@ -501,6 +533,8 @@ def main(argv=None):
     counts = [int(c) for c in args.calls.split(",")]
     if args.quick:
         counts, args.seconds = [0, 1, 2], 10
+    if 1 not in counts:  # one call alone: the reference of the heard ratio
+        counts.insert(counts.index(0) + 1 if 0 in counts else 0, 1)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
     django.setup()
@@ -517,26 +551,30 @@ def main(argv=None):
     target = start_target(database, args.workers)
     runs = []
     try:
+        workers = target.capacities()
+        for worker in workers:
+            print(f"worker {worker['worker_id']} carries {worker['capacity_reason']}", flush=True)
         with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
             warm_up(browser, target)
             for count in counts:
                 runs.append(measure(browser, target, count, args.seconds, args.profile))
-                print(f"{count} calls: {json.dumps(row(runs[-1]))}", flush=True)
+                print(f"{count} calls: {json.dumps(row(runs[-1], lone(runs)))}", flush=True)
     finally:
         target.close()
     caption = (
         f"{' / '.join(str(c) for c in counts)} simultaneous speaking calls ('{SENTENCE}' every "
-        f"~{LISTEN_SECONDS + 2.5:.0f} s), {args.seconds:.0f} s each; "
-        "CPU in % of one core per admitted call"
+        f"~{LISTEN_SECONDS + 2.5:.0f} s), {args.seconds:.0f} s each; heard p50 against one "
+        "call's in the same run; CPU in % of one core per admitted call"
     )
     print(f"\n{caption}:")
-    print_table([row(run) for run in runs])
+    rows = [row(run, lone(runs)) for run in runs]
+    print_table(rows)
     if args.json:
         result = {
             "benchmark": "voice_capacity",
             "machine": about,
-            "tables": [{"caption": caption, "columns": COLUMNS, "rows": [row(r) for r in runs]}],
-            "data": plot_data(runs),
+            "tables": [{"caption": caption, "columns": COLUMNS, "rows": rows}],
+            "data": {**plot_data(runs), "workers": workers},
         }
         args.json.write_text(json.dumps(result, indent=2))
 

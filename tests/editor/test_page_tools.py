@@ -56,7 +56,7 @@ def test_an_edit_changes_the_page_and_records_who_and_which_call(tool, page, edi
     assert data["revisions"][0]["kind"] == "edit"
     revision = page.revisions.first()
     assert (revision.author, revision.call_id, revision.kind) == (editor_user, "call_42", "edit")
-    assert revision.content_before == BLOCKS
+    assert revision.replaced_content == BLOCKS and revision.content_before is None
     page.refresh_from_db()
     assert page.content[0]["style"]["color"] == "#1e88e5"
 
@@ -259,3 +259,23 @@ def test_tool_calls_are_limited_per_user_and_minute(tool, page, client, make_use
     assert texts(page)[0] == "T2"
     client.force_login(make_user("other", perms=("editor.change_page",)))
     assert tool("undo").status_code == 200  # another user has a budget of their own
+
+
+def test_restoring_revisions_counts_with_the_tool_calls(client, tool, page, make_user, settings):
+    # Each restore stores the whole page again: one user must not be able to fill the database.
+    settings.MRBLUE_TOOL_CALLS_PER_MINUTE = 3
+    first = page.revisions.get()
+
+    def restore():
+        url = f"/editor/mundo-tango/revisions/{first.pk}/restore/"
+        return client.post(url, "{}", content_type="application/json")
+
+    assert tool("delete_block", {"block_id": "cta"}).status_code == 200
+    assert restore().status_code == 200 and restore().status_code == 200
+    refused = restore()
+    assert error_code(refused) == (429, "rate_limited")
+    assert 1 <= int(refused["Retry-After"]) <= 120
+    assert tool("undo").status_code == 429  # one budget for every page change
+    assert page.revisions.count() == 4  # the first save, the edit, two restores
+    client.force_login(make_user("other", perms=("editor.change_page",)))
+    assert restore().status_code == 200  # another user has a budget of their own

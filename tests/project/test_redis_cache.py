@@ -1,6 +1,7 @@
 """The Redis cache (`mrblue.cache.RedisCache`): one client per connection pool, and counters
 in one round trip that lose no count."""
 
+import asyncio
 import os
 import threading
 
@@ -53,3 +54,26 @@ def test_incr_is_one_round_trip(monkeypatch):
     )
     cache.incr("trips")
     assert sent == ["EVAL"]
+
+
+def test_async_code_has_one_client_per_event_loop_closed_with_the_loop():
+    # The rate limits' async calls (editor.counts) reach Redis without the sync thread.
+    from editor.counts import async_client
+
+    backend = cache._cache
+    server, options = cache._servers[0], cache._options
+
+    async def clients():
+        first, again = async_client(server, options), async_client(server, options)
+        return first, again, await first.client_id()
+
+    loop = asyncio.new_event_loop()
+    first, again, client_id = loop.run_until_complete(clients())
+    other_loop = asyncio.new_event_loop()
+    other, _, _ = other_loop.run_until_complete(clients())
+    assert first is again and other is not first
+    listed = backend.get_client(write=True).client_list(client_id=[client_id])
+    assert [entry["id"] for entry in listed] == [str(client_id)]
+    loop.close()
+    other_loop.close()
+    assert backend.get_client(write=True).client_list(client_id=[client_id]) == []

@@ -1,4 +1,9 @@
-"""`manage.py demo_data`: the demo page, the default profile and two users. Idempotent."""
+"""`manage.py demo_data`: the demo page, the default profile and two users. Idempotent.
+
+A user's password is set when the user is made, never again (`serve` runs this at every start,
+and a password changed since must stay changed): `--reset-passwords` sets both again, to
+`MRBLUE_DEMO_PASSWORD` or, when that is empty, to a new one printed once.
+"""
 
 import secrets
 
@@ -36,9 +41,19 @@ class Command(BaseCommand):
 
     help = "Create the Mundo Tango demo page, the default profile, and the users admin/editor."
 
+    def add_arguments(self, parser):
+        """`--reset-passwords`."""
+        parser.add_argument(
+            "--reset-passwords",
+            action="store_true",
+            help="Set the passwords of admin and editor again (to MRBLUE_DEMO_PASSWORD, or to a "
+            "new one, printed once).",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
-        """Make each object if missing; set the demo password on both users."""
+    def handle(self, *args, reset_passwords=False, **options):
+        """Make each object if missing; a user made now (or with `--reset-passwords`, both) gets
+        the demo password."""
         AssistantProfile.get_default()
         page, created = Page.objects.get_or_create(
             slug=DEMO_SLUG, defaults={"title": "Mundo Tango", "content": DEMO_BLOCKS}
@@ -53,28 +68,29 @@ class Command(BaseCommand):
         generated = False
         if not password:
             password, generated = secrets.token_urlsafe(12), True
-        admin_new = self._user("admin", password, generated, superuser=True)
-        editor_new = self._user("editor", password, generated, superuser=False)
+        admin_set = self._user("admin", password, reset_passwords, superuser=True)
+        editor_set = self._user("editor", password, reset_passwords, superuser=False)
         editor = get_user_model().objects.get(username="editor")
         editor.groups.add(group)
-        if generated and (admin_new or editor_new):
+        if generated and (admin_set or editor_set):
             self.stdout.write(f"Demo password (shown once): {password}")
+        kept = "" if admin_set and editor_set else " (passwords kept: --reset-passwords sets them)"
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: page '{page.title}' ({'created' if created else 'kept'}), "
-                "users admin and editor."
+                f"users admin and editor{kept}."
             )
         )
 
-    def _user(self, username, password, generated, superuser) -> bool:
-        """Create the user, or reset its password to the configured one. True if created."""
+    def _user(self, username, password, reset, superuser) -> bool:
+        """Create the user with `password`, or give it `password` if `reset`. True if its
+        password was set."""
         User = get_user_model()
         user, created = User.objects.get_or_create(
             username=username,
             defaults={"is_staff": superuser, "is_superuser": superuser, "email": ""},
         )
-        # A generated password is only given to new users: re-running must not lock anyone out.
-        if created or not generated:
+        if created or reset:
             user.set_password(password)
             user.save()
-        return created
+        return created or reset

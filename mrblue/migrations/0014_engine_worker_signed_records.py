@@ -1,5 +1,6 @@
-"""Engine workers' records are kept as they were signed, stamped with the database's clock;
-an owner's newest client secret is found by an index.
+"""Engine workers' records are kept as they were signed (every field, `capacity_reason`
+included, in the published JSON), stamped with the database's clock; an owner's newest client
+secret is found by an index.
 
 The old rows are heartbeats of running workers (written again within a beat), so they are
 deleted rather than converted: their times were the workers' own clocks."""
@@ -14,7 +15,7 @@ def forget_heartbeats(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mrblue", "0012_conversation_log_messages"),
+        ("mrblue", "0013_engineworker_capacity_reason"),
     ]
 
     operations = [
@@ -30,6 +31,7 @@ class Migration(migrations.Migration):
                 "pid",
                 "started_at",
                 "seen_at",
+                "capacity_reason",  # in the published record now, like every other field
             )
         ),
         migrations.AddField(
