@@ -48,8 +48,11 @@ def worker_id(cluster, worker) -> str:
 
 
 def test_a_worker_whose_loop_is_stuck_takes_no_session_until_it_runs_again(django_db_blocker):
+    # Two places each (not calibrated: on a slow machine a worker may carry one, and the
+    # mint below would fill the well worker for the 30 s its place is held).
+    env = {"MRBLUE_ENGINE_WORKER_CAPACITY": "2"}
     with django_db_blocker.unblock():
-        cluster = Cluster(workers=2, worker_app=STUCK_LOOP_APP)
+        cluster = Cluster(workers=2, env=env, worker_app=STUCK_LOOP_APP)
     try:
         stuck, well = cluster.workers
         well_id = worker_id(cluster, well)
