@@ -34,15 +34,13 @@ from mrblue.models import (
 )
 
 PROVIDER_NAMES = {BUILT_IN: "built-in engine", "openai": "OpenAI"}
+PREVIEW = "What Mr. Blue will be told"
 # The profile page's median: over this many of its latest conversations.
 RECENT_CONVERSATIONS = 20
 SOURCES = {
     TurnTiming.Source.ENGINE: "the built-in engine (ms after the end of speech)",
     TurnTiming.Source.PANEL: "the panel (ms after the provider's speech_stopped)",
 }
-
-
-PREVIEW = "What Mr. Blue will be told"
 
 
 def _preview_section(html: str) -> Section:
