@@ -7,7 +7,8 @@ browser needs no second origin, but the work happens in the workers:
   asked in turn and may say it is busy); when none does, 503 `engine_busy` with Retry-After;
 - a call's SDP offer goes to the worker that minted its secret (its answer's ICE candidates
   point at that worker, so the media flows straight there), a WebSocket is relayed to it;
-- a hangup goes to every live worker (only the one holding the call knows it).
+- a hangup goes to every live worker (only the one holding the call knows it);
+- speech (`/v1/audio/speech`, the admin's voice samples) is made by the least-loaded worker.
 """
 
 import asyncio
@@ -149,6 +150,24 @@ async def calls(request):
     except httpx.HTTPError as error:
         logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
         return worker_gone()
+
+
+@csrf_exempt
+@require_POST
+async def speech(request):
+    """`POST /v1/audio/speech`: spoken by the least-loaded worker that takes sessions (a
+    full worker's cores are its calls')."""
+    if not is_engine_key(bearer_token(request.headers)):
+        return invalid_key()
+    for record in await placeable_workers():
+        try:
+            answer = await _post(f"{record.url}/v1/audio/speech", request)
+        except httpx.HTTPError as error:
+            logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
+            continue
+        if not _is_busy(answer):
+            return _forwarded(answer)
+    return engine_busy()
 
 
 def worker_gone() -> JsonResponse:
