@@ -1,15 +1,27 @@
-"""Admin screens for Mr. Blue: profiles, conversations, and Mr. Blue's part of the page screen."""
+"""Admin screens for Mr. Blue: profiles, conversations, and Mr. Blue's part of the page screen.
+
+The change forms of profiles and pages lead with what an admin sets (`admin_layout`); their
+parts live in modules of their own: the readable session preview (`admin_preview`), the voice
+samples (`admin_voice`), what editors ask on a page (`admin_insight`), the workers' page
+(`admin_workers`).
+"""
 
 from django.contrib import admin
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, Subquery
 from django.template.loader import render_to_string
+from django.urls import path
 from django.utils.html import format_html, format_html_join
 
 from editor.admin import PageAdmin as EditorPageAdmin
 from editor.models import Page
 from mrblue import admin_workers  # noqa: F401  (registers the engine workers' page)
+from mrblue.admin_insight import OutcomeFilter, conversations_url, page_insight_html
+from mrblue.admin_layout import BELOW, Section, SettingsFirst
 from mrblue.admin_preview import session_preview_html
-from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
+from mrblue.admin_voice import URL_NAME, VoiceSampleSelect, may_hear_samples, sample_url
+from mrblue.admin_voice import voice_sample as voice_sample_view
+from mrblue.costs import BUILT_IN, SOURCE_NOTE, charge, conversation_usage, usage_totals
+from mrblue.insight import first_words
 from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
 from mrblue.latency import SLOW_TURN_MS, chart, medians
 from mrblue.models import (
@@ -21,6 +33,8 @@ from mrblue.models import (
     TurnTiming,
 )
 
+PROVIDER_NAMES = {BUILT_IN: "built-in engine", "openai": "OpenAI"}
+PREVIEW = "What Mr. Blue will be told"
 # The profile page's median: over this many of its latest conversations.
 RECENT_CONVERSATIONS = 20
 SOURCES = {
@@ -29,19 +43,34 @@ SOURCES = {
 }
 
 
+def _preview_section(html: str) -> Section:
+    return Section(PREVIEW, html, "preview", collapsed=True)
+
+
+def _sample_url(request) -> str | None:
+    return sample_url() if may_hear_samples(request.user) else None
+
+
 @admin.register(AssistantProfile)
-class AssistantProfileAdmin(admin.ModelAdmin):
-    """Profiles: instructions, voice and turn-taking, with a preview of the session object."""
+class AssistantProfileAdmin(SettingsFirst, admin.ModelAdmin):
+    """Profiles: instructions, voice (with a sample to hear) and turn-taking, then what they
+    tell Mr. Blue, in words."""
 
     list_display = ("name", "is_default", "model", "voice", "turn_detection", "tools_enabled")
     list_filter = ("turn_detection", "voice", "is_default")
     search_fields = ("name", "instructions")
-    readonly_fields = ("session_preview", "updated_at", "recent_latency")
+    readonly_fields = ("updated_at", "recent_latency")
     fieldsets = (
         (
             None,
             {
-                "fields": ("name", "is_default", "model", "instructions", "tools_enabled"),
+                "fields": (
+                    ("name", "is_default"),
+                    "instructions",
+                    "model",
+                    "tools_enabled",
+                    "updated_at",
+                ),
                 "description": f"Instructions: {INSTRUCTIONS_HELP}",
             },
         ),
@@ -76,15 +105,28 @@ class AssistantProfileAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("What Mr. Blue will be told", {"fields": ("session_preview", "updated_at")}),
     )
 
-    @admin.display(description="Session object (for an example page)")
-    def session_preview(self, obj):
-        """The GA session object this profile produces for an example page."""
+    def get_urls(self):
+        """The voice samples' endpoint, before the model's own URLs."""
+        sample = path("voice-sample/", voice_sample_view, name=URL_NAME)
+        return [sample, *super().get_urls()]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        """The voice, with a play button for those who may hear samples, and a note on which
+        voices sound the same."""
+        if db_field.name == "voice":
+            kwargs["widget"] = VoiceSampleSelect(playable=may_hear_samples(request.user))
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def sections(self, request, obj):
+        """The session this profile produces, for an example page, in words (collapsed)."""
         if obj is None or obj.pk is None:
-            return "Save the profile to see its session object."
-        return session_preview_html(Page(slug="example", title="Example page"), profile=obj)
+            html = "Save the profile to see what it tells Mr. Blue."
+        else:
+            example = Page(slug="example", title="Example page")
+            html = session_preview_html(example, profile=obj, sample_url=_sample_url(request))
+        return [_preview_section(html)]
 
     @admin.display(description="Median turn latency")
     def recent_latency(self, obj):
@@ -126,6 +168,7 @@ class PageAssistantInline(admin.StackedInline):
     extra = max_num = 1
     can_delete = False
     verbose_name_plural = "Mr. Blue on this page"
+    template = "mrblue/admin/one_stacked.html"
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         """Say next to the instructions which template tags and filters they may use."""
@@ -139,33 +182,54 @@ admin.site.unregister(Page)
 
 
 @admin.register(Page)
-class PageAdmin(EditorPageAdmin):
-    """The editor's page screen, with Mr. Blue's per-page settings and the session object
-    they produce."""
+class PageAdmin(SettingsFirst, EditorPageAdmin):
+    """The editor's page screen, led by Mr. Blue's settings for the page, then what they tell
+    him (in words), how editors use him here, and the page's content."""
 
-    list_display = ("title", "slug", "assistant_profile", "updated_at")
+    list_display = ("title", "slug", "assistant_profile", "conversation_count", "updated_at")
     list_filter = ("assistant__profile",)
     list_select_related = ("assistant__profile",)
-    readonly_fields = (*EditorPageAdmin.readonly_fields, "session_preview")
     fieldsets = (
-        *EditorPageAdmin.fieldsets,
-        ("What Mr. Blue will be told", {"fields": ("session_preview",)}),
+        (None, {"fields": (("title", "slug"), "updated_at")}),
+        (
+            "Content",
+            {
+                "fields": ("content",),
+                "classes": ("collapse", BELOW),
+                "description": "The page's blocks as JSON; editors change them in the editor.",
+            },
+        ),
     )
     inlines = [PageAssistantInline, *EditorPageAdmin.inlines]
+    settings_inlines = ("assistant",)
+
+    def get_queryset(self, request):
+        """Pages with how many conversations each had."""
+        return super().get_queryset(request).annotate(conversations_held=Count("conversations"))
 
     @admin.display(description="Assistant profile", ordering="assistant__profile__name")
     def assistant_profile(self, obj):
         """The page's own profile; empty for the default."""
         return PageAssistant.for_page(obj).profile
 
-    @admin.display(description="Session object (user name and selection left empty)")
-    def session_preview(self, obj):
-        """The GA session object this page produces, as saved."""
+    @admin.display(description="Conversations", ordering="conversations_held")
+    def conversation_count(self, obj):
+        """How many conversations editors had with Mr. Blue here, linked to their list."""
+        if not obj.conversations_held:
+            return 0
+        return format_html('<a href="{}">{}</a>', conversations_url(obj), obj.conversations_held)
+
+    def sections(self, request, obj):
+        """What Mr. Blue will be told here (collapsed) and how editors use him here."""
         if obj is None or obj.pk is None:
-            return "Save the page to see its session object."
+            return [_preview_section("Save the page to see what Mr. Blue is told.")]
         # From the database: a form sent back with errors holds unsaved (maybe invalid) values.
         saved = Page.objects.select_related("assistant__profile").get(pk=obj.pk)
-        return session_preview_html(saved)
+        preview = session_preview_html(saved, sample_url=_sample_url(request))
+        return [
+            _preview_section(preview),
+            Section("What editors ask here", page_insight_html(saved), "insight"),
+        ]
 
 
 class TranscriptInline(admin.TabularInline):
@@ -210,21 +274,28 @@ class ConversationAdmin(admin.ModelAdmin):
         "started_at",
         "user",
         "page_title",
-        "provider",
-        "model",
+        "first_request",
+        "engine",
         "duration",
         "turns",
         "slowest_turn",
         "tokens",
         "cost",
     )
-    list_filter = (SlowTurnFilter, "provider", "model", "started_at")
+    list_filter = (
+        OutcomeFilter,
+        ("page", admin.RelatedOnlyFieldListFilter),
+        SlowTurnFilter,
+        "provider",
+        "model",
+        "started_at",
+    )
     search_fields = ("user__username", "page_title", "transcript__text")
     summary = (
         "user",
         "page",
         "page_title",
-        "provider",
+        "provider_name",
         "model",
         "started_at",
         "ended_at",
@@ -241,11 +312,18 @@ class ConversationAdmin(admin.ModelAdmin):
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
     )
     inlines = [TranscriptInline]
+    change_list_template = "mrblue/admin/conversation_change_list.html"
+
+    class Media:
+        css = {"all": ["mrblue/admin.css"]}
 
     def get_queryset(self, request):
         """One row per conversation (a search over transcript text can match several entries),
         with what the columns show fetched in a fixed number of queries, however many rows."""
         usage_log = LogMessage.objects.filter(type="usage").order_by("seq")
+        first_said = TranscriptEntry.objects.filter(
+            conversation=OuterRef("pk"), role="user"
+        ).order_by("position", "id")
         return (
             super()
             .get_queryset(request)
@@ -253,6 +331,7 @@ class ConversationAdmin(admin.ModelAdmin):
             .annotate(
                 user_turns=Count("transcript", filter=Q(transcript__role="user"), distinct=True),
                 slowest_audio_ms=Max("turn_timings__first_audio_ms"),
+                first_said=Subquery(first_said.values("text")[:1]),
             )
             .prefetch_related(Prefetch("log", queryset=usage_log, to_attr="usage_log"))
             .distinct()
@@ -260,7 +339,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         """The list, with a note on where its tokens and costs come from."""
-        return super().changelist_view(request, {**(extra_context or {}), "subtitle": SOURCE_NOTE})
+        return super().changelist_view(request, {**(extra_context or {}), "cost_note": SOURCE_NOTE})
 
     def has_add_permission(self, request):
         """Conversations are made by starting a call, never by hand."""
@@ -277,6 +356,21 @@ class ConversationAdmin(admin.ModelAdmin):
             return "ongoing or not ended"
         seconds = int((obj.ended_at - obj.started_at).total_seconds())
         return f"{seconds // 60}:{seconds % 60:02d}"
+
+    @admin.display(description="First request")
+    def first_request(self, obj):
+        """The first words the editor said or typed."""
+        return f"“{first_words(obj.first_said)}”" if obj.first_said else "-"
+
+    @admin.display(description="Provider", ordering="provider")
+    def engine(self, obj):
+        """Who answered, with which model."""
+        return format_html("{}<br><small>{}</small>", self.provider_name(obj), obj.model)
+
+    @admin.display(description="Provider")
+    def provider_name(self, obj):
+        """Who answered: the built-in engine, or OpenAI."""
+        return PROVIDER_NAMES.get(obj.provider, obj.provider)
 
     @admin.display(description="Turns")
     def turns(self, obj):
@@ -310,9 +404,18 @@ class ConversationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Est. cost (USD)")
     def cost(self, obj):
-        """Estimated from the price table in settings (`MRBLUE_PRICES`)."""
-        value = estimated_cost(obj.model, self._totals(obj))
-        return "no price for this model" if value is None else f"${value:.4f}"
+        """Estimated from the price table in settings (`MRBLUE_PRICES`); none for the built-in
+        engine, with what OpenAI would have charged for the same tokens."""
+        found = charge(obj.provider, obj.model, self._totals(obj))
+        if found.built_in:
+            if found.openai_usd is None:
+                return "no charge (built-in engine)"
+            return format_html(
+                'no charge <span class="mrblue-if-openai">(built-in engine; ${} at '
+                "OpenAI's rates)</span>",
+                f"{found.openai_usd:.4f}",
+            )
+        return "no price for this model" if found.usd is None else f"${found.usd:.4f}"
 
     @admin.display(description="Dialogue")
     def dialogue(self, obj):

@@ -135,6 +135,8 @@ def serve(args: list[str]) -> None:
     """Set up, then run the product: the web process on http://127.0.0.1:PORT and the engine
     workers, under a process runner (`mrblue.processes`; its options pass through)."""
     ensure_venv("tts")
+    if os.geteuid() == 0:  # the site then runs as a system user, let through closed directories
+        ensure_debian_packages({"acl": "setfacl"})
     manage("migrate", "--noinput")
     manage("demo_data")
     port = args[args.index("--port") + 1] if "--port" in args else PORT

@@ -41,6 +41,7 @@ STORAGE = "Storage"
 PROVIDERS = "Realtime providers"
 DEMO = "Demo"
 CONVERSATIONS = "Conversations"
+ADMIN = "Admin"
 
 DJANGO_SETTINGS = (
     Setting("DEBUG", True, BOOLEAN, "`0` in production (then `SECRET_KEY` is required).", DJANGO),
@@ -251,6 +252,22 @@ APP_SETTINGS = (
         CONVERSATIONS,
         shown="published rates",
         check=check_prices,
+    ),
+    Setting(
+        "MRBLUE_VOICE_SAMPLES_PER_MINUTE",
+        6,
+        INTEGER,
+        "Voice samples (the admin's play button) one user may have spoken per minute (then "
+        "429): each is a synthesis on an engine worker, or a paid request to OpenAI.",
+        ADMIN,
+    ),
+    Setting(
+        "MRBLUE_VOICE_SAMPLE_MODEL",
+        "gpt-4o-mini-tts",
+        TEXT,
+        "OpenAI's speech model that speaks the admin's voice samples (`/audio/speech`), when "
+        "OpenAI is the provider.",
+        ADMIN,
     ),
 )
 

@@ -5,6 +5,8 @@ the call), so they are checked on the way in (`read_usage`) and read defensively
 stored in any other shape is skipped, never an error.
 """
 
+from dataclasses import dataclass
+
 from mrblue.conf import app_settings
 
 KINDS = ("audio_in", "audio_cached", "audio_out", "text_in", "text_cached", "text_out")
@@ -28,8 +30,12 @@ USAGE_SHAPE = {
 SOURCE_NOTE = (
     "Tokens and costs are estimates from the logged usage of each response. With OpenAI as "
     "provider they come from the browser's report (OpenAI's response.done), which the server "
-    "cannot check; with the built-in engine they are the engine's own counts."
+    "cannot check; with the built-in engine they are the engine's own counts. The built-in "
+    "engine charges nothing per call: its conversations show no charge, and what the same "
+    "tokens would cost with OpenAI at the model's rates."
 )
+# `Conversation.provider` of conversations held with the built-in engine.
+BUILT_IN = "local"
 
 
 def read_usage(value, shape=USAGE_SHAPE, path="usage") -> dict:
@@ -84,6 +90,25 @@ def estimated_cost(model: str, totals: dict[str, int]) -> float | None:
             + totals[f"{kind}_out"] * per_out
         ) / 1_000_000
     return cost
+
+
+@dataclass(frozen=True)
+class Charge:
+    """What a conversation's tokens cost: `usd` (None for a model without prices), and for
+    the built-in engine, which charges nothing, what OpenAI would charge for them."""
+
+    usd: float | None
+    built_in: bool = False
+    openai_usd: float | None = None
+
+
+def charge(provider: str, model: str, totals: dict[str, int]) -> Charge:
+    """The charge of tokens used with `provider`: OpenAI's rates for OpenAI, nothing for the
+    built-in engine (with OpenAI's as a comparison)."""
+    at_openai_rates = estimated_cost(model, totals)
+    if provider == BUILT_IN:
+        return Charge(0.0, built_in=True, openai_usd=at_openai_rates)
+    return Charge(at_openai_rates)
 
 
 def conversation_usage(usage_messages) -> list[dict]:

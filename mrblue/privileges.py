@@ -7,8 +7,9 @@ and the Python it was made from (a probe starts it as the user first), and to wr
 database's directory (WAL mode keeps `-wal` and `-shm` files next to the database): the default
 database lives in `data/`, a directory of its own that becomes the user's. The settings from
 `.env` (which may be root's, mode 600) reach the processes in supervisord's environment, read by
-root as systemd's `EnvironmentFile` would be. Where one of these cannot be had, `prepare`
-refuses and says how to go on, before anything starts.
+root as systemd's `EnvironmentFile` would be. A closed directory on the way to the code (a
+Python under /root) gets an ACL entry that lets the user pass through. Where one of these cannot
+be had, `prepare` refuses and says how to go on, before anything starts.
 
 `DEBUG` on a public address is the other unsafe start: `debug_warning` says what to do instead.
 """
@@ -27,6 +28,7 @@ from pathlib import Path
 from mrblue.conf import BASE_DIR, DATA_DIR, LEGACY_DATABASE
 
 SERVICE_USER = "mrblue"
+MAX_DIRECTORIES_OPENED = 8  # closed directories on the way to the code it may open, at most
 # The files SQLite keeps for a database, by the suffix of their names.
 SQLITE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 # Run as the service user: the first directory it cannot enter on the way to each path given
@@ -201,7 +203,20 @@ def hand_over_directory(database: Path, user: ServiceUser) -> None:
 
 def probe(user: ServiceUser, environ: dict) -> None:
     """Run the venv's Python as `user`, from the checkout, as every process will start: a
-    Refusal saying why and what to do unless it starts as it does for root."""
+    Refusal saying why and what to do unless it starts as it does for root. A closed
+    directory on the way (pyenv's /root on the project's machines) is opened for the user to
+    pass through, not to read, where `setfacl` is at hand."""
+    for _ in range(MAX_DIRECTORIES_OPENED):
+        returncode, stdout, stderr = _run_probe(user, environ)
+        closed = closed_directory(stdout)
+        if closed is None or not let_through(user, closed):
+            break
+    problem = probe_problem(user.name, returncode, stdout, stderr)
+    if problem:
+        raise Refusal(problem)
+
+
+def _run_probe(user: ServiceUser, environ: dict) -> tuple[int, str, str]:
     paths = [str(BASE_DIR), sys.prefix, sys.base_prefix]
     try:
         result = subprocess.run(
@@ -215,11 +230,33 @@ def probe(user: ServiceUser, environ: dict) -> None:
             text=True,
             timeout=120,
         )
-        problem = probe_problem(user.name, result.returncode, result.stdout, result.stderr)
     except (OSError, subprocess.TimeoutExpired) as error:
-        problem = probe_problem(user.name, 1, "", str(error))
-    if problem:
-        raise Refusal(problem)
+        return 1, "", str(error)
+    return result.returncode, result.stdout, result.stderr
+
+
+def closed_directory(stdout: str) -> str | None:
+    """The first directory the probe's user may not enter, from its report, if any."""
+    try:
+        closed = json.loads(stdout.splitlines()[0])["closed"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+    return closed[0] if closed else None
+
+
+def let_through(user: ServiceUser, directory: str) -> bool:
+    """Let `user` pass through `directory` (an ACL entry: enter, not list or read), as the
+    README tells operators; whether it could (not without `setfacl`, Debian package acl)."""
+    setfacl = shutil.which("setfacl")
+    if setfacl is None:
+        return False
+    print(
+        f"==> letting the user {user.name!r} through {directory}, where the checkout, its .venv "
+        f"or their Python lie (setfacl -m u:{user.name}:x {directory})",
+        flush=True,
+    )
+    done = subprocess.run([setfacl, "-m", f"u:{user.name}:x", directory], capture_output=True)
+    return done.returncode == 0
 
 
 def probe_problem(name: str, returncode: int, stdout: str, stderr: str) -> str | None:

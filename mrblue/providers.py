@@ -198,7 +198,7 @@ class LocalProvider(SecretsProvider):
     names_owner = True
 
     def __init__(self, engine_url: str):
-        transport = httpx.ASGITransport(app=_django_app())
+        transport = httpx.ASGITransport(app=django_app())
         super().__init__(
             engine_url,
             app_settings.ENGINE_API_KEY,
@@ -208,7 +208,8 @@ class LocalProvider(SecretsProvider):
 
 
 @functools.cache
-def _django_app():
+def django_app():
+    """This process's Django as an ASGI app, for in-process requests to the engine's URLs."""
     # One handler for the process: `get_asgi_application()` would set Django up (and its
     # logging) again on every mint.
     from django.core.handlers.asgi import ASGIHandler

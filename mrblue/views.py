@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 
 from editor.models import Page
 from editor.permissions import editor_required
+from mrblue.insight_store import attach_summaries
 from mrblue.models import Conversation
 
 
@@ -12,5 +13,5 @@ def page_conversations(request, slug):
     """`GET /editor/<slug>/conversations/`: the user's latest conversations on a page, as the
     AI tab lists them (an HTML piece the voice panel reloads when a call has been saved)."""
     page = get_object_or_404(Page, slug=slug)
-    conversations = Conversation.latest_for(page, request.user)
+    conversations = attach_summaries(list(Conversation.latest_for(page, request.user)))
     return render(request, "mrblue/conversations.html", {"conversations": conversations})

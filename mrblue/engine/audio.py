@@ -6,6 +6,9 @@ per direction and stream, never one per frame: a resampler keeps filter state be
 and a fresh one per frame clicks.
 """
 
+import io
+import wave
+
 import av
 import numpy as np
 
@@ -78,6 +81,17 @@ def from_first_sound(pcm: bytes, rate: int, level: float = 0.01, lead_ms: int = 
 def ms_of(pcm: bytes, rate: int) -> float:
     """Duration of mono pcm16 audio in milliseconds."""
     return len(pcm) / 2 / rate * 1000
+
+
+def wav_bytes(pcm: bytes, rate: int) -> bytes:
+    """Mono pcm16 audio as a WAV file."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(pcm[: len(pcm) // 2 * 2])
+    return out.getvalue()
 
 
 def pcm_to_float(pcm: bytes) -> np.ndarray:

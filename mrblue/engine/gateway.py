@@ -10,7 +10,8 @@ browser needs no second origin, but the work happens in the workers:
   with Retry-After;
 - a call's SDP offer goes to the worker that minted its secret (its answer's ICE candidates
   point at that worker, so the media flows straight there), a WebSocket is relayed to it;
-- a hangup goes to every live worker (only the one holding the call knows it).
+- a hangup goes to every live worker (only the one holding the call knows it);
+- speech (`/v1/audio/speech`, the admin's voice samples) is made by the least-loaded worker.
 
 Every call to a worker has a short deadline, so a stuck worker costs a caller seconds, not the
 30 s of a read timeout. The directory's records are checked before any is used (see
@@ -40,6 +41,8 @@ from mrblue.engine.models import EngineClientSecret
 logger = logging.getLogger("mrblue.engine.gateway")
 SDP_TIMEOUT_FACTOR = 2  # answering an offer (ICE, DTLS set-up) takes longer than a mint
 BEATS_TO_REPORT = 2  # a worker's record counts a new secret at the latest two beats later
+# Speech is synthesized whole before it is sent: 4,096 characters take seconds on a slow machine.
+SPEECH_SECONDS = 30.0
 
 
 def worker_timeout(factor: float = 1) -> float:
@@ -223,6 +226,24 @@ async def calls(request):
     except (httpx.HTTPError, TimeoutError) as error:
         _unreachable(record, error)
         return worker_gone()
+
+
+@csrf_exempt
+@require_POST
+async def speech(request):
+    """`POST /v1/audio/speech`: spoken by the least-loaded worker that takes sessions (a
+    full worker's cores are its calls')."""
+    if not is_engine_key(bearer_token(request.headers)):
+        return invalid_key()
+    for record in await placeable_workers():
+        try:
+            answer = await _post(f"{record.url}/v1/audio/speech", request, SPEECH_SECONDS)
+        except (httpx.HTTPError, TimeoutError) as error:
+            _unreachable(record, error)
+            continue
+        if not _is_busy(answer):
+            return _forwarded(answer)
+    return engine_busy()
 
 
 def worker_gone() -> JsonResponse:

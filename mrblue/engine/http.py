@@ -12,10 +12,11 @@ from mrblue.engine import worker
 from mrblue.engine.auth import bearer_token, is_engine_key
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.events import ProtocolError
-from mrblue.engine.fields import get, no_unknown, number_in
+from mrblue.engine.fields import choice, get, no_unknown, number_in
 from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.models import EngineClientSecret, hash_secret
-from mrblue.engine.vocabulary import LIMITS
+from mrblue.engine.scheduler import QueueFull
+from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
 
 logger = logging.getLogger("mrblue.engine")
 
@@ -202,3 +203,69 @@ def health(request):
         return JsonResponse({"status": "ok", "role": engine_settings.ENGINE_ROLE})
     answer = worker.current.health()
     return JsonResponse(answer)
+
+
+# `POST /v1/audio/speech`, as OpenAI's speech endpoint takes it: what the admin's voice
+# samples play. Formats the engine makes without an encoder; OpenAI's default (mp3) is not one.
+SPEECH_FORMATS = {"wav": "audio/wav", "pcm": "audio/pcm"}
+SPEECH_FIELDS = ("model", "input", "voice", "instructions", "response_format", "speed")
+MAX_SPEECH_INPUT = 4096  # characters, OpenAI's limit too
+SPEECH_SPEED = (0.25, 4.0)  # OpenAI's range; piper speaks at most LIMITS["speed"]'s fastest
+SPEECH_SESSION = "speech-endpoint"  # its share of the synthesis thread, next to the calls'
+
+
+@csrf_exempt
+@require_POST
+async def speech(request):
+    """`POST /v1/audio/speech` (engine key) `{"input", "voice", "speed", "response_format"}`:
+    the text spoken in that voice, as `wav` (the default) or raw 24 kHz `pcm`. `model` and
+    `instructions` are read and not used: the voice is the engine's piper voice for it."""
+    from mrblue.engine import speech as speech_models  # numpy, av: only when speaking
+    from mrblue.engine.audio import wav_bytes
+
+    if not is_engine_key(bearer_token(request.headers)):
+        return invalid_key()
+    try:
+        body = parse_json(request.body or b"{}", strict_text=True)
+    except ValueError:
+        return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
+    try:
+        text, voice, speed, audio_format = read_speech_request(body)
+    except ProtocolError as error:
+        return api_error(400, error.message, error.code, error.param)
+    if worker.current is not None and worker.current.capacity.draining:
+        return engine_busy("draining")
+    if not speech_models.tts_available():
+        return api_error(
+            503,
+            "Speech synthesis is not installed on this engine (the `tts` extra: piper-tts and "
+            "a piper voice).",
+            "tts_unavailable",
+            type_="server_error",
+        )
+    try:
+        pcm = await speech_models.synthesize(text, voice, speed, session=SPEECH_SESSION)
+    except QueueFull:
+        return engine_busy("full")
+    if audio_format == "wav":
+        pcm = wav_bytes(pcm, PROTOCOL_RATE)
+    return HttpResponse(pcm, content_type=SPEECH_FORMATS[audio_format])
+
+
+def read_speech_request(body) -> tuple[str, str, float, str]:
+    """(input, voice, speed, response_format) of a speech request, or ProtocolError."""
+    if not isinstance(body, dict):
+        raise ProtocolError("invalid_type", "The request body must be a JSON object.")
+    no_unknown(body, SPEECH_FIELDS, "")
+    get(body, "model", str, "model")
+    get(body, "instructions", str, "instructions")
+    text = get(body, "input", str, "input", required=True)
+    if not text.strip() or len(text) > MAX_SPEECH_INPUT:
+        raise ProtocolError(
+            "invalid_value", f"'input' is 1 to {MAX_SPEECH_INPUT} characters of text.", "input"
+        )
+    voice = choice(get(body, "voice", str, "voice", required=True), VOICES, "voice")
+    speed = number_in(get(body, "speed", float, "speed", default=1.0), *SPEECH_SPEED, "speed")
+    audio_format = get(body, "response_format", str, "response_format", default="wav")
+    choice(audio_format, tuple(SPEECH_FORMATS), "response_format")
+    return text, voice, float(speed), audio_format

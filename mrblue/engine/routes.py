@@ -14,7 +14,7 @@ def _is_gateway() -> bool:
 
 
 def http_patterns() -> list:
-    """`/v1/realtime/...` and `/healthz`."""
+    """`/v1/realtime/...`, `/v1/audio/speech` and `/healthz`."""
     if _is_gateway():
         from mrblue.engine import gateway as views
     else:
@@ -23,6 +23,7 @@ def http_patterns() -> list:
         path("v1/realtime/client_secrets", views.client_secrets, name="engine_client_secrets"),
         path("v1/realtime/calls", views.calls, name="engine_calls"),
         path("v1/realtime/calls/<str:call_id>/hangup", views.hangup, name="engine_hangup"),
+        path("v1/audio/speech", views.speech, name="engine_speech"),
         path("healthz", views.health, name="health"),
     ]
 

@@ -1,6 +1,7 @@
 """The Django admin: screens render, settings can be changed, editors stay out."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
@@ -215,13 +216,13 @@ def test_an_editor_cannot_reach_the_admin(client, editor_user):
     assert response["Location"].startswith("/admin/login/")
 
 
-def add_conversation(user, page, said="Make the heading blue"):
+def add_conversation(user, page, said="Make the heading blue", provider="local"):
     """A conversation with two turns and two responses' usage (one resent), as logged."""
     conversation = Conversation.objects.create(
         user=user,
         page=page,
         page_title=page.title,
-        provider="local",
+        provider=provider,
         model="gpt-realtime",
         session={},
     )
@@ -255,7 +256,7 @@ def test_conversation_list_shows_turns_tokens_and_cost_in_a_fixed_number_of_quer
     admin_client_for, make_page, editor_user
 ):
     page = make_page()
-    add_conversation(editor_user, page)
+    add_conversation(editor_user, page, provider="openai")
     url = "/admin/mrblue/conversation/"
     with CaptureQueriesContext(connection) as one:
         body = admin_client_for.get(url).content.decode()
@@ -270,6 +271,21 @@ def test_conversation_list_shows_turns_tokens_and_cost_in_a_fixed_number_of_quer
         assert admin_client_for.get(url).content.decode().count("field-turns") == 6
     assert len(six) == len(one)
     assert admin_client_for.get(f"{url}?q=Request+3").content.decode().count("field-turns") == 1
+
+
+def test_a_built_in_engine_conversation_shows_no_charge_and_what_openai_would_charge(
+    admin_client_for, make_page, editor_user
+):
+    conversation = add_conversation(editor_user, make_page(), provider="local")
+    body = admin_client_for.get("/admin/mrblue/conversation/").content.decode()
+    (cell,) = re.findall(r'<td class="field-cost">(.*?)</td>', body, re.S)
+    assert cell.startswith("no charge") and "$0.0800 at OpenAI's rates" in cell
+    assert "built-in engine" in cell
+    detail = admin_client_for.get(f"/admin/mrblue/conversation/{conversation.pk}/change/").text
+    assert "no charge" in detail and "$0.0800 at OpenAI's rates" in detail
+    Conversation.objects.filter(pk=conversation.pk).update(model="a-model-without-prices")
+    body = admin_client_for.get("/admin/mrblue/conversation/").content.decode()
+    assert '<td class="field-cost">no charge (built-in engine)</td>' in body
 
 
 def test_change_pages_render_when_a_stored_template_cannot(

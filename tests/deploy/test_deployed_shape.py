@@ -11,10 +11,11 @@ crosses to the other host), and the transcript lands in the admin.
 
 It runs where the production shape can be built: as root (network namespaces), with nginx,
 PostgreSQL and Redis (the CI's second pass). The processes run as the units' `User=`
-(`mrblue`) wherever that user can read the checkout.
+(`mrblue`), let through to the checkout's Python as `serve` lets its user through.
 """
 
 import os
+import pwd
 import re
 import secrets
 import shutil
@@ -253,8 +254,17 @@ def _heard_and_answered(page):
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Mr. Blue")
 
 
+def _user_of(pid: int) -> str:
+    """The name of the user a process runs as (its real uid, from /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
+    return pwd.getpwuid(uid).pw_name
+
+
 def test_the_deployed_site_holds_voice_calls_on_both_hosts_over_https(deployment, tmp_path):
     deployed = deployment
+    # Every process runs as the units' user, on both hosts.
+    assert {_user_of(p.process.pid) for p in deployed.processes} == {"mrblue"}
     # The public side keeps the public rules: plain HTTP is sent to HTTPS, and the site
     # answers with HSTS and serves the collected static files itself (nginx).
     plain = httpx.get(f"{deployed.http_url}/accounts/login/", headers={"Host": NAME})

@@ -15,7 +15,7 @@ ALLOWED = {
     "health": "the health check of proxies and process managers: a status and counts only",
 }
 # Authenticated by an `Authorization: Bearer` key, not by the session: 401 JSON without one.
-BEARER = ("engine_client_secrets", "engine_calls", "engine_hangup")
+BEARER = ("engine_client_secrets", "engine_calls", "engine_hangup", "engine_speech")
 LOGIN_PAGES = ("/accounts/login/", "/admin/login/")
 
 

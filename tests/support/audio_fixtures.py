@@ -1,6 +1,7 @@
 """Spoken audio made by the tests themselves: piper speaks, silence pads (nothing committed)."""
 
 import functools
+import io
 import wave
 
 import numpy as np
@@ -40,3 +41,12 @@ def level(pcm: bytes) -> float:
     """Peak level of pcm16 audio in [0, 1]."""
     samples = np.frombuffer(pcm, dtype=np.int16)
     return float(np.abs(samples).max()) / 32768 if len(samples) else 0.0
+
+
+def read_wav(data: bytes) -> tuple[int, float, float]:
+    """(rate, seconds, peak level 0..1) of a mono pcm16 WAV file's bytes; fails on anything
+    else."""
+    with wave.open(io.BytesIO(data)) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth()) == (1, 2)
+        rate, frames = wav.getframerate(), wav.readframes(wav.getnframes())
+    return rate, len(frames) / 2 / rate, level(frames)

@@ -20,7 +20,6 @@ import secrets
 import shlex
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -248,27 +247,20 @@ def unit_environment(service: dict[str, list[str]], env_file: Path | None = None
     return env
 
 
-def as_user(user: str, argv: list[str]) -> list[str]:
-    """`argv` run as the system `user` (made if missing, as the kit's install steps do), when
-    that user can run the checkout's Python; else as it is (a checkout, or a venv's Python,
-    under a private home: this project's machines keep their Python in /root)."""
+def as_user(user: str, argv: list[str], env: dict) -> list[str]:
+    """`argv` run as the system `user`, made ready as `serve` makes its user ready (made if
+    missing, let through closed directories on the way to the checkout's Python, probed by
+    starting Django as it with `env`); else, where that cannot be, as it is, saying why."""
+    from mrblue import privileges
+
     if os.geteuid() != 0:
         return argv
-    if subprocess.run(["id", user], capture_output=True).returncode != 0:
-        subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user],
-            check=True,
-            capture_output=True,
-        )
-    dropped = ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--"]
-    # Not only readable: the same Python, with its own standard library (a copied binary
-    # whose home it cannot read falls back to another one).
-    probe = subprocess.run(
-        [*dropped, argv[0], "-c", "import sys, django; print(sys.version)"],
-        capture_output=True,
-        text=True,
-    )
-    return [*dropped, *argv] if probe.stdout.strip() == sys.version else argv
+    try:
+        privileges.prepare(user, None, True, {**env, "DJANGO_SETTINGS_MODULE": "mrblue.settings"})
+    except privileges.Refusal as refusal:
+        print(f"running {argv[-1]} as root, not {user}: {refusal}")
+        return argv
+    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--init-groups", "--", *argv]
 
 
 def run_unit(
@@ -279,9 +271,9 @@ def run_unit(
     service = read_unit(unit)
     (exec_start,) = service["ExecStart"]
     argv = shlex.split(exec_start.replace("%i", instance))
-    if "User" in service:
-        argv = as_user(service["User"][0], argv)
     env = {**unit_environment(service, env_file), **(extra_env or {})}
+    if "User" in service:
+        argv = as_user(service["User"][0], argv, env)
     if host is not None:
         argv = host.command(argv)
     (cwd,) = service["WorkingDirectory"]

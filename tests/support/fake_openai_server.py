@@ -1,12 +1,18 @@
-"""A stand-in for OpenAI's `POST /v1/realtime/client_secrets`, as its API documents it.
+"""A stand-in for OpenAI's `POST /v1/realtime/client_secrets` and `POST /v1/audio/speech`, as
+its API documents them.
 
 The API key picks the behaviour: `sk-good` answers a secret; `sk-bad` 401; `sk-busy` 429 with
 Retry-After; `sk-broken` 500; `sk-slow` never answers; `sk-garbage` 200 with a non-JSON body;
 `sk-picky` 400 (the session was refused); `sk-oddsession` 200 with a `session` that is not an
-object.
+object. The speech endpoint answers `sk-good` with a WAV tone of `SPEECH_SECONDS` (and the other
+keys as the secrets endpoint does, but `sk-garbage` with a body that is no audio).
 """
 
+import io
+import math
+import struct
 import time
+import wave
 
 from tests.support.loopback import LoopbackServer, RecordingHandler
 
@@ -23,12 +29,31 @@ KEYS = (
 )
 
 
+SPEECH_SECONDS = 1.5
+
+
+def tone_wav(seconds: float = SPEECH_SECONDS, rate: int = 24_000) -> bytes:
+    """A 440 Hz tone at half scale, as a mono pcm16 WAV."""
+    samples = (
+        int(16000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(int(seconds * rate))
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as wav:
+        wav.setnchannels(1)
+        wav.setsampwidth(2)
+        wav.setframerate(rate)
+        wav.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+    return out.getvalue()
+
+
 class _OpenAIHandler(RecordingHandler):
     def do_POST(self):
         body = self.read_json()
         key = (self.headers.get("Authorization") or "").removeprefix("Bearer ")
         ids = {"x-request-id": "req_fake123"}
-        if self.path != "/v1/realtime/client_secrets":
+        if self.path == "/v1/audio/speech" and key in ("sk-good", "sk-garbage"):
+            return self.send_audio(tone_wav() if key == "sk-good" else b"<html>oops</html>")
+        if self.path not in ("/v1/realtime/client_secrets", "/v1/audio/speech"):
             return self.send_json(404, {"error": {"message": "Not found"}}, ids)
         if key == "sk-bad":
             return self.send_json(
@@ -66,6 +91,14 @@ class _OpenAIHandler(RecordingHandler):
             },
             ids,
         )
+
+    def send_audio(self, data: bytes):
+        """Answer 200 with audio, as the speech endpoint does."""
+        self.send_response(200)
+        self.send_header("Content-Type", "audio/wav")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
 
 def FakeOpenAI():  # noqa: N802  (reads like the class it makes)

@@ -1,6 +1,7 @@
 """The site places sessions on its engine workers and forwards to them: a WebSocket session
 through the site runs on a worker, sessions spread over two workers, a spoken WebRTC call
-through the site's own URL is answered by a worker, and the web process loads no speech model.
+through the site's own URL is answered by a worker, so is speech (the admin's voice samples),
+and the web process loads no speech model.
 """
 
 from pathlib import Path
@@ -8,9 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 from asgiref.sync import sync_to_async
+from openai import OpenAI
 
 from mrblue.engine.models import EngineClientSecret, hash_secret
 from tests.engine.test_voice_live import LISTENING, open_client, voice_browser, wait_for_event
+from tests.support.audio_fixtures import read_wav
 from tests.support.live import ENGINE_KEY
 from tests.support.realtime_client import engine_api, next_event, turn
 from tests.support.workers import Cluster
@@ -91,6 +94,36 @@ def test_a_spoken_call_through_the_site_is_answered_by_a_worker(cluster, voice_b
     holder = cluster.holding(1)
     assert cluster.worker_health(holder)["worker_id"] == minted_on(secret)
     page.context.close()
+
+
+def test_speech_through_the_site_is_made_by_a_worker_as_the_sdk_asks(cluster):
+    client = OpenAI(base_url=f"{cluster.url}/v1", api_key=ENGINE_KEY, max_retries=0)
+    answer = client.audio.speech.create(
+        model="gpt-4o-mini-tts",
+        voice="marin",
+        input="Make the heading blue.",
+        response_format="wav",
+    )
+    _, seconds, peak = read_wav(answer.content)
+    assert 0.5 < seconds < 5 and peak > 0.1
+    client.close()
+
+
+def test_an_admin_hears_a_voice_sample_through_the_site(cluster, make_user):
+    make_user("boss", superuser=True)
+    with httpx.Client(base_url=cluster.url, timeout=60) as browser:
+        browser.get("/admin/login/")
+        token = browser.cookies["csrftoken"]
+        form = {"username": "boss", "password": "pw-12345!", "csrfmiddlewaretoken": token}
+        assert browser.post("/admin/login/?next=/admin/", data=form).status_code == 302
+        answer = browser.post(
+            "/admin/mrblue/assistantprofile/voice-sample/",
+            json={"voice": "verse", "speed": 1.0},
+            headers={"X-CSRFToken": browser.cookies["csrftoken"]},
+        )
+    assert answer.status_code == 200 and answer.headers["content-type"] == "audio/wav"
+    _, seconds, peak = read_wav(answer.content)
+    assert 2.5 < seconds < 12 and peak > 0.1
 
 
 def test_the_web_process_loads_no_speech_model_and_the_workers_do(cluster):

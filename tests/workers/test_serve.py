@@ -4,8 +4,8 @@ restarts a worker that crashes, and stops them all on SIGTERM; what it refuses, 
 
 import os
 import pwd
+import queue
 import secrets
-import select
 import shutil
 import signal
 import socket
@@ -14,12 +14,14 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from mrblue import privileges
 from mrblue.privileges import SERVICE_USER, ensure_user
 from tests.support.live import ENGINE_KEY, ROOT
 
@@ -238,9 +240,14 @@ def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_al
         shutil.rmtree(data)
 
 
-def runner_for(database: Path, run_dir: Path, *args: str, **popen) -> subprocess.Popen:
-    """`python -m mrblue.processes` on `database` with the development settings."""
+def runner_for(
+    database: Path, run_dir: Path, *args: str, path: str | None = None, **popen
+) -> subprocess.Popen:
+    """`python -m mrblue.processes` on `database` with the development settings (and `path`
+    as its PATH, if given)."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DEBUG": "1"}
+    if path is not None:
+        env["PATH"] = path
     command = [sys.executable, "-m", "mrblue.processes", "--run-dir", str(run_dir), *args]
     return subprocess.Popen(command, cwd=ROOT, env=env, text=True, **popen)
 
@@ -259,6 +266,7 @@ def closed_to_others() -> Path | None:
 @pytest.mark.parametrize("case", ["shared directory", "closed directory", "unreachable database"])
 def test_as_root_it_starts_nothing_it_cannot_run_unprivileged_and_says_how(tmp_path, request, case):
     name = "mrblue-t" + secrets.token_hex(3)  # a user of this test's own, made by serve
+    path = None  # serve's PATH: the test's own
     outer = Path(tempfile.mkdtemp(prefix="mrblue-refused-"))  # root's alone (mode 700)
     database = outer / "data" / "db.sqlite3"
     if case == "shared directory":
@@ -270,11 +278,18 @@ def test_as_root_it_starts_nothing_it_cannot_run_unprivileged_and_says_how(tmp_p
         if closed is None:
             pytest.skip("the checkout, its venv and their Python are open to every user here")
         wanted = [f"may not enter {closed}", f"`setfacl -m u:{name}:x {closed}`"]
+        path = "/usr/sbin"  # useradd, but no setfacl to open the closed directory with
     else:  # the service user is let through to the code, but not to the database
         name = request.getfixturevalue("service_user").name
         wanted = ["cannot start Mr. Blue", "unable to open database file"]
     port = str(free_port_block(3))
-    runner = runner_for(database, tmp_path, "--user", name, "--port", port, stderr=subprocess.PIPE)
+    runner = runner_for(
+        database,
+        tmp_path,
+        *("--user", name, "--port", port),
+        path=path,
+        stderr=subprocess.PIPE,
+    )
     try:
         _, stderr = runner.communicate(timeout=120)
         assert runner.returncode == 1
@@ -288,6 +303,28 @@ def test_as_root_it_starts_nothing_it_cannot_run_unprivileged_and_says_how(tmp_p
         stop(runner)
         if name.startswith("mrblue-t"):
             subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
+        shutil.rmtree(outer)
+
+
+@as_root
+def test_as_root_it_lets_its_user_through_a_closed_directory_to_the_code(capsys):
+    closed = closed_to_others()
+    if closed is None:
+        pytest.skip("the checkout, its venv and their Python are open to every user here")
+    name = "mrblue-t" + secrets.token_hex(3)
+    outer = Path(tempfile.mkdtemp(prefix="mrblue-through-"))
+    outer.chmod(0o755)  # the database's directory within is handed to the user
+    database = outer / "data" / "db.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+    try:
+        user = privileges.prepare(name, database, True, env)  # no Refusal: it starts
+        acl = subprocess.run(["getfacl", "-p", closed], capture_output=True, text=True).stdout
+        assert f"user:{user.name}:--x" in acl  # through, not read
+        assert f"through {closed}" in capsys.readouterr().out
+    finally:
+        for directory in (closed, *closed.parents):
+            subprocess.run(["setfacl", "-x", f"u:{name}", directory], capture_output=True)
+        subprocess.run(["userdel", name], check=False, stderr=subprocess.DEVNULL)
         shutil.rmtree(outer)
 
 
@@ -311,14 +348,23 @@ def test_a_public_host_with_debug_on_is_warned_of_on_stderr(tmp_path):
 
 
 def read_until(stream, text: str, timeout: float) -> str:
-    """What `stream` says until a line with `text` (AssertionError if it never comes)."""
+    """What `stream` says until a line with `text` (AssertionError if it never comes). Lines
+    are read in a thread: select() on a text stream misses lines already in its buffer."""
+    lines: queue.Queue = queue.Queue()
+
+    def pump():
+        for line in stream:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
     seen, deadline = "", time.monotonic() + timeout
     while text not in seen:
-        left = deadline - time.monotonic()
-        if left <= 0 or not select.select([stream], [], [], left)[0]:
-            raise AssertionError(f"no {text!r} in {seen!r}")
-        line = stream.readline()
-        if not line:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise AssertionError(f"no {text!r} in {seen!r}") from None
+        if line is None:
             raise AssertionError(f"ended without {text!r}: {seen!r}")
         seen += line
     return seen
