@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 from editor.admin import PageAdmin as EditorPageAdmin
 from editor.models import Page
 from mrblue import admin_workers  # noqa: F401  (registers the engine workers' page)
+from mrblue.admin_console import PageConsoleMixin, ProfileConsoleMixin
 from mrblue.admin_preview import session_preview_html
 from mrblue.costs import SOURCE_NOTE, conversation_usage, estimated_cost, usage_totals
 from mrblue.instructions import HELP_TEXT as INSTRUCTIONS_HELP
@@ -30,7 +31,7 @@ SOURCES = {
 
 
 @admin.register(AssistantProfile)
-class AssistantProfileAdmin(admin.ModelAdmin):
+class AssistantProfileAdmin(ProfileConsoleMixin, admin.ModelAdmin):
     """Profiles: instructions, voice and turn-taking, with a preview of the session object."""
 
     list_display = ("name", "is_default", "model", "voice", "turn_detection", "tools_enabled")
@@ -88,10 +89,11 @@ class AssistantProfileAdmin(admin.ModelAdmin):
 
     @admin.display(description="Median turn latency")
     def recent_latency(self, obj):
-        """The median turn of its latest conversations: end of speech to first audio."""
+        """The median turn of its latest conversations (admin trials left out): end of speech
+        to first audio."""
         if obj is None or obj.pk is None:
             return "No conversations yet."
-        recent = Conversation.objects.filter(profile=obj).order_by("-started_at")
+        recent = Conversation.objects.filter(profile=obj, trial=False).order_by("-started_at")
         ids = list(recent.values_list("pk", flat=True)[:RECENT_CONVERSATIONS])
         turns = [t.stages() for t in TurnTiming.objects.filter(conversation__in=ids)]
         median = medians(turns)
@@ -139,7 +141,7 @@ admin.site.unregister(Page)
 
 
 @admin.register(Page)
-class PageAdmin(EditorPageAdmin):
+class PageAdmin(PageConsoleMixin, EditorPageAdmin):
     """The editor's page screen, with Mr. Blue's per-page settings and the session object
     they produce."""
 
@@ -218,7 +220,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "tokens",
         "cost",
     )
-    list_filter = (SlowTurnFilter, "provider", "model", "started_at")
+    list_filter = (SlowTurnFilter, "provider", "model", "trial", "started_at")
     search_fields = ("user__username", "page_title", "transcript__text")
     summary = (
         "user",
