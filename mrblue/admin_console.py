@@ -393,7 +393,8 @@ class PageConsoleMixin(ConsoleMixin):
         page.content = console.blocks
         for formset in formsets:
             if formset.model is PageAssistant and formset.forms:
-                # Unsaved, as the inline form has it (a blank one: the defaults).
+                # Unsaved, as the inline form has it (a blank one: the defaults). The
+                # form's page field points it at the page already; said here, not left to that.
                 page.assistant = formset.forms[0].instance
         return page, PageAssistant.for_page(page).profile_or_default()
 
