@@ -186,28 +186,22 @@ class ConsoleMixin:
     def get_urls(self):
         """The console's endpoints, before the admin's own (whose last pattern takes all)."""
         name = f"{self.opts.app_label}_{self.opts.model_name}_console"
-        posts = {"session": self.console_session, "instructions": self.console_instructions}
-        posts["tools"] = self.console_tools
-        urls = [
-            path(
-                f"<path:object_id>/console/{kind}/",
-                never_cache(require_POST(view)),
-                name=f"{name}_{kind}",
-            )
-            for kind, view in posts.items()
-        ]
-        gets = {
-            "conversation": ("conversations/<int:conversation_id>", self.console_conversation),
-            "page": ("pages/<int:page_id>", self.console_page),
+        routes = {
+            "session": ("session", require_POST, self.console_session),
+            "instructions": ("instructions", require_POST, self.console_instructions),
+            "tools": ("tools", require_POST, self.console_tools),
+            "conversation": (
+                "conversations/<int:conversation_id>",
+                require_GET,
+                self.console_conversation,
+            ),
+            "page": ("pages/<int:page_id>", require_GET, self.console_page),
         }
-        urls += [
-            path(
-                f"<path:object_id>/console/{route}/",
-                never_cache(require_GET(view)),
-                name=f"{name}_{kind}",
-            )
-            for kind, (route, view) in gets.items()
-        ]
+        urls = []
+        for kind, (route, method, view) in routes.items():
+            wrapped = never_cache(method(view))
+            wrapped.model_admin = self  # as the admin's own views are marked
+            urls.append(path(f"<path:object_id>/console/{route}/", wrapped, name=f"{name}_{kind}"))
         return [*urls, *super().get_urls()]
 
     # --- who may use it ------------------------------------------------------------------
