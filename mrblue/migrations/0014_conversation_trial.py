@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mrblue", "0012_conversation_log_messages"),
+        ("mrblue", "0013_engineworker_capacity_reason"),
     ]
 
     operations = [
