@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from editor.admin import PageAdmin as EditorPageAdmin
 from editor.models import Page
 from mrblue import admin_workers  # noqa: F401  (registers the engine workers' page)
+from mrblue.admin_console import PageConsoleMixin, ProfileConsoleMixin
 from mrblue.admin_insight import OutcomeFilter, conversations_url, page_insight_html
 from mrblue.admin_layout import BELOW, Section, SettingsFirst
 from mrblue.admin_preview import session_preview_html
@@ -52,9 +53,9 @@ def _sample_url(request) -> str | None:
 
 
 @admin.register(AssistantProfile)
-class AssistantProfileAdmin(SettingsFirst, admin.ModelAdmin):
+class AssistantProfileAdmin(ProfileConsoleMixin, SettingsFirst, admin.ModelAdmin):
     """Profiles: instructions, voice (with a sample to hear) and turn-taking, then what they
-    tell Mr. Blue, in words."""
+    tell Mr. Blue, in words; a console to try them."""
 
     list_display = ("name", "is_default", "model", "voice", "turn_detection", "tools_enabled")
     list_filter = ("turn_detection", "voice", "is_default")
@@ -130,10 +131,11 @@ class AssistantProfileAdmin(SettingsFirst, admin.ModelAdmin):
 
     @admin.display(description="Median turn latency")
     def recent_latency(self, obj):
-        """The median turn of its latest conversations: end of speech to first audio."""
+        """The median turn of its latest conversations (admin trials left out): end of speech
+        to first audio."""
         if obj is None or obj.pk is None:
             return "No conversations yet."
-        recent = Conversation.objects.filter(profile=obj).order_by("-started_at")
+        recent = Conversation.objects.filter(profile=obj, trial=False).order_by("-started_at")
         ids = list(recent.values_list("pk", flat=True)[:RECENT_CONVERSATIONS])
         turns = [t.stages() for t in TurnTiming.objects.filter(conversation__in=ids)]
         median = medians(turns)
@@ -182,9 +184,9 @@ admin.site.unregister(Page)
 
 
 @admin.register(Page)
-class PageAdmin(SettingsFirst, EditorPageAdmin):
+class PageAdmin(PageConsoleMixin, SettingsFirst, EditorPageAdmin):
     """The editor's page screen, led by Mr. Blue's settings for the page, then what they tell
-    him (in words), how editors use him here, and the page's content."""
+    him (in words), how editors use him here, and the page's content; a console to try them."""
 
     list_display = ("title", "slug", "assistant_profile", "conversation_count", "updated_at")
     list_filter = ("assistant__profile",)
@@ -205,7 +207,13 @@ class PageAdmin(SettingsFirst, EditorPageAdmin):
 
     def get_queryset(self, request):
         """Pages with how many conversations each had."""
-        return super().get_queryset(request).annotate(conversations_held=Count("conversations"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                conversations_held=Count("conversations", filter=Q(conversations__trial=False))
+            )
+        )
 
     @admin.display(description="Assistant profile", ordering="assistant__profile__name")
     def assistant_profile(self, obj):
@@ -288,6 +296,7 @@ class ConversationAdmin(admin.ModelAdmin):
         SlowTurnFilter,
         "provider",
         "model",
+        "trial",
         "started_at",
     )
     search_fields = ("user__username", "page_title", "transcript__text")

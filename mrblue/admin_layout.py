@@ -1,7 +1,7 @@
 """Mr. Blue's change forms, settings first: what an admin sets (fieldsets, and the inlines
-named in `settings_inlines`), then the place to try it (`mrblue/admin/console_slot.html`), then
-read-only sections made for people (`sections`: the session preview, the page's insight), then
-the rest (fieldsets with the `mrblue-below` class, the other inlines).
+named in `settings_inlines`), then read-only sections made for people (`sections`: the session
+preview, the page's insight), then the rest (fieldsets with the `mrblue-below` class, the other
+inlines); below the form, the console that tries the settings (`mrblue/admin_console.py`).
 """
 
 from dataclasses import dataclass

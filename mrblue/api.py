@@ -54,12 +54,19 @@ async def realtime_session(request):
         session = await sync_to_async(build_session)(page, user, selected, profile)
     except InstructionsError as error:
         return json_error(500, "instructions_invalid", str(error))
+    return await mint_and_log(request, user, page, session, profile, continued)
+
+
+async def mint_and_log(request, user, page, session, profile, continued, trial=False):
+    """Mint a client secret for `session` and log the conversation it starts (or continue
+    `continued`): the answer of `POST /api/realtime/session`, and of the admin's console,
+    whose conversations are `trial`s."""
     provider = get_provider(request.build_absolute_uri("/v1"))
     try:
         secret = await provider.mint(session, owner=f"user:{user.pk}")
     except ProviderError as error:
         return json_error(error.status, error.code, error.message, error.retry_after)
-    conversation = await _continuable(user, page, continued)
+    conversation = await _continuable(user, page, continued, trial)
     if conversation is None:
         conversation = await Conversation.objects.acreate(
             user=user,
@@ -69,11 +76,13 @@ async def realtime_session(request):
             model=secret.model,
             session=session,
             profile=profile,
+            trial=trial,
         )
     logger.info(
-        "user %s %s conversation %s on %s with %s",
+        "user %s %s %s %s on %s with %s",
         user.pk,
         "continued" if conversation.pk == continued else "started",
+        "trial" if trial else "conversation",
         conversation.pk,
         page.slug,
         provider.name,
@@ -90,13 +99,14 @@ async def realtime_session(request):
     )
 
 
-async def _continuable(user, page, conversation_id: int | None):
-    """The conversation to continue: the user's own, on this page, not ended; else None (a
-    new one is started: another user's or an ended conversation is never continued)."""
+async def _continuable(user, page, conversation_id: int | None, trial: bool):
+    """The conversation to continue: the user's own, on this page, not ended, a trial if
+    this is one; else None (a new one is started: another user's or an ended conversation is
+    never continued, nor an editor's by a trial or a trial by the editor)."""
     if conversation_id is None:
         return None
     return await Conversation.objects.filter(
-        pk=conversation_id, user=user, page=page, ended_at__isnull=True
+        pk=conversation_id, user=user, page=page, ended_at__isnull=True, trial=trial
     ).afirst()
 
 
@@ -128,17 +138,28 @@ def _read_body(raw: bytes) -> tuple[str, str | None, int | None]:
         raise ValueError(f"The request body is not usable JSON: {error}") from None
     if not isinstance(body, dict):
         raise ValueError('Send a JSON object like {"page": "<slug>"}.')
-    slug, selected = body.get("page"), body.get("selected")
+    slug = body.get("page")
     if not isinstance(slug, str) or not slug:
         raise ValueError('"page" must be the slug of the page you are editing.')
+    return slug, read_selected(body), read_continued(body)
+
+
+def read_selected(body: dict) -> str | None:
+    """The body's `selected`: a short text (a block id or description), or None."""
+    selected = body.get("selected")
     if selected is not None and (not isinstance(selected, str) or len(selected) > 500):
         raise ValueError('"selected" must be a short text (a block id or description).')
+    return selected
+
+
+def read_continued(body: dict) -> int | None:
+    """The body's `conversation`: the id of the conversation a reconnect continues, or None."""
     continued = body.get("conversation")
     if continued is not None and (
         isinstance(continued, bool) or not isinstance(continued, int) or not 0 < continued < 2**63
     ):
         raise ValueError('"conversation" must be the id of the conversation to continue.')
-    return slug, selected, continued
+    return continued
 
 
 @require_POST

@@ -80,7 +80,9 @@ def _lines(conversation_ids: list[int]) -> dict[int, list[Line]]:
 def read_page_insight(page, limit: int = RECENT_CONVERSATIONS) -> PageInsight:
     """How editors used Mr. Blue on `page` in its latest `limit` conversations (five queries,
     however many there are)."""
-    recent = Conversation.objects.filter(page=page).order_by("-started_at", "-id")[:limit]
+    # Editors' conversations: an admin's trials ("Try it here") are not how editors use him.
+    editors = Conversation.objects.filter(page=page, trial=False)
+    recent = editors.order_by("-started_at", "-id")[:limit]
     conversations = list(reversed(recent.values_list("pk", "user", "started_at")))
     ids = [pk for pk, _, _ in conversations]
     since = conversations[0][2] if conversations else None

@@ -244,6 +244,12 @@ class Conversation(models.Model):
         editable=False,
         help_text="How many log messages it holds (kept by the transcript log).",
     )
+    trial = models.BooleanField(
+        "admin trial",
+        default=False,
+        help_text='Held in the admin\'s console ("Try it here") with the settings on a change '
+        "form, saved or not, on a scratch copy of the page: not an editor's conversation.",
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -253,9 +259,10 @@ class Conversation(models.Model):
 
     @classmethod
     def latest_for(cls, page, user, limit: int = 5):
-        """The user's latest conversations on a page, with their transcripts."""
+        """The user's latest conversations on a page, with their transcripts (not the trials
+        they held in the admin's console)."""
         return (
-            cls.objects.filter(page=page, user=user)
+            cls.objects.filter(page=page, user=user, trial=False)
             .prefetch_related("transcript")
             .order_by("-started_at")[:limit]
         )

@@ -1,82 +1,36 @@
-// The editor canvas: blocks drawn from data, click (or Enter) selects one, tabs switch the side
-// panel, Undo/Redo and the revision list. Other modules (the voice panel, the page tools) use
-// the exported functions and listen for "editor:selection" on document.
+// The editor page: its canvas (canvas.js), the tabs of the side panel, Undo/Redo and the
+// revision list, and `post` to the page's editor API. Other modules (the voice panel, the page
+// tools) use the exported functions and listen for "editor:selection" on document.
 
-const SELECTED = "is-selected";
-const canvas = document.querySelector("[data-role='canvas']");
-const slug = document.querySelector(".editor")?.dataset.pageSlug;
-let blocks = JSON.parse(document.getElementById("page-blocks")?.textContent || "[]");
+import { Canvas } from "./canvas.js";
 
-function describe(block) {
-  const text = (block.text || block.alt || "").trim().replace(/\s+/g, " ");
-  const short = text.length > 40 ? `${text.slice(0, 37)}...` : text;
-  return short ? `${block.type} "${short}"` : block.type;
-}
+const root = document.querySelector(".editor");
+const slug = root?.dataset.pageSlug;
+/** The page's canvas (null outside the editor page, e.g. in the admin). */
+export const canvas = root
+  ? new Canvas(root.querySelector("[data-role='canvas']"),
+               JSON.parse(document.getElementById("page-blocks")?.textContent || "[]"),
+               { label: root.querySelector("[data-role='selected']") })
+  : null;
 
 /** The page's blocks as the canvas shows them. */
 export function currentBlocks() {
-  return blocks;
+  return canvas.blocks;
 }
 
 /** The id of the selected block, or null. */
 export function selectedBlockId() {
-  return canvas?.querySelector(`.block.${SELECTED}`)?.dataset.blockId || null;
+  return canvas.selectedBlockId();
 }
 
 /** Select the block with this id (null clears the selection) and announce it. */
 export function selectBlock(blockId) {
-  canvas.querySelectorAll(`.block.${SELECTED}`).forEach((el) => el.classList.remove(SELECTED));
-  const element = blockId ? canvas.querySelector(`[data-block-id="${CSS.escape(blockId)}"]`) : null;
-  const block = blocks.find((b) => b.id === blockId);
-  const label = document.querySelector("[data-role='selected']");
-  if (element && block) {
-    element.classList.add(SELECTED);
-    label.textContent = `Selected: ${describe(block)}`;
-  } else {
-    label.textContent = "Nothing selected";
-  }
-  const detail = element && block ? { blockId, description: describe(block) } : null;
-  document.dispatchEvent(new CustomEvent("editor:selection", { detail }));
-  return Boolean(detail);
-}
-
-function blockElement(block) {
-  const element = document.createElement("div");
-  element.className = `block block-${block.type}`;
-  element.dataset.blockId = block.id;
-  element.dataset.blockType = block.type;
-  element.dataset.testid = `block-${block.id}`;
-  element.tabIndex = 0;
-  const style = block.style || {};
-  if (style.color) element.style.color = style.color;
-  if (style.background) element.style.background = style.background;
-  if (style.font_size) element.style.fontSize = `${style.font_size}px`;
-  if (style.align) element.style.textAlign = style.align;
-  let inner;
-  if (block.type === "heading") inner = document.createElement("h1");
-  else if (block.type === "paragraph") inner = document.createElement("p");
-  else if (block.type === "button") {
-    inner = document.createElement("button");
-    inner.type = "button";
-    inner.className = "page-button";
-  } else {
-    inner = document.createElement("img");
-    inner.src = block.src;
-    inner.alt = block.alt || "";
-  }
-  if (block.type !== "image") inner.textContent = block.text;
-  element.append(inner);
-  return element;
+  return canvas.select(blockId);
 }
 
 /** Redraw the canvas from `newBlocks`, keeping the selection if its block survives. */
 export function renderCanvas(newBlocks) {
-  const selected = selectedBlockId();
-  blocks = newBlocks;
-  canvas.replaceChildren(...blocks.map(blockElement));
-  if (!blocks.length) canvas.innerHTML = '<p class="muted">This page is empty.</p>';
-  if (selected && blocks.some((b) => b.id === selected)) selectBlock(selected);
-  else if (selected) selectBlock(null);
+  canvas.render(newBlocks);
 }
 
 /** Redraw the History tab's list of revisions. */
@@ -134,18 +88,7 @@ function showEditorMessage(text) {
   box.hidden = !text;
 }
 
-function setupCanvas() {
-  canvas.addEventListener("click", (event) => {
-    const element = event.target.closest(".block");
-    if (element) event.preventDefault();
-    selectBlock(element ? element.dataset.blockId : null);
-  });
-  canvas.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && event.target.classList.contains("block")) {
-      selectBlock(event.target.dataset.blockId);
-    }
-    if (event.key === "Escape") selectBlock(null);
-  });
+function setupHistory() {
   document.querySelector("[data-role='undo']")
     .addEventListener("click", () => post("tools/", { name: "undo", arguments: {} }));
   document.querySelector("[data-role='redo']")
@@ -169,7 +112,7 @@ function setupTabs() {
 }
 
 if (canvas) {
-  setupCanvas();
+  setupHistory();
   setupTabs();
   renderRevisions(JSON.parse(document.getElementById("page-revisions").textContent));
 }

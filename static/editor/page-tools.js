@@ -1,8 +1,10 @@
-// Mr. Blue's page tools, run in the editor when the model calls them: describe and select
-// here, every change through the server (which checks permission, validates the arguments
-// against the tool's schema and records a revision). The output goes back to the model.
+// Mr. Blue's page tools, run in the browser when the model calls them: describe and select
+// on a canvas (canvas.js), every change through `change`. In the editor a change goes to the
+// server, which checks permission, validates the arguments against the tool's schema and
+// records a revision; the admin's console changes a scratch copy (scratch-page.js) instead.
+// The output goes back to the model.
 
-import { currentBlocks, post, selectBlock, selectedBlockId } from "./editor.js";
+import { canvas as editorCanvas, post } from "./editor.js";
 
 const DOING = {
   describe_page: () => "Looking at the page…",
@@ -19,11 +21,6 @@ const DOING = {
   redo: () => "Redoing the change…",
 };
 
-function blockName(blockId) {
-  const block = currentBlocks().find((b) => b.id === blockId);
-  return block ? `the ${block.type}` : "a block";
-}
-
 function parse(call) {
   try {
     const value = JSON.parse(call.arguments || "{}");
@@ -33,23 +30,51 @@ function parse(call) {
   }
 }
 
-/** What Mr. Blue is doing, in words, while a call runs. */
-export function describeCall(call) {
-  const args = parse(call) || {};
-  return (DOING[call.name] || (() => "Working on the page…"))(args, blockName);
+/**
+ * The page tools on `canvas`: `describeCall(call)` says what a call does, in words, while it
+ * runs; `runCall(call)` runs it and always resolves to the output for the model (never
+ * throws). `change(name, args, callId)` carries out a page-changing call (an edit, undo or
+ * redo) and resolves to `{ok: true, result}` or `{ok: false, error: "<words>"}`.
+ */
+export function pageTools(canvas, change) {
+  const blockName = (blockId) => {
+    const block = canvas.blocks.find((b) => b.id === blockId);
+    return block ? `the ${block.type}` : "a block";
+  };
+  return {
+    describeCall(call) {
+      const args = parse(call) || {};
+      return (DOING[call.name] || (() => "Working on the page…"))(args, blockName);
+    },
+    async runCall(call) {
+      const args = parse(call);
+      if (args === null) return { ok: false, error: "The arguments are not a JSON object." };
+      if (call.name === "describe_page") {
+        return { blocks: canvas.blocks, selected: canvas.selectedBlockId() };
+      }
+      if (call.name === "select_block") {
+        return canvas.select(args.block_id) ? { ok: true }
+          : { ok: false, error: `There is no block with id ${JSON.stringify(args.block_id)}.` };
+      }
+      return change(call.name, args, call.callId);
+    },
+  };
 }
 
-/** Run one function call; always resolves to the output for the model (never throws). */
-export async function runCall(call) {
-  const args = parse(call);
-  if (args === null) return { ok: false, error: "The arguments are not a JSON object." };
-  if (call.name === "describe_page") {
-    return { blocks: currentBlocks(), selected: selectedBlockId() };
-  }
-  if (call.name === "select_block") {
-    return selectBlock(args.block_id) ? { ok: true }
-      : { ok: false, error: `There is no block with id ${JSON.stringify(args.block_id)}.` };
-  }
-  const answer = await post("tools/", { name: call.name, arguments: args, call_id: call.callId });
+/** A change to the editor's page, through its tools endpoint (which redraws the page). */
+async function changeThePage(name, args, callId) {
+  const answer = await post("tools/", { name, arguments: args, call_id: callId });
   return answer.ok ? { ok: true, result: answer.result } : { ok: false, error: answer.error.message };
+}
+
+const editorTools = editorCanvas ? pageTools(editorCanvas, changeThePage) : null;
+
+/** The editor page's tools: what a call does, in words. */
+export function describeCall(call) {
+  return editorTools.describeCall(call);
+}
+
+/** The editor page's tools: run one function call (see `pageTools`). */
+export function runCall(call) {
+  return editorTools.runCall(call);
 }

@@ -1,5 +1,6 @@
 // Our server's API for the voice panel: mint a client secret for the page, rebuild the
 // instructions for a new selection. Errors come back as {code, message} in plain words.
+// (The admin's console mints from its own endpoints, through `post` too.)
 
 export class ApiError extends Error {
   constructor(code, message, retryAfter) {
@@ -25,7 +26,9 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
-async function post(url, body) {
+/** POST `body` as JSON to our API; resolves to the JSON answer, or throws an ApiError whose
+ * message is in plain words (`wordsFor` by error code, else the server's message). */
+export async function post(url, body, wordsFor = WORDS) {
   let answer;
   try {
     answer = await fetch(url, {
@@ -46,7 +49,7 @@ async function post(url, body) {
   if (!answer.ok) {
     const error = data.error || {};
     const retryAfter = Number(answer.headers.get("Retry-After")) || undefined;
-    const known = WORDS[error.code];
+    const known = wordsFor[error.code];
     const words = (typeof known === "function" ? known(retryAfter) : known) || error.message
       || "Starting the chat failed. Try again.";
     throw new ApiError(error.code || `http_${answer.status}`, words, retryAfter);

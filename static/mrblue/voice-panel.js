@@ -1,9 +1,10 @@
-// The voice panel in the editor's AI tab: shows what the call (call.js) reports — its status,
-// both sides as live text, the microphone level, Mr. Blue speaking — and forwards what the
-// person does to it. The panel finds its elements by their `data-role`.
+// The voice panel, in the editor's AI tab and in the admin's console ("Try it here"): shows
+// what the call (call.js) reports — its status, both sides as live text, the microphone level,
+// Mr. Blue speaking — and forwards what the person does to it. The panel finds its elements by
+// their `data-role` (templates/mrblue/voice_panel.html draws them).
 
 import { describeCall, runCall } from "../editor/page-tools.js";
-import { Call } from "./call.js";
+import { Call, NETWORK } from "./call.js";
 
 const STATUS = {
   idle: "Ready to help",
@@ -14,23 +15,33 @@ const STATUS = {
 };
 
 export class VoicePanel {
-  constructor(root, { page }) {
+  /**
+   * `page`: the page's slug (what the call mints for); `tools`: the page tools the call runs
+   * (the editor's by default); `network`: the call's outside world (`NETWORK` by default; the
+   * admin's console mints from its own endpoints); `onLogStatus(saved, problem)`: also told
+   * how the conversation's log is doing; `onSaved()`: the call that ended is stored.
+   */
+  constructor(root, { page, tools = { describeCall, runCall }, network = NETWORK,
+                      onLogStatus = () => {}, onSaved = refreshConversations }) {
     this.root = root;
     this.part = (role) => root.querySelector(`[data-role="${role}"]`);
     this.meter = null;
     this.call = new Call({
       page,
-      tools: { describeCall, runCall },
+      tools,
+      network,
       audioOutput: this.part("remote-audio"),
       view: {
         onChange: (shown) => this.render(shown),
         onError: (text) => this.show("error", text),
         onToolStatus: (text) => this.show("tool-status", text),
-        onLogStatus: (saved, problem) => this.show("log-status",
-          (saved ? "Conversation saved" : "Saving conversation…")
-          + (problem ? ` (${problem})` : "")),
+        onLogStatus: (saved, problem) => {
+          this.show("log-status", (saved ? "Conversation saved" : "Saving conversation…")
+            + (problem ? ` (${problem})` : ""));
+          onLogStatus(saved, problem);
+        },
         onMicrophone: (stream) => this.meterOn(stream),
-        onSaved: () => refreshConversations(),
+        onSaved,
       },
     });
     this.bind();
@@ -174,6 +185,7 @@ function levelMeter(stream, report) {
   return { stop: () => { clearInterval(timer); context.close(); } };
 }
 
-const root = document.querySelector("[data-role='voice-panel']");
+// The editor's panel names its page; the admin's console mounts its own (admin-console.js).
+const root = document.querySelector("[data-role='voice-panel'][data-page]");
 // The call, for the browser tests and the console.
 if (root) window.mrblueVoice = new VoicePanel(root, { page: root.dataset.page }).call;

@@ -204,7 +204,7 @@ def test_the_voice_sample_plays_the_voice_and_speed_on_the_form(admin_page, site
     expect(page.get_by_test_id("text-voice-sample-status").first).to_have_text("ash, 1.25×")
     screenshot(page, "admin-profile-form")
     voice = page.locator("fieldset", has=page.locator("#id_voice"))
-    docs_shot(page, "profile-voice", page.locator("#content h1"), voice)
+    docs_shot(page, "profile-voice", page.locator("#content > h1"), voice)
 
 
 def test_the_preview_shows_instructions_as_text_with_the_json_collapsed(
@@ -216,7 +216,7 @@ def test_the_preview_shows_instructions_as_text_with_the_json_collapsed(
     expect(instructions).to_be_hidden()  # the preview starts collapsed
     screenshot(page, "admin-page-form")
     preview = page.get_by_test_id("section-preview")
-    docs_shot(page, "page-form", page.locator("#content h1"), preview)
+    docs_shot(page, "page-form", page.locator("#content > h1"), preview)
     page.get_by_test_id("section-preview-toggle").locator("summary").first.click()
     expect(instructions).to_be_visible()
     expect(instructions).to_contain_text('The user is editing the page "Mundo Tango"')
@@ -272,7 +272,7 @@ def test_the_conversation_list_filters_by_page_and_outcome(admin_page, site, dap
     page.locator("#changelist-filter").get_by_role("link", name="changed the page").click()
     expect(rows).to_have_count(3)  # ana's two (one undone) and ben's
     screenshot(page, "admin-conversations")
-    docs_shot(page, "conversations", page.locator("#content h1"), page.locator("#changelist"))
+    docs_shot(page, "conversations", page.locator("#content > h1"), page.locator("#changelist"))
 
 
 def test_a_built_in_conversation_shows_no_charge(admin_page, site, daphne_server):
@@ -286,7 +286,7 @@ def test_a_built_in_conversation_shows_no_charge(admin_page, site, daphne_server
     assert "$" not in cost.inner_text().split("(")[0]  # no price before the comparison
     screenshot(page, "admin-conversation")
     summary = page.locator("fieldset", has=page.locator(".field-cost"))
-    docs_shot(page, "conversation", page.locator("#content h1"), summary)
+    docs_shot(page, "conversation", page.locator("#content > h1"), summary)
 
 
 def test_the_editors_list_says_what_each_conversation_was(browser, site, daphne_server):

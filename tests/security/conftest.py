@@ -29,4 +29,5 @@ def url_values(make_user, make_page, make_profile):
         "app_label": "mrblue",
         "url": "no-such-thing/",
         "conversation_id": conversation.pk,
+        "page_id": page.pk,
     }

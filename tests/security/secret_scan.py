@@ -33,6 +33,8 @@ TEST_KEYS = (
 KEY_SETTINGS = ("OPENAI_API_KEY", "MRBLUE_ENGINE_API_KEY", "MRBLUE_BRAIN_API_KEY")
 # The paths whose JSON `value` hands a freshly minted secret to the one who asked for it.
 MINTING_PATHS = ("/api/realtime/session", "/v1/realtime/client_secrets")
+# ...and the admin's console ("Try it here"), which mints for the page's or profile's trials.
+CONSOLE_MINTING_PATH = re.compile(r"/admin/\w+/\w+/[^/]+/console/session/")
 # The engine's secrets are "ek_" + 43 url-safe characters; shorter ones (a log's "ek_ab12…")
 # identify a secret without giving it away.
 FULL_ENGINE_SECRET = re.compile(r"ek_[A-Za-z0-9_-]{40,}")
@@ -101,7 +103,8 @@ class SecretScan:
         self.scan(headers + "\n" + cookies, f"headers of the {where}", current)
 
     def _minted_by(self, path: str, response, body: bytes) -> str | None:
-        if path not in MINTING_PATHS or response.status_code != 200:
+        minting = path in MINTING_PATHS or CONSOLE_MINTING_PATH.fullmatch(path)
+        if not minting or response.status_code != 200:
             return None
         try:
             value = json.loads(body).get("value")

@@ -15,7 +15,7 @@ def forget_heartbeats(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("mrblue", "0013_engineworker_capacity_reason"),
+        ("mrblue", "0014_conversation_trial"),
     ]
 
     operations = [
