@@ -37,7 +37,7 @@ class EngineWorkerAdmin(admin.ModelAdmin):
             {
                 "record": record,
                 "load_percent": round(record.load * 100),
-                "seen_ago": round(now - record.seen_at, 1),
+                "seen_ago": round(record.age, 1),  # by the directory's own clock
                 "up_minutes": round((now - record.started_at) / 60),
             }
             for record in directory().live()

@@ -25,6 +25,11 @@ WORKERS = "Engine workers"
 ROLES = ("inprocess", "gateway", "worker")
 
 
+def _positive(value: float) -> None:
+    if not value > 0:
+        raise ValueError(f"{value!r} is not a positive number of seconds")
+
+
 def _one_of(value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ValueError(f"{value!r} is not one of {', '.join(allowed)}")
@@ -351,6 +356,16 @@ ENGINE_SETTINGS = (
         "Name of the pool of workers a gateway places on (in Redis when `REDIS_URL` is set, "
         "else in the database): sites sharing a database or Redis keep apart by it.",
         WORKERS,
+    ),
+    Setting(
+        "MRBLUE_ENGINE_WORKER_TIMEOUT",
+        3.0,
+        NUMBER,
+        "Seconds the site waits for an engine worker to answer a mint, a hangup or a "
+        "WebSocket's opening (an SDP offer: twice this) before it takes the worker for stuck; "
+        "a mint then asks the next worker.",
+        WORKERS,
+        check=_positive,
     ),
     Setting(
         "MRBLUE_ENGINE_BUSY_RETRY_SECONDS",

@@ -75,7 +75,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
                 UNAVAILABLE,
             )
         try:
-            self.slot = sessions.admit(access.secret, access.owner)
+            self.slot = sessions.admit(access.secret, access.owner, worker.reserved(access.owner))
         except SessionRefused as refused:
             return await self._refuse(subprotocol, refused.code, refused.message, TOO_MANY)
         await self._start(subprotocol, access.config)

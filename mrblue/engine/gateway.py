@@ -4,34 +4,50 @@ With `MRBLUE_ENGINE_ROLE=gateway` the site keeps the engine's URLs (`/v1/realtim
 browser needs no second origin, but the work happens in the workers:
 
 - a new client secret is minted on the least-loaded live worker that takes it (each worker is
-  asked in turn and may say it is busy); when none does, 503 `engine_busy` with Retry-After;
+  asked in turn and may say it is busy, or not answer within `MRBLUE_ENGINE_WORKER_TIMEOUT`);
+  an owner's mint goes first to the worker of their newest secret, where a place they have not
+  used yet is replaced rather than joined by another; when none takes it, 503 `engine_busy`
+  with Retry-After;
 - a call's SDP offer goes to the worker that minted its secret (its answer's ICE candidates
   point at that worker, so the media flows straight there), a WebSocket is relayed to it;
 - a hangup goes to every live worker (only the one holding the call knows it);
 - speech (`/v1/audio/speech`, the admin's voice samples) is made by the least-loaded worker.
+
+Every call to a worker has a short deadline, so a stuck worker costs a caller seconds, not the
+30 s of a read timeout. The directory's records are checked before any is used (see
+`mrblue.engine.directory`).
 """
 
 import asyncio
 import contextlib
+import json
 import logging
-import time
 from dataclasses import replace
 
 import httpx
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.http import HttpResponse, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mrblue.engine.auth import bearer_token, is_engine_key, socket_key
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.directory import WorkerRecord, directory
-from mrblue.engine.http import api_error, engine_busy, invalid_key
+from mrblue.engine.http import OWNER_FIELD, api_error, engine_busy, invalid_key
 from mrblue.engine.models import EngineClientSecret
 
 logger = logging.getLogger("mrblue.engine.gateway")
-TIMEOUT = httpx.Timeout(30.0, connect=2.0)
+SDP_TIMEOUT_FACTOR = 2  # answering an offer (ICE, DTLS set-up) takes longer than a mint
+BEATS_TO_REPORT = 2  # a worker's record counts a new secret at the latest two beats later
+# Speech is synthesized whole before it is sent: 4,096 characters take seconds on a slow machine.
+SPEECH_SECONDS = 30.0
+
+
+def worker_timeout(factor: float = 1) -> float:
+    """Seconds a worker has to answer one request before the site takes it for stuck."""
+    return engine_settings.ENGINE_WORKER_TIMEOUT * factor
 
 
 async def live_workers() -> list[WorkerRecord]:
@@ -40,33 +56,83 @@ async def live_workers() -> list[WorkerRecord]:
 
 
 class Placements:
-    """Sessions this process placed on each worker since that worker last published its load:
-    counted on top of the published load, so that mints in quick succession spread over the
-    workers instead of all landing on the one that looked idlest a beat ago."""
+    """Sessions this process placed on each worker that the worker may not have reported yet:
+    counted on top of its published load when ordering the workers, so that mints in quick
+    succession spread over them instead of all landing on the one that looked idlest a beat
+    ago. A placement counts until the worker has published `BEATS_TO_REPORT` more records (by
+    its beat counter: no clock of the worker is compared with this process's)."""
 
     def __init__(self):
-        self._times: dict[str, list[float]] = {}
+        self._beats: dict[str, list[int]] = {}  # worker id -> the beat each placement saw
 
-    def add(self, worker_id: str) -> None:
-        """A secret was just minted on this worker."""
-        self._times.setdefault(worker_id, []).append(time.time())
+    def add(self, record: WorkerRecord) -> None:
+        """A secret was just minted on the worker `record` describes."""
+        self._beats.setdefault(record.worker_id, []).append(record.beat)
 
     def adjusted(self, record: WorkerRecord) -> WorkerRecord:
-        """The record with the placements it does not know of yet added to its load."""
-        since = [t for t in self._times.get(record.worker_id, []) if t > record.seen_at]
-        self._times[record.worker_id] = since
-        extra = len(since) / max(record.capacity, 1)
+        """The record with the placements it may not know of yet added to its load."""
+        placed = self._beats.get(record.worker_id, [])
+        unseen = [beat for beat in placed if record.beat < beat + BEATS_TO_REPORT]
+        self._beats[record.worker_id] = unseen
+        extra = len(unseen) / max(record.capacity, 1)
         return replace(record, load=min(1.0, round(record.load + extra, 3)))
+
+    def forget_all_but(self, worker_ids: set[str]) -> None:
+        """Drop what is known of workers that are gone."""
+        for gone in set(self._beats) - worker_ids:
+            del self._beats[gone]
 
 
 placements = Placements()
 
 
 async def placeable_workers() -> list[WorkerRecord]:
-    """The live workers that may take a new session, least loaded first (counting this
-    process's own placements the workers have not yet reported)."""
-    records = [placements.adjusted(record) for record in await live_workers()]
-    return sorted((r for r in records if r.placeable), key=lambda r: (r.load, r.worker_id))
+    """The live workers that say they take a new session, least loaded first (counting this
+    process's own placements they may not have reported yet)."""
+    return _placeable(await live_workers())
+
+
+def _placeable(records: list[WorkerRecord]) -> list[WorkerRecord]:
+    # Only a worker knows whether it is full: a placement it has not reported yet reorders the
+    # workers but refuses nothing.
+    placements.forget_all_but({record.worker_id for record in records})
+    adjusted = (placements.adjusted(record) for record in records if record.placeable)
+    return sorted(adjusted, key=lambda record: (record.load, record.worker_id))
+
+
+async def owners_worker(owner: str | None) -> str | None:
+    """The worker of the owner's newest live secret: the one that holds their unused place,
+    if they have one."""
+    if not owner:
+        return None
+    return await (
+        EngineClientSecret.objects.filter(owner=owner, expires_at__gt=timezone.now())
+        .exclude(worker="")
+        .order_by("-created_at", "-pk")
+        .values_list("worker", flat=True)
+        .afirst()
+    )
+
+
+async def mint_order(owner: str | None) -> list[WorkerRecord]:
+    """The workers to ask for a new secret, in turn: the owner's own first (where a new place
+    replaces their unused one, so it is asked even when full), then the placeable ones."""
+    records = await live_workers()
+    placeable = _placeable(records)
+    mine = await owners_worker(owner)
+    for record in records:
+        if record.worker_id == mine and record.responsive and not record.draining:
+            return [record, *(r for r in placeable if r.worker_id != mine)]
+    return placeable
+
+
+def _owner(body: bytes) -> str | None:
+    """The owner a mint's body names, if it reads as one (the worker checks it properly)."""
+    try:
+        owner = json.loads(body or b"{}").get(OWNER_FIELD)
+    except (ValueError, AttributeError):
+        return None
+    return owner if isinstance(owner, str) else None
 
 
 async def worker_for_key(token: str | None) -> WorkerRecord | None:
@@ -95,15 +161,22 @@ def _forwarded(answer: httpx.Response) -> HttpResponse:
     return response
 
 
-async def _post(url: str, request, body: bytes | None = None) -> httpx.Response:
+async def _post(url: str, request, seconds: float) -> httpx.Response:
+    """The request forwarded to a worker, answered within `seconds` (else TimeoutError)."""
     headers = {
         "Authorization": request.headers.get("authorization", ""),
         "Content-Type": request.content_type or "application/json",
     }
-    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
-        return await client.post(
-            url, content=request.body if body is None else body, headers=headers, params=request.GET
-        )
+    # httpx's timeouts bound each read, not the whole answer: the deadline does.
+    async with asyncio.timeout(seconds), httpx.AsyncClient(timeout=seconds) as client:
+        return await client.post(url, content=request.body, headers=headers, params=request.GET)
+
+
+def _unreachable(record: WorkerRecord, error: Exception) -> None:
+    if isinstance(error, TimeoutError | httpx.TimeoutException):
+        logger.warning("worker %s did not answer in time", record.worker_id)
+    else:
+        logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
 
 
 def _is_busy(answer: httpx.Response) -> bool:
@@ -119,15 +192,17 @@ async def client_secrets(request):
     """`POST /v1/realtime/client_secrets`: minted on the least-loaded worker that takes it."""
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
-    for record in await placeable_workers():
+    for record in await mint_order(_owner(request.body)):
         try:
-            answer = await _post(f"{record.url}/v1/realtime/client_secrets", request)
-        except httpx.HTTPError as error:
-            logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
+            answer = await _post(
+                f"{record.url}/v1/realtime/client_secrets", request, worker_timeout()
+            )
+        except (httpx.HTTPError, TimeoutError) as error:
+            _unreachable(record, error)
             continue
         if not _is_busy(answer):
             if answer.status_code == 200:
-                placements.add(record.worker_id)
+                placements.add(record)
             return _forwarded(answer)
     return engine_busy()
 
@@ -145,10 +220,11 @@ async def calls(request):
         if live and await sync_to_async(EngineClientSecret.live)(token):
             return worker_gone()
         return invalid_key()
+    seconds = worker_timeout(SDP_TIMEOUT_FACTOR)
     try:
-        return _forwarded(await _post(f"{record.url}/v1/realtime/calls", request))
-    except httpx.HTTPError as error:
-        logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
+        return _forwarded(await _post(f"{record.url}/v1/realtime/calls", request, seconds))
+    except (httpx.HTTPError, TimeoutError) as error:
+        _unreachable(record, error)
         return worker_gone()
 
 
@@ -161,9 +237,9 @@ async def speech(request):
         return invalid_key()
     for record in await placeable_workers():
         try:
-            answer = await _post(f"{record.url}/v1/audio/speech", request)
-        except httpx.HTTPError as error:
-            logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
+            answer = await _post(f"{record.url}/v1/audio/speech", request, SPEECH_SECONDS)
+        except (httpx.HTTPError, TimeoutError) as error:
+            _unreachable(record, error)
             continue
         if not _is_busy(answer):
             return _forwarded(answer)
@@ -188,7 +264,7 @@ async def hangup(request, call_id: str):
         return invalid_key()
     path = f"/v1/realtime/calls/{call_id}/hangup"
     answers = await asyncio.gather(
-        *(_post(f"{w.url}{path}", request) for w in await live_workers()),
+        *(_post(f"{w.url}{path}", request, worker_timeout()) for w in await live_workers()),
         return_exceptions=True,
     )
     for answer in answers:
@@ -230,10 +306,10 @@ class RelayConsumer(AsyncWebsocketConsumer):
                 additional_headers=forwarded,
                 subprotocols=protocols or None,
                 max_size=engine_settings.ENGINE_MAX_MESSAGE_BYTES + 1024 * 1024,
-                open_timeout=5,
+                open_timeout=worker_timeout(),
             )
         except (OSError, websockets.WebSocketException, TimeoutError) as error:
-            logger.warning("worker %s unreachable (%s)", record.worker_id, type(error).__name__)
+            _unreachable(record, error)
             return await self.close(code=4503)
         await self.accept(self.upstream.subprotocol)
         self._pump = asyncio.ensure_future(self._relay_down())

@@ -46,6 +46,16 @@ def engine_busy(reason: str = "full") -> JsonResponse:
     return answer
 
 
+def user_at_limit(limit: int) -> JsonResponse:
+    """429 when the secret's owner already holds their limit of sessions on this worker."""
+    return api_error(
+        429,
+        f"You already have {limit} live sessions, the limit; end one (close another tab or "
+        "call) first.",
+        "user_session_limit",
+    )
+
+
 def invalid_key() -> JsonResponse:
     """401 for a missing or wrong key (the key itself is never echoed)."""
     return api_error(401, "Incorrect API key provided.", "invalid_api_key")
@@ -68,9 +78,11 @@ def client_secrets(request):
     value, worker_id = EngineClientSecret.new_value(), ""
     if worker.current is not None:  # hold a place here for the session, or say we are full
         try:
-            worker.current.promise(hash_secret(value))
+            worker.current.promise(hash_secret(value), owner or None)
         except worker.EngineBusy as busy:
             return engine_busy(busy.reason)
+        except worker.OwnerAtLimit as limit:
+            return user_at_limit(limit.limit)
         worker_id = worker.current.id
     value, row = EngineClientSecret.mint(session, seconds, owner, worker_id, value)
     logger.info("minted an engine client secret for %s s (model %s)", seconds, session["model"])
@@ -156,7 +168,7 @@ async def calls(request):
     if not worker.admits(access.secret):
         return engine_busy("draining" if worker.current.capacity.draining else "full")
     try:
-        slot = sessions.admit(access.secret, access.owner)
+        slot = sessions.admit(access.secret, access.owner, worker.reserved(access.owner))
     except SessionRefused as refused:
         return api_error(429, refused.message, refused.code)
     try:

@@ -30,6 +30,8 @@ class EngineClientSecret(models.Model):
     class Meta:
         app_label = "mrblue"
         verbose_name = "engine client secret"
+        # The gateway sends an owner's mint to the worker of their newest secret.
+        indexes = [models.Index(fields=["owner", "created_at"], name="engine_secret_owner_newest")]
 
     def __str__(self):
         return f"client secret …{self.key_hash[-6:]} (expires {self.expires_at:%H:%M:%S})"
@@ -73,21 +75,15 @@ class EngineClientSecret(models.Model):
 
 class EngineWorker(models.Model):
     """An engine worker's last heartbeat (the directory's database backend; with Redis
-    configured the records live there instead)."""
+    configured the records live there instead): the record as its worker signed it, and when
+    it was last written by the database's own clock."""
 
     pool = models.CharField(max_length=64)
     worker_id = models.CharField(max_length=64)
-    url = models.CharField(max_length=200)
-    load = models.FloatField()
-    sessions = models.PositiveIntegerField()
-    capacity = models.PositiveIntegerField()
-    draining = models.BooleanField(default=False)
-    pid = models.PositiveIntegerField(default=0)
-    started_at = models.FloatField(default=0.0)  # Unix time, as the Redis records keep it
-    seen_at = models.FloatField(db_index=True)
-    # Why the worker carries `capacity` (its calibration, or the setting that pins it). The
-    # database's own default lets workers that predate it go on writing rows.
-    capacity_reason = models.TextField(blank=True, default="", db_default="")
+    # The JSON the worker published, signature included (read by `directory.read_published`):
+    # kept as written, so fields a newer worker adds need no column and still verify.
+    published = models.TextField()
+    seen_at = models.DateTimeField(db_index=True)
 
     class Meta:
         app_label = "mrblue"
@@ -97,21 +93,4 @@ class EngineWorker(models.Model):
         ]
 
     def __str__(self):
-        return f"worker {self.worker_id} ({self.url})"
-
-    def record(self):
-        """This row as a `WorkerRecord`."""
-        from mrblue.engine.directory import WorkerRecord
-
-        return WorkerRecord(
-            worker_id=self.worker_id,
-            url=self.url,
-            load=self.load,
-            sessions=self.sessions,
-            capacity=self.capacity,
-            draining=self.draining,
-            pid=self.pid,
-            started_at=self.started_at,
-            seen_at=self.seen_at,
-            capacity_reason=self.capacity_reason,
-        )
+        return f"worker {self.worker_id}"

@@ -3,7 +3,8 @@
 A session takes a place (`Slot`) before it starts and gives it back when it ends, however it
 ends. Places are bounded per process, per client secret, and per owner (the opaque tag the app
 gives a secret when it mints one for a user: a user who mints several secrets is still one
-owner). A refusal says which bound was met.
+owner; on a worker, a place the owner holds unused counts too). A refusal says which bound was
+met.
 """
 
 import asyncio
@@ -46,8 +47,9 @@ class SessionRegistry:
         self._live: set[Slot] = set()
         self._emptied: list[asyncio.Future] = []
 
-    def admit(self, secret: str | None = None, owner: str | None = None) -> Slot:
-        """A place for a new session, or `SessionRefused` naming the bound it would pass."""
+    def admit(self, secret: str | None = None, owner: str | None = None, reserved: int = 0) -> Slot:
+        """A place for a new session, or `SessionRefused` naming the bound it would pass;
+        `reserved` is how many unused places the owner holds besides (a worker's promises)."""
         per_secret = engine_settings.ENGINE_SESSIONS_PER_SECRET
         per_owner = engine_settings.ENGINE_SESSIONS_PER_OWNER
         if len(self._live) >= engine_settings.ENGINE_MAX_SESSIONS:
@@ -61,7 +63,7 @@ class SessionRegistry:
                 f"This client secret already has {per_secret} live sessions, its limit; "
                 "end one first.",
             )
-        if owner is not None and self.holding(owner=owner) >= per_owner:
+        if owner is not None and self.holding(owner=owner) + reserved >= per_owner:
             raise SessionRefused(
                 "user_session_limit",
                 f"You already have {per_owner} live sessions, the limit; end one (close "

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.db.models.functions import Now
 
 
 @pytest.fixture
@@ -14,9 +15,7 @@ def url_values(make_user, make_page, make_profile):
     page = make_page("home", "Home")
     make_profile()
     Group.objects.create(name="editors")
-    EngineWorker.objects.create(
-        pool="default", worker_id="w", url="http://w", load=0, sessions=0, capacity=2, seen_at=0
-    )
+    EngineWorker.objects.create(pool="default", worker_id="w", published="{}", seen_at=Now())
     conversation = Conversation.objects.create(
         user=owner, page=page, page_title="Home", provider="local", model="m", session={}
     )

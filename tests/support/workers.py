@@ -27,8 +27,15 @@ def free_port() -> int:
 class Cluster:
     """`workers` engine workers and one gateway web process; `.url` is the site."""
 
-    def __init__(self, workers: int = 2, env: dict | None = None, database_url: str | None = None):
+    def __init__(
+        self,
+        workers: int = 2,
+        env: dict | None = None,
+        database_url: str | None = None,
+        worker_app: str = "mrblue.asgi:application",
+    ):
         self.pool = "test-" + secrets.token_hex(4)
+        self.worker_app = worker_app
         self.env = {
             "MRBLUE_ENGINE_POOL": self.pool,
             "MRBLUE_ENGINE_HEARTBEAT_SECONDS": HEARTBEAT_SECONDS,
@@ -63,6 +70,7 @@ class Cluster:
                 **(env or {}),
             },
             database_url=self.database_url,
+            app=self.worker_app,
             port=port,
             startup_timeout=READY_SECONDS,
         )
@@ -74,9 +82,9 @@ class Cluster:
         return httpx.get(f"{self.web.url}/healthz", timeout=10).json()
 
     @staticmethod
-    def worker_health(worker: LiveServer) -> dict:
-        """A worker's own `/healthz`: its status, load and sessions."""
-        return httpx.get(f"{worker.url}/healthz", timeout=10).json()
+    def worker_health(worker: LiveServer, timeout: float = 10) -> dict:
+        """A worker's own `/healthz`: its status, load, sessions and unused places."""
+        return httpx.get(f"{worker.url}/healthz", timeout=timeout).json()
 
     def wait_for(self, condition, timeout: float = 30.0) -> dict:
         """Wait until `condition(site health)` holds; return that health."""

@@ -32,6 +32,13 @@ def cluster(django_db_setup, django_db_blocker):
     cluster.close()
 
 
+@pytest.fixture(autouse=True)
+def heard_again(cluster):
+    """Both workers in the directory before each test: a transactional test's teardown empties
+    the database, the database directory's rows with it, until the workers' next beats."""
+    cluster.wait_for(lambda health: health["workers"] == 2)
+
+
 async def text_session(cluster):
     """A client secret minted through the site, and an SDK connection opened with it."""
     secret = await engine_api(cluster).realtime.client_secrets.create(

@@ -68,8 +68,8 @@ def health(port: int) -> dict:
 
 
 def pid_of(worker_health: dict) -> int:
-    """A worker's process id, the end of its id (`host-pid`)."""
-    return int(worker_health["worker_id"].rsplit("-", 1)[1])
+    """A worker's process id, from its id (`host-pid-random`)."""
+    return int(worker_health["worker_id"].rsplit("-", 2)[1])
 
 
 def alive(pid: int) -> bool:
