@@ -14,6 +14,7 @@ import httpx
 from mrblue.conf import app_settings
 
 logger = logging.getLogger("mrblue.providers")
+USER_AT_LIMIT = "user_session_limit"  # the built-in engine's code for one user's session limit
 
 
 @dataclass
@@ -88,6 +89,17 @@ class SecretsProvider:
                 502,
                 "provider_auth",
                 "The realtime provider refused our credentials.",
+                request_id,
+                status,
+            )
+        if status == 429 and _error_code(answer) == USER_AT_LIMIT:
+            # The built-in engine: this user holds their limit of sessions. Not the provider
+            # being busy: the user can do something about it (end a call, close a tab).
+            raise self._fail(
+                429,
+                USER_AT_LIMIT,
+                "You already have as many voice sessions as you may; end one (close another "
+                "tab or call) first.",
                 request_id,
                 status,
             )

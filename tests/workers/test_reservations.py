@@ -7,6 +7,7 @@ site names as the secret's owner: a user's new mint replaces their own older unu
 worker, and the site sends it to the worker of their newest secret, so the replaced place is
 the one they held."""
 
+import asyncio
 import json
 import re
 
@@ -106,3 +107,37 @@ def test_two_workers_an_editor_who_keeps_minting_holds_one_place_in_the_fleet(
         answer = start_voice_chat(editor(cluster, make_user, name))
         assert answer.status_code == 200, (name, answer.text)
     assert unused_places(cluster) == 4
+
+
+@pytest.fixture
+def one_session_each(django_db_blocker):
+    """One worker whose users may hold one session each."""
+    env = {"MRBLUE_ENGINE_WORKER_CAPACITY": "2", "MRBLUE_ENGINE_SESSIONS_PER_OWNER": "1"}
+    with django_db_blocker.unblock():
+        cluster = Cluster(workers=1, env=env)
+    yield cluster
+    cluster.close()
+
+
+@async_to_sync
+async def mint_during_a_session(cluster, http: httpx.Client, secret: str) -> httpx.Response:
+    """The panel's mint by the owner of `secret`, while a session opened with it is live."""
+    url = cluster.url.replace("http", "ws", 1) + "/v1/realtime?model=gpt-realtime"
+    async with websockets.connect(
+        url, subprotocols=["realtime", f"openai-insecure-api-key.{secret}"]
+    ) as ws:
+        assert json.loads(await ws.recv())["type"] == "session.created"
+        return await asyncio.to_thread(start_voice_chat, http)
+
+
+def test_an_editor_at_their_session_limit_is_told_so_not_that_mr_blue_is_busy(
+    one_session_each, make_user, make_page
+):
+    make_page("mundo-tango", "Mundo Tango")
+    http = editor(one_session_each, make_user, "ana")
+    first = start_voice_chat(http)
+    assert first.status_code == 200, first.text
+    refused = mint_during_a_session(one_session_each, http, first.json()["value"])
+    assert refused.status_code == 429, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "user_session_limit" and "end one" in error["message"]
