@@ -114,7 +114,7 @@ def test_a_spoken_request_changes_only_the_scratch_preview(
     expect(record.get_by_test_id("trial-dialogue")).to_contain_text("The heading is blue now")
     expect(record.locator(".mrblue-latency-chart .mrblue-turn")).not_to_have_count(0)
     page.locator("[data-testid=console]").scroll_into_view_if_needed()
-    screenshot(page, "admin-console-page")
+    screenshot(page, "docs-console")  # the admin documentation's (tests/support/docs_images.py)
 
     console.get_by_test_id("button-stop-voice-chat").click()
     expect(console.get_by_test_id("text-log-status")).to_have_text("Conversation saved")
