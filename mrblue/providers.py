@@ -92,7 +92,7 @@ class SecretsProvider:
                 request_id,
                 status,
             )
-        if status == 429 and _error_code(answer) == USER_AT_LIMIT:
+        if status == 429 and error_code(answer) == USER_AT_LIMIT:
             # The built-in engine: this user holds their limit of sessions. Not the provider
             # being busy: the user can do something about it (end a call, close a tab).
             raise self._fail(
@@ -104,7 +104,7 @@ class SecretsProvider:
                 status,
             )
         if status == 429:
-            retry = _retry_after(answer.headers.get("retry-after"))
+            retry = retry_after(answer.headers.get("retry-after"))
             raise self._fail(
                 503,
                 "provider_rate_limited",
@@ -113,14 +113,14 @@ class SecretsProvider:
                 status,
                 retry,
             )
-        if status == 503 and _error_code(answer) == "engine_busy":
+        if status == 503 and error_code(answer) == "engine_busy":
             raise self._fail(
                 503,
                 "engine_busy",
                 "Mr. Blue is busy with other calls right now.",
                 request_id,
                 status,
-                _retry_after(answer.headers.get("retry-after")),
+                retry_after(answer.headers.get("retry-after")),
             )
         if status >= 500:
             raise self._fail(
@@ -174,7 +174,7 @@ def _secret_fields(data) -> tuple[str, int, str | None]:
     return value, expires_at, model
 
 
-def _error_code(answer: httpx.Response) -> str | None:
+def error_code(answer: httpx.Response) -> str | None:
     """The `error.code` of an OpenAI-shaped error answer, if it has one."""
     try:
         return answer.json()["error"]["code"]
@@ -182,7 +182,8 @@ def _error_code(answer: httpx.Response) -> str | None:
         return None
 
 
-def _retry_after(value) -> int:
+def retry_after(value) -> int:
+    """Seconds from a `Retry-After` header (at least 1; 5 when absent or not a number)."""
     try:
         return max(1, int(float(value)))
     except (TypeError, ValueError):

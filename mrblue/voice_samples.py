@@ -17,6 +17,7 @@ import httpx
 
 from mrblue.conf import app_settings
 from mrblue.engine.vocabulary import VOICES
+from mrblue.providers import error_code, retry_after
 
 logger = logging.getLogger("mrblue.voice_samples")
 SAMPLE_TEXT = (
@@ -95,12 +96,12 @@ def read_sample(service: SpeechService, answer: httpx.Response) -> bytes:
     if status in (401, 403):
         raise _fail(service, 502, "provider_auth", "The speech service refused our key.", status)
     if status in (429, 503):
-        code = _error_code(answer)
+        code = error_code(answer)
         if code == "tts_unavailable":
             message = "The built-in engine cannot speak here: piper (the `tts` extra) is missing."
             raise _fail(service, 503, code, message, status)
         message = "The speech service is busy; try again shortly."
-        retry = _retry_after(answer.headers.get("retry-after"))
+        retry = retry_after(answer.headers.get("retry-after"))
         busy = code if code == "engine_busy" else "provider_rate_limited"
         raise _fail(service, 503, busy, message, status, retry)
     if status != 200:
@@ -119,20 +120,6 @@ def _fail(service, status, code, message, provider_status=None, retry=None) -> S
         "voice sample from %s failed: %s (provider status %s)", service.name, code, provider_status
     )
     return SampleError(status, code, message, retry)
-
-
-def _error_code(answer: httpx.Response) -> str | None:
-    try:
-        return answer.json()["error"]["code"]
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-def _retry_after(value) -> int:
-    try:
-        return max(1, int(float(value)))
-    except (TypeError, ValueError):
-        return 5
 
 
 # --- which voices sound the same -------------------------------------------------------------
