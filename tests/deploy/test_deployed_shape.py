@@ -18,7 +18,6 @@ import os
 import pwd
 import re
 import secrets
-import shutil
 import ssl
 import subprocess
 import sys
@@ -38,6 +37,7 @@ from tests.support.deployment import (
     certificate,
     free_port,
     run_unit,
+    system_command,
     wait_for_port,
 )
 from tests.support.live import ROOT
@@ -50,7 +50,7 @@ READY_SECONDS = 180  # two workers load Whisper and piper at once on two cores
 pytestmark = [
     pytest.mark.live,
     pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root"),
-    pytest.mark.skipif(not shutil.which("nginx"), reason="Debian's nginx is not installed"),
+    pytest.mark.skipif(not system_command("nginx"), reason="Debian's nginx is not installed"),
     pytest.mark.skipif(
         not os.environ.get("DATABASE_URL", "").startswith("postgres")
         or not os.environ.get("REDIS_URL"),

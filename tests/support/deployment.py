@@ -18,6 +18,7 @@ import datetime
 import os
 import secrets
 import shlex
+import shutil
 import socket
 import subprocess
 import threading
@@ -27,6 +28,11 @@ from pathlib import Path
 from mrblue.deploy.kit import read_env_file
 
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def system_command(name: str) -> str | None:
+    """The path of a system command (nginx and ip live in sbin, which a PATH may leave out)."""
+    return shutil.which(name) or shutil.which(name, path=SYSTEMD_PATH)
 
 
 def certificate(directory: Path, name: str) -> tuple[Path, Path, str]:
@@ -148,18 +154,19 @@ class Host:
         self.name = f"mrblue-{tag}"
         self.gateway, self.address = f"10.231.{subnet}.1", f"10.231.{subnet}.2"
         outside, inside = f"mbo{tag}", f"mbi{tag}"
+        self._ip = ip = system_command("ip")
         self._commands = [
-            ["ip", "netns", "add", self.name],
-            ["ip", "link", "add", outside, "type", "veth", "peer", "name", inside],
-            ["ip", "link", "set", inside, "netns", self.name],
-            ["ip", "addr", "add", f"{self.gateway}/30", "dev", outside],
-            ["ip", "link", "set", outside, "up"],
+            [ip, "netns", "add", self.name],
+            [ip, "link", "add", outside, "type", "veth", "peer", "name", inside],
+            [ip, "link", "set", inside, "netns", self.name],
+            [ip, "addr", "add", f"{self.gateway}/30", "dev", outside],
+            [ip, "link", "set", outside, "up"],
             *(
-                ["ip", "netns", "exec", self.name, *command]
+                [ip, "netns", "exec", self.name, *command]
                 for command in (
-                    ["ip", "addr", "add", f"{self.address}/30", "dev", inside],
-                    ["ip", "link", "set", inside, "up"],
-                    ["ip", "link", "set", "lo", "up"],
+                    [ip, "addr", "add", f"{self.address}/30", "dev", inside],
+                    [ip, "link", "set", inside, "up"],
+                    [ip, "link", "set", "lo", "up"],
                 )
             ),
         ]
@@ -174,13 +181,13 @@ class Host:
 
     def command(self, argv: list[str]) -> list[str]:
         """`argv` run inside this host."""
-        return ["ip", "netns", "exec", self.name, *argv]
+        return [self._ip, "netns", "exec", self.name, *argv]
 
     def close(self):
         """Remove the namespace (its end of the veth pair goes with it, and so the pair)."""
         if self.relay is not None:
             self.relay.close()
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        subprocess.run([self._ip, "netns", "del", self.name], capture_output=True)
 
 
 class Process:
@@ -305,7 +312,7 @@ http {{
 }}
 """
         )
-        argv = ["nginx", "-c", str(config), "-p", str(directory)]
+        argv = [system_command("nginx"), "-c", str(config), "-p", str(directory)]
         subprocess.run([*argv, "-t", "-q"], check=True, capture_output=True, text=True)
         self.process = Process("nginx", argv, {"PATH": SYSTEMD_PATH}, directory)
 
