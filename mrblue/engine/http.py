@@ -61,20 +61,31 @@ def invalid_key() -> JsonResponse:
     return api_error(401, "Incorrect API key provided.", "invalid_api_key")
 
 
+def keyed_request(request, read) -> tuple[tuple | None, JsonResponse | None]:
+    """An engine-key request's JSON body read by `read` (which raises ProtocolError): the
+    fields and None, or None and the error answer (401 for the key, 400 naming the field)."""
+    if not is_engine_key(bearer_token(request.headers)):
+        return None, invalid_key()
+    try:
+        body = parse_json(request.body or b"{}", strict_text=True)
+    except ValueError:
+        return None, api_error(
+            400, "We could not parse the JSON body of your request.", "invalid_json"
+        )
+    try:
+        return read(body), None
+    except ProtocolError as error:
+        return None, api_error(400, error.message, error.code, error.param)
+
+
 @csrf_exempt
 @require_POST
 def client_secrets(request):
     """`POST /v1/realtime/client_secrets`: mint an `ek_` secret for a GA session config."""
-    if not is_engine_key(bearer_token(request.headers)):
-        return invalid_key()
-    try:
-        body = parse_json(request.body or b"{}", strict_text=True)
-    except ValueError:
-        return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
-    try:
-        seconds, session, owner = _read_request(body)
-    except ProtocolError as error:
-        return api_error(400, error.message, error.code, error.param)
+    fields, refused = keyed_request(request, _read_request)
+    if refused is not None:
+        return refused
+    seconds, session, owner = fields
     value, worker_id = EngineClientSecret.new_value(), ""
     if worker.current is not None:  # hold a place here for the session, or say we are full
         try:
@@ -223,16 +234,10 @@ async def speech(request):
     from mrblue.engine import speech as speech_models  # numpy, av: only when speaking
     from mrblue.engine.audio import wav_bytes
 
-    if not is_engine_key(bearer_token(request.headers)):
-        return invalid_key()
-    try:
-        body = parse_json(request.body or b"{}", strict_text=True)
-    except ValueError:
-        return api_error(400, "We could not parse the JSON body of your request.", "invalid_json")
-    try:
-        text, voice, speed, audio_format = read_speech_request(body)
-    except ProtocolError as error:
-        return api_error(400, error.message, error.code, error.param)
+    fields, refused = keyed_request(request, read_speech_request)
+    if refused is not None:
+        return refused
+    text, voice, speed, audio_format = fields
     if worker.current is not None and worker.current.capacity.draining:
         return engine_busy("draining")
     if not speech_models.tts_available():

@@ -12,7 +12,6 @@ from django.test import Client
 
 from editor.models import Page, PageRevision
 from mrblue.models import AssistantProfile, Conversation, PageAssistant
-from tests.support.fake_openai_server import FakeOpenAI
 from tests.support.html_forms import form_pairs, with_values
 
 pytestmark = pytest.mark.django_db
@@ -25,17 +24,6 @@ SCRATCH = [
     {"id": "heading", "type": "heading", "text": "Milonga tonight", "style": {"color": "#1e88e5"}},
     *BLOCKS[1:],
 ]
-
-
-@pytest.fixture
-def fake_openai(settings):
-    """The OpenAI provider, pointed at a stand-in that records what it is sent."""
-    server = FakeOpenAI()
-    settings.MRBLUE_REALTIME_PROVIDER = "openai"
-    settings.OPENAI_BASE_URL = server.url
-    settings.OPENAI_API_KEY = "sk-good"
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from editor.models import Page, PageRevision
 from mrblue.models import AssistantProfile, Conversation, PageAssistant
+from tests.assistant.test_admin_console import PAGE_PERMS, PROFILE_PERMS
 from tests.support.audio_fixtures import silence, spoken, write_wav
 from tests.support.browser import close_settled, launch, playwright_session
 from tests.support.live import ROOT
@@ -22,14 +23,6 @@ BLOCKS = [
 ]
 BLUE = "rgb(30, 136, 229)"  # "blue" as the page tools have it (#1e88e5)
 RED = "rgb(229, 57, 53)"  # "red" (#e53935)
-PAGE_PERMS = (
-    "editor.change_page",
-    "editor.view_page",
-    "mrblue.add_pageassistant",
-    "mrblue.change_pageassistant",
-    "mrblue.view_pageassistant",
-)
-PROFILE_PERMS = ("mrblue.change_assistantprofile", "mrblue.view_assistantprofile")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from django.test import Client
 from mrblue import voice_samples
 from mrblue.engine.vocabulary import VOICES
 from tests.support.audio_fixtures import read_wav
-from tests.support.fake_openai_server import SPEECH_SECONDS, FakeOpenAI
+from tests.support.fake_openai_server import SPEECH_SECONDS
 from tests.support.live import ENGINE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -35,16 +35,6 @@ def staff_client(client, make_user):
 def engine_key(settings):
     settings.MRBLUE_ENGINE_API_KEY = ENGINE_KEY
     settings.MRBLUE_REALTIME_PROVIDER = "local"
-
-
-@pytest.fixture
-def fake_openai(settings):
-    server = FakeOpenAI()
-    settings.MRBLUE_REALTIME_PROVIDER = "openai"
-    settings.OPENAI_BASE_URL = server.url
-    settings.OPENAI_API_KEY = "sk-good"
-    yield server
-    server.close()
 
 
 @pytest.mark.django_db(transaction=True)  # the in-process engine request closes connections
