@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from editor.jsonapi import json_error, read_json
 from editor.ratelimit import RateLimiter, retry_after
-from mrblue.engine.vocabulary import LIMITS, VOICES
+from mrblue.engine.protocol.spec import LIMITS, VOICES
 from mrblue.voice_samples import SampleError, current_voice_note, speak_sample
 
 SAMPLE_PERMISSIONS = ("mrblue.change_assistantprofile", "editor.change_page")

@@ -10,9 +10,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.directory import directory
+from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.models import EngineWorker
+from mrblue.engine.workers.directory import directory
 
 
 @admin.register(EngineWorker)

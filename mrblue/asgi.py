@@ -21,11 +21,11 @@ if _errors:
 from channels.routing import ProtocolTypeRouter  # noqa: E402  (needs Django set up first)
 from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: E402
 
-from mrblue.engine.conf import engine_settings  # noqa: E402
+from mrblue.engine.engine_settings import engine_settings  # noqa: E402
 from mrblue.routing import websocket_application  # noqa: E402
 
 if engine_settings.ENGINE_ROLE == "worker":
-    from mrblue.engine.worker import start_worker
+    from mrblue.engine.workers.worker import start_worker
 
     start_worker()
 

@@ -12,7 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.utils.deprecation import MiddlewareMixin
 
 from editor.jsonapi import json_error
-from mrblue.engine.http import api_error
+from mrblue.engine.transports.views import api_error
 
 ENGINE_PATH = "/v1/"
 JSON_PATHS = ("/api/", ENGINE_PATH)

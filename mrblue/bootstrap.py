@@ -44,10 +44,10 @@ TEST_DEBIAN_PACKAGES = {
     "acl": "setfacl",
 }
 
-# The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared in
-# mrblue/engine/conf.py; a test checks they agree). The engine answers a larger event with an
-# `error` event; Daphne's own hard limit sits a margin above, so such an event still reaches
-# the engine, and only far larger ones are cut by the transport (close code 1009).
+# The largest client event, as MRBLUE_ENGINE_MAX_MESSAGE_BYTES says (default as declared
+# in mrblue/engine/engine_settings.py; a test checks they agree). The engine answers a larger
+# event with an `error` event; Daphne's own hard limit sits a margin above, so such an event
+# still reaches the engine, and only far larger ones are cut by the transport (close code 1009).
 MAX_MESSAGE_SETTING = "MRBLUE_ENGINE_MAX_MESSAGE_BYTES"
 DEFAULT_MAX_MESSAGE_BYTES = 15 * 1024 * 1024
 TRANSPORT_MARGIN_BYTES = 1024 * 1024

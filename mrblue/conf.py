@@ -1,15 +1,14 @@
 """Every setting of Mr. Blue, declared once: name, default, type, meaning.
 
 `SETTINGS` is the whole list: Django's own (read by `mrblue/settings.py`), the app's and the
-built-in engine's (declared in `mrblue/engine/conf.py`). `.env.example` and the README's table
-are generated from it (`python -m mrblue.settings_doc`). App code reads values as
+built-in engine's (declared in `mrblue/engine/engine_settings.py`). `.env.example` and the
+README's table are generated from it (`python -m mrblue.settings_doc`). App code reads values as
 `app_settings.NAME` (`MRBLUE_` dropped), so tests can change them with `override_settings`; the
 app may read the engine's settings too (its key, the default model), the engine never the app's.
 """
 
 from pathlib import Path
 
-from mrblue.engine.conf import ENGINE_SETTINGS
 from mrblue.engine.declared import (
     BOOLEAN,
     INTEGER,
@@ -21,6 +20,7 @@ from mrblue.engine.declared import (
     DeclaredSettings,
     Setting,
 )
+from mrblue.engine.engine_settings import ENGINE_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 # The default SQLite database's directory: the processes' own (see mrblue/privileges.py).

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from mrblue.conf import app_settings
-from mrblue.engine.vocabulary import DEFAULT_VOICE, LIMITS, SERVER_VAD_DEFAULTS, VOICES
+from mrblue.engine.protocol.spec import DEFAULT_VOICE, LIMITS, SERVER_VAD_DEFAULTS, VOICES
 from mrblue.instructions import validate_template
 
 DEFAULT_INSTRUCTIONS = (

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()  # reads .env into os.environ, which the processes inherit
     from django.conf import settings
 
-    from mrblue.engine.conf import engine_settings
+    from mrblue.engine.engine_settings import engine_settings
 
     warning = privileges.debug_warning(args.host, settings.DEBUG)
     if warning:

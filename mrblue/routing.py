@@ -10,8 +10,8 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from mrblue.consumers import TranscriptLogConsumer
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.routes import websocket_patterns
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.urls import websocket_patterns
 
 engine_urlpatterns = websocket_patterns()
 

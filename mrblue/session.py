@@ -8,7 +8,7 @@ engine all use it.
 from editor.blocks import describe_block
 from editor.tools import editor_tools
 from mrblue.brains.vocabulary import transcription_prompt
-from mrblue.engine.vocabulary import PCM_FORMAT
+from mrblue.engine.protocol.spec import PCM_FORMAT
 from mrblue.instructions import render_instructions
 from mrblue.models import AssistantProfile, PageAssistant
 

@@ -1,9 +1,9 @@
 """Django settings for Mr. Blue, read from the environment (and `.env` when present).
 
 Every variable is declared once, with its default and meaning, in `mrblue/conf.py` (the
-engine's in `mrblue/engine/conf.py`); `.env.example` and the README's table are generated from
-those declarations. The defaults run on one machine with nothing else installed: SQLite in WAL
-mode, the in-memory channel layer and the database cache.
+engine's in `mrblue/engine/engine_settings.py`); `.env.example` and the README's table are
+generated from those declarations. The defaults run on one machine with nothing else
+installed: SQLite in WAL mode, the in-memory channel layer and the database cache.
 """
 
 import contextlib
@@ -75,8 +75,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# An engine worker serves only the engine's endpoints (see mrblue/engine/worker.py).
-ROOT_URLCONF = "mrblue.engine.worker_urls" if IS_ENGINE_WORKER else "mrblue.urls"
+# An engine worker serves only the engine's endpoints (see mrblue/engine/workers/worker.py).
+ROOT_URLCONF = "mrblue.engine.urls" if IS_ENGINE_WORKER else "mrblue.urls"
 ASGI_APPLICATION = "mrblue.asgi.application"
 
 TEMPLATES = [
@@ -212,7 +212,7 @@ LOGGING = {
 
 # --- Mr. Blue -------------------------------------------------------------------------------
 # Typed values under their own names (`MRBLUE_ENGINE_BRAIN`, ...); code reads them through
-# `mrblue.conf.app_settings` and `mrblue.engine.conf.engine_settings`.
+# `mrblue.conf.app_settings` and `mrblue.engine.engine_settings.engine_settings`.
 globals().update({s.name: _values[s.name] for s in APP_SETTINGS + ENGINE_SETTINGS})
 
 # `manage.py runserver` (Daphne's) takes the WebSocket limits `serve` gives Daphne: a margin

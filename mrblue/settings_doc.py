@@ -31,8 +31,9 @@ def env_example(settings: Iterable[Setting] = SETTINGS) -> str:
     lines = [
         "# Mr. Blue reads these from the environment, or from a `.env` file in the project root.",
         "# Each line shows the default (empty where it is computed, as the comment says);",
-        "# uncomment a line to change it. Generated from mrblue/conf.py and mrblue/engine/conf.py",
-        "# by `python -m mrblue.settings_doc`: edit the declarations, not this file.",
+        "# uncomment a line to change it. Generated from mrblue/conf.py and",
+        "# mrblue/engine/engine_settings.py by `python -m mrblue.settings_doc`: edit the",
+        "# declarations, not this file.",
     ]
     group = None
     for setting in settings:

@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from mrblue import api, views
-from mrblue.engine.routes import http_patterns as engine_patterns
+from mrblue.engine.urls import http_patterns as engine_patterns
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="editor:page_list"), name="home"),

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from mrblue.conf import app_settings
-from mrblue.engine.vocabulary import VOICES
+from mrblue.engine.protocol.spec import VOICES
 from mrblue.providers import error_code, retry_after
 
 logger = logging.getLogger("mrblue.voice_samples")
@@ -170,7 +170,7 @@ def _listed(words: list[str]) -> str:
 def offline_voice_files() -> dict[str, str | None]:
     """The built-in engine's voice → piper model mapping, as this process's settings give it
     (read without loading piper)."""
-    from mrblue.engine.speech import voice_files
+    from mrblue.engine.voice.speech import voice_files
 
     return voice_files()
 

@@ -26,8 +26,8 @@ from mrblue.brains.intents import (
 from mrblue.brains.matcher import words_of
 from mrblue.brains.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.items import item_text
 from mrblue.engine.jsonparse import parse_json
+from mrblue.engine.protocol.items import item_text
 
 DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
 DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}

@@ -7,7 +7,7 @@ session gets, as `audio.input.transcription.prompt`: the admin's prompt first (t
 block, cut to its opening words; then the colour names the editor knows. The whole stays
 within what Whisper keeps of a prompt (~220 tokens, the last ones: so the admin's words are
 never the ones cut). The engine adds the session tools' own words as faster-whisper `hotwords`
-(mrblue/engine/hints.py).
+(mrblue/engine/voice/hints.py).
 """
 
 from editor.blocks import NAMED_COLORS

@@ -7,7 +7,7 @@ from editor.tools import editor_tools
 from mrblue.brains.intents import parse
 from mrblue.brains.matcher import closest, correct
 from mrblue.brains.vocabulary import MAX_PROMPT_CHARS, transcription_prompt
-from mrblue.engine.hints import tool_hotwords
+from mrblue.engine.voice.hints import tool_hotwords
 from tests.support.brain_turns import play_turn, user
 from tests.support.understanding_corpus import CASES, PAGE
 

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from mrblue import voice_samples
-from mrblue.engine.vocabulary import VOICES
+from mrblue.engine.protocol.spec import VOICES
 from tests.support.audio_fixtures import read_wav
 from tests.support.fake_openai_server import SPEECH_SECONDS
 from tests.support.live import ENGINE_KEY

@@ -38,8 +38,8 @@ django.setup()
 
 from editor.tools import editor_tools  # noqa: E402
 from mrblue.brains.vocabulary import transcription_prompt  # noqa: E402
-from mrblue.engine import speech  # noqa: E402
-from mrblue.engine.hints import tool_hotwords  # noqa: E402
+from mrblue.engine.voice import speech  # noqa: E402
+from mrblue.engine.voice.hints import tool_hotwords  # noqa: E402
 from tests.benchmarks.report import machine  # noqa: E402
 from tests.support.brain_turns import play_turn, user  # noqa: E402
 from tests.support.speakers import SPEAKERS, cache_dir, clip  # noqa: E402

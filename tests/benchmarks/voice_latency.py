@@ -87,8 +87,8 @@ def isolated_times(runs: int) -> dict:
     time (ms) for the benchmark sentence, alone in this process."""
     from django.test import override_settings
 
-    from mrblue.engine import speech
-    from mrblue.engine.audio import SPEECH_RATE, Resampler
+    from mrblue.engine.voice import speech
+    from mrblue.engine.voice.audio import SPEECH_RATE, Resampler
 
     pcm16k = Resampler(SPEECH_RATE).pcm(utterance(SENTENCE, 0.2, 0.3), 24_000)
     whole_window = override_settings(MRBLUE_STT_SILENCE_AFTER_S=0)

@@ -12,14 +12,14 @@ import time
 import pytest
 
 from mrblue.brains.commands import CommandsBrain
-from mrblue.engine.config import default_session
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.responses import (
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.protocol.responses import (
     BRAIN_MAX_CHARS,
     BRAIN_MAX_INSTRUCTIONS,
     BRAIN_MAX_ITEMS,
     brain_view,
 )
+from mrblue.engine.protocol.session_config import default_session
 from tests.engine.test_connection import connect, say
 from tests.support.live import serving
 from tests.support.realtime_client import engine_api, next_event, until

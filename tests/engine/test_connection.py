@@ -7,12 +7,13 @@ import json
 import pytest
 
 from mrblue.brains.commands import CommandsBrain
-from mrblue.engine import speech, webrtc
-from mrblue.engine.config import default_session
-from mrblue.engine.connection import EngineConnection, loggable
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.playout import PlayoutQueue
-from mrblue.engine.scheduler import URGENT
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.protocol.session_config import default_session
+from mrblue.engine.transports import webrtc
+from mrblue.engine.transports.connection import EngineConnection, loggable
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.playout import PlayoutQueue
+from mrblue.engine.voice.scheduler import URGENT
 from tests.support import brains
 from tests.support.audio_fixtures import utterance
 from tests.support.realtime_schema import validate_server_event

@@ -4,9 +4,9 @@ import base64
 
 import pytest
 
-from mrblue.engine.config import default_session
-from mrblue.engine.conversation import MemoryLimits
-from mrblue.engine.core import RealtimeSession, Step
+from mrblue.engine.protocol.conversation import MemoryLimits
+from mrblue.engine.protocol.core import RealtimeSession, Step
+from mrblue.engine.protocol.session_config import default_session
 from tests.support.realtime_schema import validate_server_event
 
 

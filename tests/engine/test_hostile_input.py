@@ -11,13 +11,18 @@ import pytest
 
 from mrblue.brains.commands import CommandsBrain, decide
 from mrblue.brains.tool_args import fit_arguments, property_range
-from mrblue.engine import speech
 from mrblue.engine.brains import FunctionCall, TextDelta
-from mrblue.engine.config import default_session
-from mrblue.engine.connection import LOG_DEPTH, MAX_PHRASE_CHARS, loggable, split_sentences
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.sdp import OfferRefused, check_offer
-from mrblue.engine.vad import TurnDetector
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.protocol.session_config import default_session
+from mrblue.engine.transports.connection import (
+    LOG_DEPTH,
+    MAX_PHRASE_CHARS,
+    loggable,
+    split_sentences,
+)
+from mrblue.engine.transports.sdp import OfferRefused, check_offer
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.vad import TurnDetector
 from tests.assistant import test_commands_brain as commands_brain
 from tests.engine.test_connection import connect, say
 from tests.engine.test_core import error_of, send, validated

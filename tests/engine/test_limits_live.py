@@ -65,7 +65,7 @@ async def test_a_session_keeps_a_bounded_conversation_over_the_websocket(bounded
 
 
 async def test_a_message_just_over_the_limit_is_an_error_event_not_a_close(daphne_server):
-    from mrblue.engine.conf import declared_default
+    from mrblue.engine.engine_settings import declared_default
 
     limit = declared_default("MRBLUE_ENGINE_MAX_MESSAGE_BYTES")
     async with (

@@ -5,8 +5,8 @@ import av
 import numpy as np
 import pytest
 
-from mrblue.engine.audio import SPEECH_RATE, Resampler, join_frames, packed_bytes
-from mrblue.engine.playout import (
+from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, join_frames, packed_bytes
+from mrblue.engine.voice.playout import (
     FRAME_BYTES,
     FRAME_SECONDS,
     SILENCE_PACKET,
@@ -14,7 +14,7 @@ from mrblue.engine.playout import (
     PlayoutQueue,
     SpeakerTrack,
 )
-from mrblue.engine.vad import CHUNK_BYTES, SileroProbability, TurnDetector
+from mrblue.engine.voice.vad import CHUNK_BYTES, SileroProbability, TurnDetector
 from tests.support.audio_fixtures import utterance
 
 TONE = (np.sin(np.arange(24_000) * 0.06) * 8000).astype(np.int16).tobytes()  # 1 s at 24 kHz

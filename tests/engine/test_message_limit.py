@@ -1,7 +1,7 @@
 """One number for the largest client event: the engine's setting, and Daphne's limits."""
 
 from mrblue import bootstrap
-from mrblue.engine.conf import declared_default, engine_settings
+from mrblue.engine.engine_settings import declared_default, engine_settings
 
 
 def test_bootstrap_reads_the_same_default_as_the_engine(tmp_path):

@@ -7,9 +7,9 @@ import pytest
 from editor.tools import editor_tools
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
-from mrblue.engine.config import default_session
-from mrblue.engine.core import RealtimeSession, ResponseRequest
-from mrblue.engine.responses import BRAIN_MAX_CHARS
+from mrblue.engine.protocol.core import RealtimeSession, ResponseRequest
+from mrblue.engine.protocol.responses import BRAIN_MAX_CHARS
+from mrblue.engine.protocol.session_config import default_session
 from tests.support.fake_chat_server import FakeChatServer
 
 

@@ -10,11 +10,11 @@ import asyncio
 import pytest
 
 from mrblue.brains.commands import CommandsBrain
-from mrblue.engine import speech
-from mrblue.engine.connection import split_clauses
-from mrblue.engine.partials import Words, added_words, final_delta
-from mrblue.engine.scheduler import URGENT
-from mrblue.engine.vad import CHUNK_BYTES, TurnDetector
+from mrblue.engine.transports.connection import split_clauses
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.partial_words import Words, added_words, final_delta
+from mrblue.engine.voice.scheduler import URGENT
+from mrblue.engine.voice.vad import CHUNK_BYTES, TurnDetector
 from tests.engine.test_connection import append_audio, connect
 
 DELTA = "conversation.item.input_audio_transcription.delta"

@@ -13,11 +13,11 @@ from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 
 from mrblue.asgi import application
-from mrblue.engine import webrtc
-from mrblue.engine.config import default_session
-from mrblue.engine.connection import EngineConnection
 from mrblue.engine.models import EngineClientSecret
-from mrblue.engine.registry import SessionRefused, sessions
+from mrblue.engine.protocol.session_config import default_session
+from mrblue.engine.transports import webrtc
+from mrblue.engine.transports.connection import EngineConnection
+from mrblue.engine.workers.live_sessions import SessionRefused, sessions
 from tests.fuzz.engine_client import DataChannelClient, Died
 from tests.support.realtime_schema import validate_server_event
 

@@ -8,11 +8,11 @@ import threading
 import pytest
 
 from mrblue.brains.commands import CommandsBrain
-from mrblue.engine import speech
-from mrblue.engine.config import default_session
-from mrblue.engine.conversation import MemoryLimits
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.scheduler import BACKGROUND, SUPERSEDED, FairWorker, QueueFull
+from mrblue.engine.protocol.conversation import MemoryLimits
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.protocol.session_config import default_session
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.scheduler import BACKGROUND, SUPERSEDED, FairWorker, QueueFull
 from tests.engine.test_connection import connect
 
 

@@ -5,16 +5,16 @@ import numpy as np
 import pytest
 from django.test import override_settings
 
-from mrblue.engine import speech
-from mrblue.engine.audio import SPEECH_RATE, Resampler, from_first_sound
-from mrblue.engine.short_window import (
+from mrblue.engine.protocol.spec import PROTOCOL_RATE
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, from_first_sound
+from mrblue.engine.voice.short_window import (
     WHOLE_WINDOW,
     encoder_frames,
     most_tokens,
     repeats_itself,
     trusted,
 )
-from mrblue.engine.vocabulary import PROTOCOL_RATE
 from tests.support.audio_fixtures import utterance
 
 

@@ -1,6 +1,6 @@
 """Lining an answer's audio up with its words: what a barge-in leaves of the transcript."""
 
-from mrblue.engine.spoken import SpokenAudio, heard_words
+from mrblue.engine.protocol.spoken import SpokenAudio, heard_words
 
 ANSWER = "Sure, I changed the heading. Anything else?"
 FIRST, SECOND = "Sure, I changed the heading.", "Anything else?"  # its clauses

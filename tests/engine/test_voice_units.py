@@ -1,8 +1,8 @@
 """Pieces of the voice path without I/O: turn detection, playout, sentence splitting."""
 
-from mrblue.engine.connection import split_sentences
-from mrblue.engine.playout import FRAME_BYTES, PlayoutQueue
-from mrblue.engine.vad import (
+from mrblue.engine.transports.connection import split_sentences
+from mrblue.engine.voice.playout import FRAME_BYTES, PlayoutQueue
+from mrblue.engine.voice.vad import (
     CHUNK_BYTES,
     CHUNK_MS,
     PauseBegan,

@@ -75,3 +75,58 @@ def test_editor_imports_nothing_from_mrblue():
 def test_the_engine_imports_nothing_from_the_apps():
     found = imports_from("mrblue/engine", prefixes=("mrblue", "editor"), allowed=("mrblue.engine",))
     assert found == []
+
+
+# The engine's layers, lowest first: a module imports only from its own layer or lower ones
+# (same-rank layers, brains and voice, stay apart). `mrblue.engine.urls` sits on top.
+ENGINE_LAYERS = {
+    "base": 0,  # engine_settings, declared, models, jsonparse
+    "protocol": 1,
+    "brains": 2,
+    "voice": 2,
+    "workers": 3,
+    "transports": 4,
+    "urls": 5,
+}
+
+
+def engine_layer(module: str) -> str:
+    """The layer of an engine module, by its folder (or `base` for the top-level modules)."""
+    part = module.removeprefix("mrblue.engine.").split(".")[0]
+    return part if part in ENGINE_LAYERS else "base"
+
+
+def engine_imports_against_the_layers(root: Path = ROOT) -> list[str]:
+    """`file: module` for each engine import of a higher layer, or of a sibling layer."""
+    bad = []
+    for path in sorted((root / "mrblue" / "engine").rglob("*.py")):
+        module = ".".join(path.relative_to(root).with_suffix("").parts)
+        own = engine_layer(module)
+        for imported in sorted(imported_modules(path, root)):
+            if not imported.startswith("mrblue.engine.") or imported == "mrblue.engine":
+                continue
+            theirs = engine_layer(imported)
+            if ENGINE_LAYERS[theirs] > ENGINE_LAYERS[own] or (
+                theirs != own and ENGINE_LAYERS[theirs] == ENGINE_LAYERS[own]
+            ):
+                bad.append(f"{path.relative_to(root).as_posix()}: {imported}")
+    return bad
+
+
+def test_the_engine_layers_check_sees_an_import_upward(tmp_path):
+    (tmp_path / "mrblue" / "engine" / "protocol").mkdir(parents=True)
+    source = "from mrblue.engine.voice import speech\nfrom mrblue.engine.protocol import items\n"
+    (tmp_path / "mrblue" / "engine" / "protocol" / "probe.py").write_text(source)
+    (tmp_path / "mrblue" / "engine" / "voice").mkdir()
+    source = "def f():\n    from mrblue.engine.brains import load_brain\n"
+    (tmp_path / "mrblue" / "engine" / "voice" / "probe.py").write_text(source)
+    assert engine_imports_against_the_layers(tmp_path) == [
+        "mrblue/engine/protocol/probe.py: mrblue.engine.voice",
+        "mrblue/engine/protocol/probe.py: mrblue.engine.voice.speech",
+        "mrblue/engine/voice/probe.py: mrblue.engine.brains",
+        "mrblue/engine/voice/probe.py: mrblue.engine.brains.load_brain",
+    ]
+
+
+def test_the_engine_imports_only_from_its_own_layer_or_below():
+    assert engine_imports_against_the_layers() == []

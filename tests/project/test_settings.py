@@ -13,7 +13,7 @@ from django.conf import settings
 
 from mrblue import settings_doc
 from mrblue.conf import SETTINGS, app_settings
-from mrblue.engine.conf import engine_settings
+from mrblue.engine.engine_settings import engine_settings
 from tests.support.live import run_python
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import wave
 
 import numpy as np
 
-from mrblue.engine import speech
+from mrblue.engine.voice import speech
 
 RATE = 24_000
 

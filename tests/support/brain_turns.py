@@ -6,7 +6,7 @@ import json
 from editor.tools import editor_tools
 from mrblue.brains.commands import decide
 from mrblue.engine.brains import FunctionCall
-from mrblue.engine.core import ResponseRequest
+from mrblue.engine.protocol.core import ResponseRequest
 
 
 def brain_request(conversation, tools=None, tool_choice="auto", instructions="", audio=False):

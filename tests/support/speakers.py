@@ -65,7 +65,7 @@ def clip(speaker: Speaker, text: str) -> bytes:
 def _speak(speaker: Speaker, text: str) -> bytes:
     """A WAV file's bytes of the dry voice."""
     if speaker.engine == "piper":
-        from mrblue.engine import speech
+        from mrblue.engine.voice import speech
 
         return _wav(speech._synthesize(text, "marin", speaker.pace), 24_000)
     words_per_minute = str(round(165 * speaker.pace))

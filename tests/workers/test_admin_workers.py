@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from mrblue.engine.directory import DatabaseDirectory, WorkerRecord
+from mrblue.engine.workers.directory import DatabaseDirectory, WorkerRecord
 
 pytestmark = pytest.mark.django_db
 URL = "/admin/mrblue/engineworker/"

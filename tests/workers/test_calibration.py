@@ -7,8 +7,9 @@ import threading
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from mrblue.engine import calibration
-from mrblue.engine.calibration import (
+from mrblue.engine.engine_settings import ENGINE_SETTINGS
+from mrblue.engine.workers import calibration
+from mrblue.engine.workers.calibration import (
     CPU_BUDGET,
     FALLBACK_CAPACITY,
     MOST_CALLS,
@@ -18,7 +19,6 @@ from mrblue.engine.calibration import (
     decide,
     fallback,
 )
-from mrblue.engine.conf import ENGINE_SETTINGS
 
 
 def machine(recognition=57.0, synthesis=60.0, audio=17.0, scale=1.0) -> Readings:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from mrblue.engine.directory import DatabaseDirectory, RedisDirectory, WorkerRecord
+from mrblue.engine.workers.directory import DatabaseDirectory, RedisDirectory, WorkerRecord
 
 
 def record(worker_id: str, load: float, **fields) -> WorkerRecord:

@@ -3,7 +3,7 @@ record of a worker that predates it (signed, with no reason) still reads, with n
 
 import json
 
-from mrblue.engine.conf import engine_settings
+from mrblue.engine.engine_settings import engine_settings
 from tests.workers.test_directory import directory, record
 from tests.workers.test_records import resigned, write_raw
 

@@ -70,9 +70,9 @@ def test_an_idle_worker_exits_on_sigterm_without_waiting_for_the_drain(django_db
 
 
 def test_the_ending_event_is_an_error_event_the_sdk_reads():
-    from mrblue.engine.config import default_session
-    from mrblue.engine.core import RealtimeSession
-    from mrblue.engine.worker import SHUTTING_DOWN
+    from mrblue.engine.protocol.core import RealtimeSession
+    from mrblue.engine.protocol.session_config import default_session
+    from mrblue.engine.workers.worker import SHUTTING_DOWN
 
     session = RealtimeSession({**default_session("gpt-realtime"), "id": "sess_x"})
     (event,) = session.ended_by_server(*SHUTTING_DOWN).events

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from mrblue.engine import worker as worker_module
-from mrblue.engine.directory import WORKER_ID, DatabaseDirectory
-from mrblue.engine.worker import LoopWatch, Worker
+from mrblue.engine.workers import worker as worker_module
+from mrblue.engine.workers.directory import WORKER_ID, DatabaseDirectory
+from mrblue.engine.workers.worker import LoopWatch, Worker
 
 
 @pytest.fixture

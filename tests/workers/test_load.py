@@ -1,15 +1,15 @@
 """A worker's load and admission, without processes: capacity, promised places (one unused
 place per owner, counted against their session limit), the CPU share, the threshold and
-draining (`mrblue.engine.load`), and the gateway's own placements."""
+draining (`mrblue.engine.workers.load`), and the gateway's own placements."""
 
 from dataclasses import replace
 
 import pytest
 
-from mrblue.engine.directory import WorkerRecord
-from mrblue.engine.gateway import Placements
-from mrblue.engine.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
-from mrblue.engine.registry import SessionRefused, SessionRegistry
+from mrblue.engine.transports.gateway import Placements
+from mrblue.engine.workers.directory import WorkerRecord
+from mrblue.engine.workers.live_sessions import SessionRefused, SessionRegistry
+from mrblue.engine.workers.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
 
 
 def test_load_is_the_larger_of_sessions_over_capacity_and_cpu():

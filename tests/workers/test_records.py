@@ -14,14 +14,14 @@ import pytest
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from mrblue.engine.directory import (
+from mrblue.engine.models import EngineWorker
+from mrblue.engine.workers.directory import (
     DatabaseDirectory,
     RedisDirectory,
     WorkerRecord,
     read_published,
     sign,
 )
-from mrblue.engine.models import EngineWorker
 from tests.support.live import ENGINE_KEY
 
 KEY = "sk-mrblue-unit-test-key"
@@ -180,7 +180,7 @@ def test_a_forged_record_is_skipped_and_logged_and_the_rest_still_serve(director
     del unsigned["signature"]
     write_raw(directory, forged[1], json.dumps(unsigned))
     write_raw(directory, forged[2], "not json {")
-    with caplog.at_level(logging.WARNING, logger="mrblue.engine.directory"):
+    with caplog.at_level(logging.WARNING, logger="mrblue.engine.workers.directory"):
         live = directory.live()
     assert [r.worker_id for r in live] == ["real-1"]
     assert live[0].url == "http://127.0.0.1:8001"

@@ -3,7 +3,7 @@ those left with the reason (`SessionRegistry.wait_empty`, `end_all`)."""
 
 import asyncio
 
-from mrblue.engine.registry import SessionRegistry
+from mrblue.engine.workers.live_sessions import SessionRegistry
 
 
 async def test_waiting_for_no_session_returns_when_the_last_one_goes():

@@ -11,8 +11,8 @@ import re
 import httpx
 
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.items import item_text
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.items import item_text
 
 logger = logging.getLogger(__name__)
 # Key-like words an upstream error may echo back ("Incorrect API key provided: sk-...").

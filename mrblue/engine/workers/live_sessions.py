@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from mrblue.engine.conf import engine_settings
+from mrblue.engine.engine_settings import engine_settings
 
 
 class SessionRefused(Exception):

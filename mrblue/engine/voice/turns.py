@@ -10,15 +10,15 @@ import logging
 import time
 from dataclasses import dataclass
 
-from mrblue.engine import speech
-from mrblue.engine.audio import SPEECH_RATE, Resampler, ms_of
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.hints import tool_hotwords
-from mrblue.engine.items import audio_payload
-from mrblue.engine.partials import Words
-from mrblue.engine.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
-from mrblue.engine.vad import PauseBegan, SpeechStarted, TurnDetector
-from mrblue.engine.vocabulary import PROTOCOL_RATE
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.items import audio_payload
+from mrblue.engine.protocol.spec import PROTOCOL_RATE
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, ms_of
+from mrblue.engine.voice.hints import tool_hotwords
+from mrblue.engine.voice.partial_words import Words
+from mrblue.engine.voice.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
+from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnDetector
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too

@@ -3,7 +3,7 @@ usage shape with counts estimated from characters and audio length."""
 
 import math
 
-from mrblue.engine.vocabulary import PCM_BYTES_PER_MS
+from mrblue.engine.protocol.spec import PCM_BYTES_PER_MS
 
 
 def text_tokens(text: str) -> int:

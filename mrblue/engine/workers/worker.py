@@ -21,13 +21,13 @@ import socket
 import threading
 import time
 
-from mrblue.engine import calibration
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.directory import WorkerRecord, directory
-from mrblue.engine.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
-from mrblue.engine.registry import sessions
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.workers import calibration
+from mrblue.engine.workers.directory import WorkerRecord, directory
+from mrblue.engine.workers.live_sessions import sessions
+from mrblue.engine.workers.load import Capacity, CpuMeter, EngineBusy, OwnerAtLimit
 
-logger = logging.getLogger("mrblue.engine.worker")
+logger = logging.getLogger("mrblue.engine.workers.worker")
 SHUTTING_DOWN = (
     "server_shutting_down",
     "This Mr. Blue worker is shutting down; reconnect to go on.",
@@ -177,7 +177,7 @@ class Worker:
 
     def run_heartbeat(self) -> None:
         """Load the models, then publish the record every beat until stopped (a thread)."""
-        from mrblue.engine import speech
+        from mrblue.engine.voice import speech
 
         speech.load_models()
         self.calibrate()

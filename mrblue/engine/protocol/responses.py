@@ -6,11 +6,11 @@ import base64
 import copy
 from dataclasses import dataclass
 
-from mrblue.engine import usage
-from mrblue.engine.conversation import Conversation
-from mrblue.engine.events import new_id, server_event
-from mrblue.engine.items import public_item
-from mrblue.engine.vocabulary import PCM_BYTES_PER_MS
+from mrblue.engine.protocol import usage
+from mrblue.engine.protocol.conversation import Conversation
+from mrblue.engine.protocol.events import new_id, server_event
+from mrblue.engine.protocol.items import public_item
+from mrblue.engine.protocol.spec import PCM_BYTES_PER_MS
 
 # What a brain is handed for one response, at most: the instructions cut to their limit, and
 # the newest items whose text fits in the other. A brain reads every character it gets, and a

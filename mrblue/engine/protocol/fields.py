@@ -1,6 +1,6 @@
 """Field checks for client events, raising ProtocolError with OpenAI's codes and wording."""
 
-from mrblue.engine.events import ProtocolError
+from mrblue.engine.protocol.events import ProtocolError
 
 _TYPE_NAMES = {
     str: "a string",

@@ -15,17 +15,17 @@ import aioice.ice
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError
 
-from mrblue.engine.audio import join_frames
 from mrblue.engine.brains import load_brain
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.connection import EngineConnection
-from mrblue.engine.conversation import MemoryLimits
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.events import new_id
-from mrblue.engine.playout import PlayoutQueue, SpeakerTrack
-from mrblue.engine.registry import Slot
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.conversation import MemoryLimits
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.protocol.events import new_id
+from mrblue.engine.transports.connection import EngineConnection
+from mrblue.engine.voice.audio import join_frames
+from mrblue.engine.voice.playout import PlayoutQueue, SpeakerTrack
+from mrblue.engine.workers.live_sessions import Slot
 
-logger = logging.getLogger("mrblue.engine.webrtc")
+logger = logging.getLogger("mrblue.engine.transports.webrtc")
 EVENTS_CHANNEL = "oai-events"
 MIC_BACKLOG_FRAMES = 100  # 2 s of 20 ms frames
 # Microphone frames are handled two at a time (40 ms, more than one 32 ms VAD chunk): half the

@@ -4,8 +4,8 @@ recognition hears."""
 import base64
 import re
 
-from mrblue.engine.events import ProtocolError, new_id
-from mrblue.engine.fields import choice, get, no_unknown
+from mrblue.engine.protocol.events import ProtocolError, new_id
+from mrblue.engine.protocol.fields import choice, get, no_unknown
 
 CONTENT_TYPES = {
     "user": ("input_text", "input_audio"),

@@ -12,14 +12,14 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from mrblue.engine import worker
-from mrblue.engine.auth import session_for_key, socket_key
 from mrblue.engine.brains import load_brain
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.connection import EngineConnection
-from mrblue.engine.conversation import MemoryLimits
-from mrblue.engine.core import RealtimeSession
-from mrblue.engine.registry import SessionRefused, Slot, sessions
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.conversation import MemoryLimits
+from mrblue.engine.protocol.core import RealtimeSession
+from mrblue.engine.transports.auth import session_for_key, socket_key
+from mrblue.engine.transports.connection import EngineConnection
+from mrblue.engine.workers import worker
+from mrblue.engine.workers.live_sessions import SessionRefused, Slot, sessions
 
 logger = logging.getLogger("mrblue.engine")
 # Daphne only sends close codes 1000 and 3000-4999, and no close reason: the reason travels in

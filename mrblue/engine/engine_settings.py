@@ -206,7 +206,7 @@ ENGINE_SETTINGS = (
         5.0,
         NUMBER,
         "Seconds of silence Whisper's encoder sees after the speech (the window rounded up to "
-        "whole seconds; `mrblue/engine/short_window.py`); 0 = Whisper's whole 30 s window, "
+        "whole seconds; `mrblue/engine/voice/short_window.py`); 0 = Whisper's whole 30 s window, "
         "as it was trained, at several times the cost for a short request (the voice benchmark "
         "prints both).",
         ENGINE,
@@ -321,7 +321,8 @@ ENGINE_SETTINGS = (
         CAPACITY,
         "Speaking calls one worker carries; a worker with this many (or with its load at the "
         "threshold) takes no more. `auto`: what the worker measures as it starts (it times "
-        "recognition, synthesis and call audio on this machine; `mrblue/engine/calibration.py`); "
+        "recognition, synthesis and call audio on this machine; "
+        "`mrblue/engine/workers/calibration.py`); "
         "a number pins it (calibration still runs, and the admin's workers page shows both).",
         WORKERS,
         check=_capacity_check,

@@ -11,10 +11,10 @@ whole budget is refused with `session_memory_limit`.
 import copy
 from dataclasses import dataclass
 
-from mrblue.engine.conf import declared_default
-from mrblue.engine.events import ProtocolError, new_id, server_event
-from mrblue.engine.items import drop_audio, has_audio, item_bytes, public_item, text_bytes
-from mrblue.engine.spoken import SpokenAudio, heard_words, letters
+from mrblue.engine.engine_settings import declared_default
+from mrblue.engine.protocol.events import ProtocolError, new_id, server_event
+from mrblue.engine.protocol.items import drop_audio, has_audio, item_bytes, public_item, text_bytes
+from mrblue.engine.protocol.spoken import SpokenAudio, heard_words, letters
 
 
 @dataclass(frozen=True)

@@ -7,10 +7,10 @@ for the per-response overrides of `response.create`; all raise ProtocolError on 
 import copy
 import time
 
-from mrblue.engine import echoed_fields
-from mrblue.engine.events import ProtocolError, new_id
-from mrblue.engine.fields import choice, get, nesting_within, no_unknown, number_in
-from mrblue.engine.vocabulary import (
+from mrblue.engine.protocol import echoed_fields
+from mrblue.engine.protocol.events import ProtocolError, new_id
+from mrblue.engine.protocol.fields import choice, get, nesting_within, no_unknown, number_in
+from mrblue.engine.protocol.spec import (
     DEFAULT_VOICE,
     EAGERNESS,
     FORMATS,

@@ -26,9 +26,9 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from mrblue.engine.conf import engine_settings
+from mrblue.engine.engine_settings import engine_settings
 
-logger = logging.getLogger("mrblue.engine.directory")
+logger = logging.getLogger("mrblue.engine.workers.directory")
 BEATS_TO_DEAD = 3
 SIGNATURE = "signature"  # the published record's field holding its HMAC
 WORKER_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")

@@ -7,16 +7,16 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from mrblue.engine import config as session_config
-from mrblue.engine import worker
-from mrblue.engine.auth import bearer_token, is_engine_key
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.events import ProtocolError
-from mrblue.engine.fields import choice, get, no_unknown, number_in
+from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.models import EngineClientSecret, hash_secret
-from mrblue.engine.scheduler import QueueFull
-from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
+from mrblue.engine.protocol import session_config
+from mrblue.engine.protocol.events import ProtocolError
+from mrblue.engine.protocol.fields import choice, get, no_unknown, number_in
+from mrblue.engine.protocol.spec import LIMITS, PROTOCOL_RATE, VOICES
+from mrblue.engine.transports.auth import bearer_token, is_engine_key
+from mrblue.engine.voice.scheduler import QueueFull
+from mrblue.engine.workers import worker
 
 logger = logging.getLogger("mrblue.engine")
 
@@ -158,10 +158,10 @@ async def calls(request):
     """`POST /v1/realtime/calls`: an SDP offer in, 201 with the answer and `Location` out."""
     from channels.db import database_sync_to_async
 
-    from mrblue.engine.auth import session_for_key
-    from mrblue.engine.registry import SessionRefused, sessions
-    from mrblue.engine.sdp import OfferRefused, check_offer
-    from mrblue.engine.webrtc import start_call
+    from mrblue.engine.transports.auth import session_for_key
+    from mrblue.engine.transports.sdp import OfferRefused, check_offer
+    from mrblue.engine.transports.webrtc import start_call
+    from mrblue.engine.workers.live_sessions import SessionRefused, sessions
 
     access = await database_sync_to_async(session_for_key)(
         bearer_token(request.headers), request.GET.get("model")
@@ -197,7 +197,7 @@ async def calls(request):
 @require_POST
 async def hangup(request, call_id: str):
     """`POST /v1/realtime/calls/<id>/hangup` (engine key): end a call from the server side."""
-    from mrblue.engine.webrtc import calls as live_calls
+    from mrblue.engine.transports.webrtc import calls as live_calls
 
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
@@ -231,8 +231,8 @@ async def speech(request):
     """`POST /v1/audio/speech` (engine key) `{"input", "voice", "speed", "response_format"}`:
     the text spoken in that voice, as `wav` (the default) or raw 24 kHz `pcm`. `model` and
     `instructions` are read and not used: the voice is the engine's piper voice for it."""
-    from mrblue.engine import speech as speech_models  # numpy, av: only when speaking
-    from mrblue.engine.audio import wav_bytes
+    from mrblue.engine.voice import speech as speech_models  # numpy, av: only when speaking
+    from mrblue.engine.voice.audio import wav_bytes
 
     fields, refused = keyed_request(request, read_speech_request)
     if refused is not None:

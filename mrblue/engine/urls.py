@@ -1,12 +1,12 @@
 """The engine's URLs, in the OpenAI API's paths, served as this process's role says.
 
 `inprocess` and `worker` run the engine's own views; `gateway` places and forwards them to the
-workers (`mrblue.engine.gateway`). The paths and names are the same in every role.
+workers (`mrblue.engine.transports.gateway`). The paths and names are the same in every role.
 """
 
 from django.urls import path
 
-from mrblue.engine.conf import engine_settings
+from mrblue.engine.engine_settings import engine_settings
 
 
 def _is_gateway() -> bool:
@@ -16,9 +16,9 @@ def _is_gateway() -> bool:
 def http_patterns() -> list:
     """`/v1/realtime/...`, `/v1/audio/speech` and `/healthz`."""
     if _is_gateway():
-        from mrblue.engine import gateway as views
+        from mrblue.engine.transports import gateway as views
     else:
-        from mrblue.engine import http as views
+        from mrblue.engine.transports import views
     return [
         path("v1/realtime/client_secrets", views.client_secrets, name="engine_client_secrets"),
         path("v1/realtime/calls", views.calls, name="engine_calls"),
@@ -31,7 +31,12 @@ def http_patterns() -> list:
 def websocket_patterns() -> list:
     """`/v1/realtime`, the engine's WebSocket."""
     if _is_gateway():
-        from mrblue.engine.gateway import RelayConsumer as consumer
+        from mrblue.engine.transports.gateway import RelayConsumer as consumer
     else:
-        from mrblue.engine.consumer import EngineConsumer as consumer
+        from mrblue.engine.transports.websocket import EngineConsumer as consumer
     return [path("v1/realtime", consumer.as_asgi())]
+
+
+# An engine worker's whole URL configuration (`ROOT_URLCONF` in the worker role): the engine's
+# endpoints and its health, nothing else (the site's pages, admin and API stay on the web side).
+urlpatterns = http_patterns()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mrblue.engine.audio import SPEECH_RATE
+from mrblue.engine.voice.audio import SPEECH_RATE
 
 CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
 CHUNK_BYTES = CHUNK_SAMPLES * 2

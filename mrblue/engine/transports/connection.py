@@ -12,13 +12,13 @@ import logging
 import re
 import time
 
-from mrblue.engine import speech
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.core import RealtimeSession, Step
+from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.jsonparse import parse_json
-from mrblue.engine.vocabulary import PROTOCOL_RATE
-from mrblue.engine.voice import VoiceTurns
+from mrblue.engine.protocol.core import RealtimeSession, Step
+from mrblue.engine.protocol.spec import PROTOCOL_RATE
+from mrblue.engine.voice import speech
+from mrblue.engine.voice.turns import VoiceTurns
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

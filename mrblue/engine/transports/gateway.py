@@ -15,7 +15,7 @@ browser needs no second origin, but the work happens in the workers:
 
 Every call to a worker has a short deadline, so a stuck worker costs a caller seconds, not the
 30 s of a read timeout. The directory's records are checked before any is used (see
-`mrblue.engine.directory`).
+`mrblue.engine.workers.directory`).
 """
 
 import asyncio
@@ -32,13 +32,13 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from mrblue.engine.auth import bearer_token, is_engine_key, socket_key
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.directory import WorkerRecord, directory
-from mrblue.engine.http import OWNER_FIELD, api_error, engine_busy, invalid_key
+from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.models import EngineClientSecret
+from mrblue.engine.transports.auth import bearer_token, is_engine_key, socket_key
+from mrblue.engine.transports.views import OWNER_FIELD, api_error, engine_busy, invalid_key
+from mrblue.engine.workers.directory import WorkerRecord, directory
 
-logger = logging.getLogger("mrblue.engine.gateway")
+logger = logging.getLogger("mrblue.engine.transports.gateway")
 SDP_TIMEOUT_FACTOR = 2  # answering an offer (ICE, DTLS set-up) takes longer than a mint
 BEATS_TO_REPORT = 2  # a worker's record counts a new secret at the latest two beats later
 # Speech is synthesized whole before it is sent: 4,096 characters take seconds on a slow machine.

@@ -7,9 +7,9 @@ a response's `metadata` and `prompt`. Each is echoed back in `session.updated` (
 cannot read would break every later event that carries it.
 """
 
-from mrblue.engine.events import ProtocolError
-from mrblue.engine.fields import choice, get, nesting_within, no_unknown, number_in
-from mrblue.engine.vocabulary import LIMITS
+from mrblue.engine.protocol.events import ProtocolError
+from mrblue.engine.protocol.fields import choice, get, nesting_within, no_unknown, number_in
+from mrblue.engine.protocol.spec import LIMITS
 
 INCLUDE = ("item.input_audio_transcription.logprobs",)
 IMAGE_DETAIL = ("low", "high", "auto", "original")

@@ -36,7 +36,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-logger = logging.getLogger("mrblue.engine.calibration")
+logger = logging.getLogger("mrblue.engine.workers.calibration")
 
 # Rule 1: the share of one core a worker's calls may keep busy. Measured with the capacity
 # benchmark (one worker, Chromium callers on the same two cores), where these rules reckon
@@ -197,7 +197,7 @@ def _nth(count: int) -> str:
 
 def pinned_capacity() -> int | None:
     """The capacity `MRBLUE_ENGINE_WORKER_CAPACITY` pins, or None for `auto`."""
-    from mrblue.engine.conf import AUTO, engine_settings
+    from mrblue.engine.engine_settings import AUTO, engine_settings
 
     value = engine_settings.ENGINE_WORKER_CAPACITY
     return None if value == AUTO else int(value)
@@ -224,7 +224,7 @@ def calibrate(tries: int = TRIES) -> Readings:
 
 
 def _time_all(tries: int) -> Readings:
-    from mrblue.engine import speech
+    from mrblue.engine.voice import speech
 
     spoken = _request_audio()
     recognition = _timed(lambda: speech._transcribe(spoken, "en"), tries)
@@ -279,9 +279,9 @@ def _request_audio() -> bytes:
     voice when piper is here, else two seconds of a voice-like buzz."""
     import numpy as np
 
-    from mrblue.engine import speech
-    from mrblue.engine.audio import SPEECH_RATE, Resampler
-    from mrblue.engine.vocabulary import PROTOCOL_RATE
+    from mrblue.engine.protocol.spec import PROTOCOL_RATE
+    from mrblue.engine.voice import speech
+    from mrblue.engine.voice.audio import SPEECH_RATE, Resampler
 
     if speech.tts_available():
         pcm24 = speech._synthesize(REQUEST, "marin", 1.0, steady=True)
@@ -299,7 +299,7 @@ def _opus_packets(pcm16k: bytes) -> list[bytes]:
     """One second of the speech as a browser sends it: 20 ms Opus packets, 48 kHz mono."""
     import av
 
-    from mrblue.engine.audio import SPEECH_RATE, Resampler
+    from mrblue.engine.voice.audio import SPEECH_RATE, Resampler
 
     pcm48 = Resampler(48_000).pcm(pcm16k, SPEECH_RATE)
     pcm48 = (pcm48 * (1 + 96_000 // max(len(pcm48), 1)))[:96_000]  # one second
@@ -315,9 +315,9 @@ def _opus_packets(pcm16k: bytes) -> list[bytes]:
 
 def _answer_frames(pcm16k: bytes) -> list[bytes]:
     """Fifty 20 ms frames of speech at the protocol's rate, for the answer's encoder."""
-    from mrblue.engine.audio import SPEECH_RATE, Resampler
-    from mrblue.engine.playout import FRAME_SAMPLES
-    from mrblue.engine.vocabulary import PROTOCOL_RATE
+    from mrblue.engine.protocol.spec import PROTOCOL_RATE
+    from mrblue.engine.voice.audio import SPEECH_RATE, Resampler
+    from mrblue.engine.voice.playout import FRAME_SAMPLES
 
     pcm24 = Resampler(PROTOCOL_RATE).pcm(pcm16k, SPEECH_RATE)
     size = FRAME_SAMPLES * 2
@@ -331,10 +331,10 @@ def _carry_audio(packets: list[bytes], answer: list[bytes]) -> None:
     voice, and encode a 20 ms frame of the answer for each frame heard."""
     import av
 
-    from mrblue.engine.audio import SPEECH_RATE, Resampler, join_frames
-    from mrblue.engine.playout import OpusEncoder
-    from mrblue.engine.vad import TurnDetector
-    from mrblue.engine.vocabulary import PROTOCOL_RATE
+    from mrblue.engine.protocol.spec import PROTOCOL_RATE
+    from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, join_frames
+    from mrblue.engine.voice.playout import OpusEncoder
+    from mrblue.engine.voice.vad import TurnDetector
 
     decoder = av.CodecContext.create("libopus", "r")
     decoder.sample_rate, decoder.format, decoder.layout = 48_000, "s16", "stereo"

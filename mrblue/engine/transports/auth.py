@@ -3,10 +3,10 @@
 import hmac
 from dataclasses import dataclass
 
-from mrblue.engine import config as session_config
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.events import new_id
+from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.models import EngineClientSecret
+from mrblue.engine.protocol import session_config
+from mrblue.engine.protocol.events import new_id
 
 
 def bearer_token(headers: dict) -> str | None:

@@ -17,7 +17,7 @@ import av
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from mrblue.engine.vocabulary import PROTOCOL_RATE
+from mrblue.engine.protocol.spec import PROTOCOL_RATE
 
 FRAME_SAMPLES = PROTOCOL_RATE // 50  # 20 ms
 FRAME_BYTES = FRAME_SAMPLES * 2

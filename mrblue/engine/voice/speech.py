@@ -13,13 +13,13 @@ import threading
 import time
 from collections.abc import AsyncIterator, Hashable
 
-from mrblue.engine.audio import SPEECH_RATE, Resampler, from_first_sound, pcm_to_float
-from mrblue.engine.conf import engine_settings
-from mrblue.engine.scheduler import URGENT, FairWorker
-from mrblue.engine.short_window import encoder_frames, most_tokens, trusted
-from mrblue.engine.vocabulary import LIMITS, PROTOCOL_RATE, VOICES
+from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.spec import LIMITS, PROTOCOL_RATE, VOICES
+from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, from_first_sound, pcm_to_float
+from mrblue.engine.voice.scheduler import URGENT, FairWorker
+from mrblue.engine.voice.short_window import encoder_frames, most_tokens, trusted
 
-logger = logging.getLogger("mrblue.engine.speech")
+logger = logging.getLogger("mrblue.engine.voice.speech")
 recognition = FairWorker("stt", lambda: engine_settings.ENGINE_SPEECH_JOBS)
 synthesis = FairWorker("tts", lambda: engine_settings.ENGINE_SPEECH_JOBS)
 WARM_UP = "warm-up"  # the session key model loading runs under

@@ -17,14 +17,13 @@ import base64
 import binascii
 from dataclasses import dataclass, field
 
-from mrblue.engine import config as session_config
-from mrblue.engine import usage
-from mrblue.engine.conversation import Conversation, MemoryLimits
-from mrblue.engine.events import ProtocolError, error_event, new_id, server_event
-from mrblue.engine.fields import choice, get
-from mrblue.engine.items import client_item, user_audio_item
-from mrblue.engine.responses import Response, ResponseRequest, brain_view
-from mrblue.engine.vocabulary import BYTES_PER_MS
+from mrblue.engine.protocol import session_config, usage
+from mrblue.engine.protocol.conversation import Conversation, MemoryLimits
+from mrblue.engine.protocol.events import ProtocolError, error_event, new_id, server_event
+from mrblue.engine.protocol.fields import choice, get
+from mrblue.engine.protocol.items import client_item, user_audio_item
+from mrblue.engine.protocol.responses import Response, ResponseRequest, brain_view
+from mrblue.engine.protocol.spec import BYTES_PER_MS
 
 MIN_COMMIT_MS = 100
 
