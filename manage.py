@@ -7,7 +7,7 @@ import sys
 
 def main():
     """Run administrative tasks."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

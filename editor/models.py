@@ -115,8 +115,8 @@ class PageRevision(models.Model):
 
 
 class RateCount(models.Model):
-    """One rate limit's hits in one clock window (`editor.ratelimit`), when the cache is not
-    Redis: in a table of its own, so the database cache's culling (Django's `MAX_ENTRIES`)
+    """One rate limit's hits in one clock window (`mrblue.shared.rate_limits`), when the cache
+    is not Redis: in a table of its own, so the database cache's culling (Django's `MAX_ENTRIES`)
     never drops a live count. Rows outlive their window by one window, then are swept."""
 
     name = models.CharField(max_length=250, primary_key=True)

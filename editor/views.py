@@ -5,11 +5,12 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_POST
 
 from editor.history import run_tool
-from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.operations import ToolError
 from editor.permissions import can_edit, editor_required
-from editor.ratelimit import RateLimiter, limit_per_user
+from mrblue.shared.errors import json_error
+from mrblue.shared.json_input import read_json
+from mrblue.shared.rate_limits import RateLimiter, limit_per_user
 
 tool_limiter = RateLimiter("MRBLUE_TOOL_CALLS_PER_MINUTE")
 

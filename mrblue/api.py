@@ -10,15 +10,16 @@ from asgiref.sync import sync_to_async
 from django.http import JsonResponse
 from django.views.decorators.http import require_POST
 
-from editor.jsonapi import json_error, read_json
 from editor.models import Page
 from editor.permissions import acan_edit
-from editor.ratelimit import RateLimiter, retry_after
-from mrblue.body_limit import wants_json
 from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation
+from mrblue.project.body_limit import wants_json
 from mrblue.providers import ProviderError, get_provider
 from mrblue.session import build_instructions, build_session, profile_for
+from mrblue.shared.errors import json_error
+from mrblue.shared.json_input import read_json
+from mrblue.shared.rate_limits import RateLimiter, retry_after
 
 logger = logging.getLogger("mrblue.api")
 mint_limiter = RateLimiter("MRBLUE_MINT_RATE_PER_MINUTE")

@@ -16,4 +16,4 @@ class MrBlueConfig(AppConfig):
         from mrblue import checks  # noqa: F401
         from mrblue.engine.brains import register_brain
 
-        register_brain("commands", "mrblue.brains.commands.CommandsBrain")
+        register_brain("commands", "mrblue.commands_brain.brain.CommandsBrain")

@@ -9,7 +9,7 @@
                                          # (--quick: short runs, for CI)
     python3 -m mrblue.bootstrap deploy --name mrblue.example.com
                                          # venv, packages, then the production kit in deploy/,
-                                         # migrations and static files (mrblue/deploy/)
+                                         # migrations and static files (mrblue/project/deploy/)
 
 Standard library only: it runs before anything is installed. Each step is skipped when it is
 already done (the venv's packages are re-installed only when pyproject.toml changes).
@@ -133,7 +133,7 @@ def manage(*args) -> None:
 
 def serve(args: list[str]) -> None:
     """Set up, then run the product: the web process on http://127.0.0.1:PORT and the engine
-    workers, under a process runner (`mrblue.processes`; its options pass through)."""
+    workers, under a process runner (`mrblue.project.processes`; its options pass through)."""
     ensure_venv("tts")
     if os.geteuid() == 0:  # the site then runs as a system user, let through closed directories
         ensure_debian_packages({"acl": "setfacl"})
@@ -143,7 +143,7 @@ def serve(args: list[str]) -> None:
     host = args[args.index("--host") + 1] if "--host" in args else HOST
     log(f"Mr. Blue runs on http://{host}:{port}/ : log in as 'editor' (or 'admin' for /admin/)")
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.processes", *args])
+    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.project.processes", *args])
 
 
 def test(pytest_args: list[str]) -> None:
@@ -172,10 +172,11 @@ def bench(args: list[str]) -> None:
 
 
 def deploy(args: list[str]) -> None:
-    """Set up the venv, then write the production kit and prepare for it (`mrblue.deploy`)."""
+    """Set up the venv, then write the production kit and prepare for it
+    (`mrblue.project.deploy`)."""
     ensure_venv("tts")
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.deploy", *args])
+    os.execv(PYTHON, [str(PYTHON), "-m", "mrblue.project.deploy", *args])
 
 
 COMMANDS = {"serve": serve, "test": test, "bench": bench, "deploy": deploy}

@@ -2,7 +2,7 @@
 
 from django.core.checks import Error, register
 
-from mrblue.conf import app_settings
+from mrblue.app_settings import app_settings
 
 PROVIDERS = ("openai", "local")
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from mrblue.conf import app_settings
+from mrblue.app_settings import app_settings
+from mrblue.shared.errors import HttpError
 
 logger = logging.getLogger("mrblue.providers")
 USER_AT_LIMIT = "user_session_limit"  # the built-in engine's code for one user's session limit
@@ -27,15 +28,8 @@ class MintedSecret:
     calls_url: str
 
 
-class ProviderError(Exception):
+class ProviderError(HttpError):
     """A provider failure, with the HTTP status and code our API answers with."""
-
-    def __init__(self, status: int, code: str, message: str, retry_after: int | None = None):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.retry_after = retry_after
 
 
 class SecretsProvider:

@@ -7,7 +7,7 @@ engine all use it.
 
 from editor.blocks import describe_block
 from editor.tools import editor_tools
-from mrblue.brains.vocabulary import transcription_prompt
+from mrblue.commands_brain.page_words import transcription_prompt
 from mrblue.engine.protocol.spec import PCM_FORMAT
 from mrblue.instructions import render_instructions
 from mrblue.models import AssistantProfile, PageAssistant

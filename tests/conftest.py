@@ -170,7 +170,7 @@ def close_orphaned_connections(django_db_setup):
     is dropped, which PostgreSQL refuses while a session is open. The log writer's thread
     keeps its connection until idle: closed too."""
     yield
-    from mrblue import log_writer
+    from mrblue.conversation_log import writer as log_writer
 
     log_writer.close()
     gc.collect()

@@ -310,7 +310,7 @@ ENGINE_SETTINGS = (
         "MRBLUE_ENGINE_WORKER_ADDRESS",
         "127.0.0.1",
         TEXT,
-        "This host's private address, which a worker started by `python -m mrblue.launch "
+        "This host's private address, which a worker started by `python -m mrblue.project.launch "
         "worker` (the production units) listens on; its URL is then `http://<address>:<port>` "
         "unless `MRBLUE_ENGINE_WORKER_URL` is set.",
         WORKERS,

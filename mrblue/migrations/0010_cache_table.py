@@ -4,7 +4,7 @@ web process), created as `manage.py createcachetable` would, so `migrate` is the
 from django.core.management.commands.createcachetable import Command as CreateCacheTable
 from django.db import migrations
 
-TABLE = "mrblue_cache"  # mrblue.cache.TABLE, copied: a migration keeps its own values
+TABLE = "mrblue_cache"  # mrblue.project.cache.TABLE, copied: a migration keeps its own values
 
 
 def create(apps, schema_editor):

@@ -1,7 +1,7 @@
 // "Try it here" on the admin's change forms of a page and of a profile: the editor's voice
 // panel (voice-panel.js, call.js...) talking to Mr. Blue with the settings on the form, saved
 // or not, on a scratch copy of a page (scratch-page.js) drawn in a small preview (canvas.js).
-// The server's part is mrblue/admin_console.py; nothing here writes to a page: an edit is made
+// The server's part is mrblue/admin/console.py; nothing here writes to a page: an edit is made
 // by the console's tools endpoint on the blocks it is sent, and stored nowhere.
 
 import { Canvas } from "../editor/canvas.js";

@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from editor.models import PageRevision
+from mrblue.conversation_log.store import store, validate
 from mrblue.insight import Edit, Line, Request, most_frequent, normalized, requests_of
 from mrblue.insight_store import read_page_insight
 from mrblue.models import Conversation
-from mrblue.transcript_log import store, validate
 from tests.support.conversations import hold
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from mrblue import session_words
+from mrblue.admin import session_words
 from mrblue.models import PageAssistant
 from mrblue.session import build_session
 

@@ -6,9 +6,9 @@ import time
 import pytest
 
 from editor.tools import editor_tools
-from mrblue.brains import commands
-from mrblue.brains.commands import CommandsBrain, decide
-from mrblue.brains.intents import parse
+from mrblue.commands_brain import brain as commands
+from mrblue.commands_brain.brain import CommandsBrain, decide
+from mrblue.commands_brain.intents import parse
 from mrblue.engine.brains import FunctionCall, TextDelta, load_brain
 from mrblue.engine.brains.openai_compatible import OpenAICompatibleBrain
 from tests.support.brain_turns import brain_request, user
@@ -451,7 +451,7 @@ def test_an_empty_turn_asks_for_more():
 def test_the_engine_loads_brains_by_short_name_or_dotted_path():
     assert isinstance(load_brain("commands"), CommandsBrain)  # registered by the app
     assert isinstance(load_brain("openai_compatible"), OpenAICompatibleBrain)
-    assert isinstance(load_brain("mrblue.brains.commands.CommandsBrain"), CommandsBrain)
+    assert isinstance(load_brain("mrblue.commands_brain.brain.CommandsBrain"), CommandsBrain)
     with pytest.raises(ImportError):
         load_brain("no_such_brain")
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from mrblue.latency import chart, medians, segments
-from mrblue.transcript_log import store, validate
+from mrblue.admin.latency_chart import chart, medians, segments
+from mrblue.conversation_log.store import store, validate
 
 pytestmark = pytest.mark.django_db
 

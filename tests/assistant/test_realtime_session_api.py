@@ -253,15 +253,15 @@ def _run(code, **env):
 def test_openai_without_a_key_fails_at_startup():
     check = _run(
         "import django, os; from django.core.management import call_command;"
-        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mrblue.settings');"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'mrblue.project.settings');"
         "django.setup(); call_command('check')",
         MRBLUE_REALTIME_PROVIDER="openai",
     )
     assert check.returncode != 0 and "mrblue.E002" in check.stderr
-    server = _run("import mrblue.asgi", MRBLUE_REALTIME_PROVIDER="openai")
+    server = _run("import mrblue.project.asgi", MRBLUE_REALTIME_PROVIDER="openai")
     assert server.returncode != 0
     assert "OPENAI_API_KEY is not set" in server.stderr
-    assert _run("import mrblue.asgi").returncode == 0
+    assert _run("import mrblue.project.asgi").returncode == 0
 
 
 @pytest.mark.live

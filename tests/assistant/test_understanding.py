@@ -4,9 +4,9 @@ when a request is unclear (answered next turn), never a silent turn, typed = spo
 import pytest
 
 from editor.tools import editor_tools
-from mrblue.brains.intents import parse
-from mrblue.brains.matcher import closest, correct
-from mrblue.brains.vocabulary import MAX_PROMPT_CHARS, transcription_prompt
+from mrblue.commands_brain.intents import parse
+from mrblue.commands_brain.matcher import closest, correct
+from mrblue.commands_brain.page_words import MAX_PROMPT_CHARS, transcription_prompt
 from mrblue.engine.voice.hints import tool_hotwords
 from tests.support.brain_turns import play_turn, user
 from tests.support.understanding_corpus import CASES, PAGE

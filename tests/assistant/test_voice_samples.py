@@ -7,7 +7,7 @@ import json
 import pytest
 from django.test import Client
 
-from mrblue import voice_samples
+from mrblue.admin import voice_samples
 from mrblue.engine.protocol.spec import VOICES
 from tests.support.audio_fixtures import read_wav
 from tests.support.fake_openai_server import SPEECH_SECONDS

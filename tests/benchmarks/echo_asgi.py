@@ -6,7 +6,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
-from mrblue.asgi import application as product
+from mrblue.project.asgi import application as product
 
 
 class EchoConsumer(AsyncJsonWebsocketConsumer):

@@ -157,7 +157,7 @@ def make_clients(count):
 
 def measure_stack(counts, messages, storm_clients=0):
     """In a process configured for one stack: serve, measure, return rows and latencies."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     import django
 
     django.setup()

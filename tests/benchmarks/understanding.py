@@ -33,11 +33,11 @@ from collections import defaultdict
 
 import django
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
 django.setup()
 
 from editor.tools import editor_tools  # noqa: E402
-from mrblue.brains.vocabulary import transcription_prompt  # noqa: E402
+from mrblue.commands_brain.page_words import transcription_prompt  # noqa: E402
 from mrblue.engine.voice import speech  # noqa: E402
 from mrblue.engine.voice.hints import tool_hotwords  # noqa: E402
 from tests.benchmarks.report import machine  # noqa: E402

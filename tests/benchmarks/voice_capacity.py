@@ -536,7 +536,7 @@ def main(argv=None):
     if 1 not in counts:  # one call alone: the reference of the heard ratio
         counts.insert(counts.index(0) + 1 if 0 in counts else 0, 1)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
     from tests.support.browser import chromium
 

@@ -333,7 +333,7 @@ def main(argv=None):
     if args.quick:
         args.turns, args.calls = 2, ""
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
     from tests.support.browser import chromium
 

@@ -28,7 +28,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from mrblue.deploy.kit import read_env_file
+from mrblue.project.deploy.kit import read_env_file
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.browser import close_settled, launch, log_in, playwright_session
 from tests.support.deployment import (

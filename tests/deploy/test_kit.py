@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from mrblue.deploy.kit import KitOptions, read_env_file, render, write_kit
-from mrblue.launch import plan, worker_url
+from mrblue.project.deploy.kit import KitOptions, read_env_file, render, write_kit
+from mrblue.project.launch import plan, worker_url
 from tests.support.deployment import read_unit, unit_environment
 from tests.support.live import ROOT, run_python
 
@@ -44,8 +44,9 @@ def test_the_environment_file_is_private_and_keeps_its_secrets_when_written_agai
 def test_the_units_run_the_launcher_as_their_user_with_the_environment_file(kit):
     web = read_unit(kit / "mrblue-web@.service")
     engine = read_unit(kit / "mrblue-engine@.service")
-    assert web["ExecStart"] == [f"{ROOT}/.venv/bin/python -m mrblue.launch web --port %i"]
-    assert engine["ExecStart"] == [f"{ROOT}/.venv/bin/python -m mrblue.launch worker --port %i"]
+    launch = f"{ROOT}/.venv/bin/python -m mrblue.project.launch"
+    assert web["ExecStart"] == [f"{launch} web --port %i"]
+    assert engine["ExecStart"] == [f"{launch} worker --port %i"]
     for unit in (web, engine):
         assert unit["User"] == ["mrblue"] and unit["EnvironmentFile"] == ["/etc/mrblue/mrblue.env"]
     # A worker's stop waits for its drain (60 s by default) and a margin.
@@ -67,7 +68,7 @@ def test_the_launcher_runs_daphne_in_each_role():
     command, env = plan(["web", "--port", "8000"], {})
     assert env["MRBLUE_ENGINE_ROLE"] == "gateway"
     assert command[1:7] == ["-m", "daphne", "-b", "127.0.0.1", "-p", "8000"]
-    assert "--proxy-headers" in command and command[-1] == "mrblue.asgi:application"
+    assert "--proxy-headers" in command and command[-1] == "mrblue.project.asgi:application"
     command, env = plan(["worker", "--port", "8001"], {"MRBLUE_ENGINE_WORKER_ADDRESS": "10.0.0.5"})
     assert env["MRBLUE_ENGINE_ROLE"] == "worker"
     assert env["MRBLUE_ENGINE_WORKER_URL"] == "http://10.0.0.5:8001"
@@ -95,7 +96,7 @@ def _settings(**env) -> dict:
     result = run_python(
         ["-c", f"import django; django.setup(); {SHOW}"],
         drop=("DJANGO_", "DEBUG", "MRBLUE_ENGINE"),
-        DJANGO_SETTINGS_MODULE="mrblue.settings",
+        DJANGO_SETTINGS_MODULE="mrblue.project.settings",
         **PRODUCTION,
         **env,
     )

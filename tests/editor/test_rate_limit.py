@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 
-from editor.ratelimit import Lease, RateLimiter, windows_until_allowed
+from mrblue.shared.rate_limits import Lease, RateLimiter, windows_until_allowed
 
 pytestmark = [pytest.mark.django_db]
 MINUTE = 60 * 29_000_000  # a whole minute, as a clock reading
@@ -110,7 +110,7 @@ def database_cache(settings):
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     settings.CACHES = {
         "default": {
-            "BACKEND": "mrblue.cache.SharedDatabaseCache",
+            "BACKEND": "mrblue.project.cache.SharedDatabaseCache",
             "LOCATION": "mrblue_cache",
             "KEY_PREFIX": prefix,
         }
@@ -142,10 +142,10 @@ def use_counts_in(name: str, settings) -> str:
     """Configure the cache whose counts the limiter uses: the database's or Redis."""
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
     if name == "database":
-        config = {"BACKEND": "mrblue.cache.SharedDatabaseCache", "LOCATION": "mrblue_cache"}
+        config = {"BACKEND": "mrblue.project.cache.SharedDatabaseCache", "LOCATION": "mrblue_cache"}
     else:
         config = {
-            "BACKEND": "mrblue.cache.RedisCache",
+            "BACKEND": "mrblue.project.cache.RedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             "OPTIONS": {"socket_timeout": 5, "socket_connect_timeout": 5},
         }

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain
+from mrblue.commands_brain.brain import CommandsBrain
 from mrblue.engine.protocol.core import RealtimeSession
 from mrblue.engine.protocol.responses import (
     BRAIN_MAX_CHARS,

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain
+from mrblue.commands_brain.brain import CommandsBrain
 from mrblue.engine.protocol.core import RealtimeSession
 from mrblue.engine.protocol.session_config import default_session
 from mrblue.engine.transports import webrtc

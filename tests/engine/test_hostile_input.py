@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain, decide
-from mrblue.brains.tool_args import fit_arguments, property_range
+from mrblue.commands_brain.brain import CommandsBrain, decide
+from mrblue.commands_brain.tool_args import fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.protocol.core import RealtimeSession
 from mrblue.engine.protocol.session_config import default_session

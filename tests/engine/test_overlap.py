@@ -9,7 +9,7 @@ import asyncio
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain
+from mrblue.commands_brain.brain import CommandsBrain
 from mrblue.engine.transports.connection import split_clauses
 from mrblue.engine.voice import speech
 from mrblue.engine.voice.partial_words import Words, added_words, final_delta

@@ -12,12 +12,12 @@ from aiortc.mediastreams import AudioStreamTrack
 from channels.testing import WebsocketCommunicator
 from django.test import AsyncClient
 
-from mrblue.asgi import application
 from mrblue.engine.models import EngineClientSecret
 from mrblue.engine.protocol.session_config import default_session
 from mrblue.engine.transports import webrtc
 from mrblue.engine.transports.connection import EngineConnection
 from mrblue.engine.workers.live_sessions import SessionRefused, sessions
+from mrblue.project.asgi import application
 from tests.fuzz.engine_client import DataChannelClient, Died
 from tests.support.realtime_schema import validate_server_event
 

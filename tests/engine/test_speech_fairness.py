@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from mrblue.brains.commands import CommandsBrain
+from mrblue.commands_brain.brain import CommandsBrain
 from mrblue.engine.protocol.conversation import MemoryLimits
 from mrblue.engine.protocol.core import RealtimeSession
 from mrblue.engine.protocol.session_config import default_session

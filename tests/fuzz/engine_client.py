@@ -18,7 +18,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from channels.testing import WebsocketCommunicator
 from pydantic import ValidationError
 
-from mrblue.asgi import application
+from mrblue.project.asgi import application
 from tests.fuzz.harness import Died, disconnect, next_output
 from tests.support.live import ENGINE_KEY
 from tests.support.realtime_schema import validate_server_event

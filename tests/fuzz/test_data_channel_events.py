@@ -11,7 +11,7 @@ import httpx
 import pytest
 from hypothesis import given
 
-from mrblue.asgi import application
+from mrblue.project.asgi import application
 from tests.fuzz.engine_client import DataChannelClient, check_sequence
 from tests.fuzz.engine_events import frames
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from django.test import Client
 
-from mrblue.asgi import application
 from mrblue.engine.transports.connection import EngineConnection
+from mrblue.project.asgi import application
 from tests.fuzz.engine_client import WebSocketClient, answers_until_probe, problem_with
 from tests.fuzz.harness import Died
 from tests.fuzz.test_sdp_offers import hang_up, post_offer, real_offer

@@ -13,7 +13,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mrblue.asgi import application
+from mrblue.project.asgi import application
 from tests.fuzz.harness import close_loop, drive, fuzz_settings, tally
 from tests.support.live import ENGINE_KEY
 from tests.support.realtime_client import mint_engine_secret

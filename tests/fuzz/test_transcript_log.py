@@ -15,8 +15,8 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mrblue.asgi import application
 from mrblue.models import LogMessage
+from mrblue.project.asgi import application
 from tests.fuzz.harness import (
     Died,
     close_loop,

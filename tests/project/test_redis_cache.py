@@ -1,4 +1,4 @@
-"""The Redis cache (`mrblue.cache.RedisCache`): one client per connection pool, and counters
+"""The Redis cache (`mrblue.project.cache.RedisCache`): one client per connection pool, and counters
 in one round trip that lose no count."""
 
 import asyncio
@@ -57,8 +57,8 @@ def test_incr_is_one_round_trip(monkeypatch):
 
 
 def test_async_code_has_one_client_per_event_loop_closed_with_the_loop():
-    # The rate limits' async calls (editor.counts) reach Redis without the sync thread.
-    from editor.counts import async_client
+    # The rate limits' async calls (mrblue.shared.rate_counts) reach Redis without the sync thread.
+    from mrblue.shared.rate_counts import async_client
 
     backend = cache._cache
     server, options = cache._servers[0], cache._options

@@ -11,9 +11,9 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 
-from mrblue import settings_doc
-from mrblue.conf import SETTINGS, app_settings
+from mrblue.app_settings import SETTINGS, app_settings
 from mrblue.engine.engine_settings import engine_settings
+from mrblue.project import settings_doc
 from tests.support.live import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,7 +72,7 @@ def test_channel_layer_round_trip():
 
 
 def test_env_example_and_readme_table_are_generated_from_the_declarations():
-    # Regenerate with `python -m mrblue.settings_doc` after changing a declaration.
+    # Regenerate with `python -m mrblue.project.settings_doc` after changing a declaration.
     assert (ROOT / ".env.example").read_text() == settings_doc.env_example()
     readme = (ROOT / "README.md").read_text()
     assert settings_doc.readme_with_table(readme, settings_doc.readme_table()) == readme
@@ -102,7 +102,8 @@ def test_override_settings_reaches_the_typed_values(settings):
 
 def _app_setting(name, **env):
     code = (
-        f"import json; from mrblue.conf import app_settings; print(json.dumps(app_settings.{name}))"
+        "import json; from mrblue.app_settings import app_settings; "
+        f"print(json.dumps(app_settings.{name}))"
     )
     return _manage("shell", "-c", code, **env)
 

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from editor.ratelimit import RateLimiter
+from mrblue.shared.rate_limits import RateLimiter
 from tests.support.live import ROOT, shared_database_url
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -18,10 +18,10 @@ HITS = 400
 # One web process's counting: as the log socket does it ("async"), or the views ("sync").
 COUNTER = """
 import asyncio, os, sys, time
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
 import django
 django.setup()
-from editor.ratelimit import RateLimiter
+from mrblue.shared.rate_limits import RateLimiter
 
 limiter = RateLimiter("MRBLUE_LOG_MESSAGES_PER_10S", window=3600)
 key, times, start_at, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]

@@ -3,7 +3,7 @@
 from django.http import HttpResponse
 from django.urls import path
 
-from mrblue.urls import urlpatterns as project_urlpatterns
+from mrblue.project.urls import urlpatterns as project_urlpatterns
 
 
 def forgotten_view(request):

@@ -89,7 +89,7 @@ class SecretScan:
 
     def response(self, method: str, path: str, response) -> None:
         """Scan a test client's response; register a secret it mints for its owner."""
-        from mrblue.conf import app_settings
+        from mrblue.app_settings import app_settings
 
         body = b"" if getattr(response, "streaming", False) else response.content
         text = body.decode("utf-8", "replace")
@@ -181,8 +181,8 @@ def _live_line(server, line: str) -> None:
 
 
 def _attach_log_capture():
-    # Django's setup (e.g. importing mrblue.asgi) re-applies LOGGING, which replaces the root
-    # logger's handlers and the levels: put ours back before every test.
+    # Django's setup (e.g. importing mrblue.project.asgi) re-applies LOGGING, which replaces the
+    # root logger's handlers and the levels: put ours back before every test.
     root = logging.getLogger()
     if _log_capture not in root.handlers:
         root.addHandler(_log_capture)

@@ -4,9 +4,9 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from mrblue.asgi import application
-from mrblue.conf import app_settings
+from mrblue.app_settings import app_settings
 from mrblue.models import LogMessage
+from mrblue.project.asgi import application
 from tests.support.sockets import session_cookie
 
 pytestmark = [

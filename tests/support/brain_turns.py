@@ -4,7 +4,7 @@ engine would hand them over (the brain tests, the understanding tests and its be
 import json
 
 from editor.tools import editor_tools
-from mrblue.brains.commands import decide
+from mrblue.commands_brain.brain import decide
 from mrblue.engine.brains import FunctionCall
 from mrblue.engine.protocol.core import ResponseRequest
 

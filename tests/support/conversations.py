@@ -4,8 +4,8 @@ made through the real page tools."""
 import json
 
 from editor.history import run_tool
+from mrblue.conversation_log.store import store, validate
 from mrblue.models import Conversation
-from mrblue.transcript_log import store, validate
 
 
 def hold(user, page, *turns, timings=(), provider="local", usage=None):

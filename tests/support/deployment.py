@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from mrblue.deploy.kit import read_env_file
+from mrblue.project.deploy.kit import read_env_file
 
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -258,12 +258,14 @@ def as_user(user: str, argv: list[str], env: dict) -> list[str]:
     """`argv` run as the system `user`, made ready as `serve` makes its user ready (made if
     missing, let through closed directories on the way to the checkout's Python, probed by
     starting Django as it with `env`); else, where that cannot be, as it is, saying why."""
-    from mrblue import privileges
+    from mrblue.project import privileges
 
     if os.geteuid() != 0:
         return argv
     try:
-        privileges.prepare(user, None, True, {**env, "DJANGO_SETTINGS_MODULE": "mrblue.settings"})
+        privileges.prepare(
+            user, None, True, {**env, "DJANGO_SETTINGS_MODULE": "mrblue.project.settings"}
+        )
     except privileges.Refusal as refusal:
         print(f"running {argv[-1]} as root, not {user}: {refusal}")
         return argv

@@ -42,7 +42,7 @@ class LiveServer:
         extra_env: dict | None = None,
         startup_timeout: float = 30.0,
         database_url: str | None = None,
-        app: str = "mrblue.asgi:application",
+        app: str = "mrblue.project.asgi:application",
         port: int = 0,
     ):
         env = {

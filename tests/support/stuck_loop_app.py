@@ -3,14 +3,14 @@
 the loop, as a deadlock or a blocking call would), then answers 204.
 
 Only tests start a worker with it (`Cluster(worker_app=STUCK_LOOP_APP)`): the product has no
-such path. Everything else goes to `mrblue.asgi.application` unchanged, so the worker is the
+such path. Everything else goes to `mrblue.project.asgi.application` unchanged, so the worker is the
 real one (its heartbeat thread, its directory record, its endpoints).
 """
 
 import time
 from urllib.parse import parse_qs
 
-from mrblue.asgi import application as product
+from mrblue.project.asgi import application as product
 
 BLOCK_PATH = "/__test__/block-loop"
 

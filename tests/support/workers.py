@@ -32,7 +32,7 @@ class Cluster:
         workers: int = 2,
         env: dict | None = None,
         database_url: str | None = None,
-        worker_app: str = "mrblue.asgi:application",
+        worker_app: str = "mrblue.project.asgi:application",
     ):
         self.pool = "test-" + secrets.token_hex(4)
         self.worker_app = worker_app

@@ -19,7 +19,7 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import DatabaseError, connection
 
 from editor.models import RateCount
-from mrblue.consumers import log_limiter
+from mrblue.conversation_log.consumer import log_limiter
 from mrblue.models import LogMessage
 from tests.support.live import LiveServer
 from tests.support.sockets import session_cookie

@@ -9,9 +9,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.db import connections
 
-from mrblue import log_writer
+from mrblue.conversation_log import writer as log_writer
+from mrblue.conversation_log.store import LogError, store_many, validate
 from mrblue.models import Conversation, LogMessage, TranscriptEntry
-from mrblue.transcript_log import LogError, store_many, validate
 
 
 def line(seq, item_id, text="words", index=None, role="user"):

@@ -6,8 +6,8 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
-from mrblue.asgi import application
 from mrblue.models import LogMessage, TranscriptEntry, TurnTiming
+from mrblue.project.asgi import application
 from tests.support.sockets import session_cookie
 
 pytestmark = [

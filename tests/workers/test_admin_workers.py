@@ -14,7 +14,7 @@ URL = "/admin/mrblue/engineworker/"
 def pool(settings):
     # The URLs are built once per process, by the role at their import: build them with this
     # run's role first, or every later test of the run would get the gateway's engine views.
-    import mrblue.urls  # noqa: F401
+    import mrblue.project.urls  # noqa: F401
 
     settings.MRBLUE_ENGINE_ROLE = "gateway"
     settings.MRBLUE_ENGINE_POOL = "admin-" + secrets.token_hex(4)

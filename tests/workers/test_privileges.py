@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from mrblue.privileges import (
+from mrblue.project.privileges import (
     Refusal,
     debug_warning,
     ensure_user,

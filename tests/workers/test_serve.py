@@ -21,8 +21,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from mrblue import privileges
-from mrblue.privileges import SERVICE_USER, ensure_user
+from mrblue.project import privileges
+from mrblue.project.privileges import SERVICE_USER, ensure_user
 from tests.support.live import ENGINE_KEY, ROOT
 
 pytestmark = [pytest.mark.live]
@@ -196,7 +196,7 @@ def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_al
         "MRBLUE_WEBRTC_HOSTS": "127.0.0.1",
     }
     runner = subprocess.Popen(
-        [sys.executable, "-m", "mrblue.processes", "--port", str(port), "--workers", "2"]
+        [sys.executable, "-m", "mrblue.project.processes", "--port", str(port), "--workers", "2"]
         + ["--run-dir", str(tmp_path)],
         cwd=ROOT,
         env=env,
@@ -243,12 +243,12 @@ def test_one_command_runs_the_site_and_two_workers_restarts_a_crash_and_stops_al
 def runner_for(
     database: Path, run_dir: Path, *args: str, path: str | None = None, **popen
 ) -> subprocess.Popen:
-    """`python -m mrblue.processes` on `database` with the development settings (and `path`
+    """`python -m mrblue.project.processes` on `database` with the development settings (and `path`
     as its PATH, if given)."""
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DEBUG": "1"}
     if path is not None:
         env["PATH"] = path
-    command = [sys.executable, "-m", "mrblue.processes", "--run-dir", str(run_dir), *args]
+    command = [sys.executable, "-m", "mrblue.project.processes", "--run-dir", str(run_dir), *args]
     return subprocess.Popen(command, cwd=ROOT, env=env, text=True, **popen)
 
 

@@ -3,6 +3,8 @@
 import secrets
 import string
 
+from mrblue.shared.errors import CodedError
+
 _ALPHABET = string.ascii_letters + string.digits
 
 
@@ -16,7 +18,7 @@ def server_event(type_: str, **fields) -> dict:
     return {"type": type_, "event_id": new_id("event"), **fields}
 
 
-class ProtocolError(Exception):
+class ProtocolError(CodedError):
     """A client mistake the session reports as an `error` event, then carries on."""
 
     def __init__(
@@ -26,9 +28,7 @@ class ProtocolError(Exception):
         param: str | None = None,
         type_: str = "invalid_request_error",
     ):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.param = param
         self.type = type_
 

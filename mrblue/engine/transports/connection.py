@@ -14,11 +14,11 @@ import time
 
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
-from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.protocol.core import RealtimeSession, Step
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
 from mrblue.engine.voice import speech
 from mrblue.engine.voice.turns import VoiceTurns
+from mrblue.shared.json_input import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")

@@ -8,7 +8,6 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mrblue.engine.engine_settings import engine_settings
-from mrblue.engine.jsonparse import parse_json
 from mrblue.engine.models import EngineClientSecret, hash_secret
 from mrblue.engine.protocol import session_config
 from mrblue.engine.protocol.events import ProtocolError
@@ -17,6 +16,7 @@ from mrblue.engine.protocol.spec import LIMITS, PROTOCOL_RATE, VOICES
 from mrblue.engine.transports.auth import bearer_token, is_engine_key
 from mrblue.engine.voice.scheduler import QueueFull
 from mrblue.engine.workers import worker
+from mrblue.shared.json_input import parse_json
 
 logger = logging.getLogger("mrblue.engine")
 

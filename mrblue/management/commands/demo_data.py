@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from editor.models import Page
-from mrblue.conf import app_settings
+from mrblue.app_settings import app_settings
 from mrblue.models import AssistantProfile
 
 DEMO_SLUG = "mundo-tango"

@@ -1,0 +1,498 @@
+"""The `commands` brain: a deterministic assistant that edits the page through its tools.
+
+It understands editing requests (see `intents`), looks at the page with `describe_page` (its
+blocks and which one is selected; never the instruction text, which an admin may reword), calls
+the fitting tool with arguments built from that tool's own schema, and once the tool's output
+comes back, says briefly what happened. When the request is unclear (which block? which
+colour?) it asks a short question, and the next message that answers it completes the request;
+when it is not an editing request, it says what it can do: a turn never ends in silence. It
+holds no state: every decision is read from the conversation (its own questions included), so
+a reconnecting client or a second worker gets the same answers.
+"""
+
+import asyncio
+import re
+
+from mrblue.commands_brain.intents import (
+    REQUIRED,
+    SPOKEN_ORDINALS,
+    Intent,
+    answer,
+    describe_ref,
+    matches,
+    parse,
+    resolve,
+)
+from mrblue.commands_brain.matcher import words_of
+from mrblue.commands_brain.tool_args import find_tool, fit_arguments, property_range
+from mrblue.engine.brains import FunctionCall, TextDelta
+from mrblue.engine.protocol.items import item_text
+from mrblue.shared.json_input import parse_json
+
+DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
+DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}
+SKILLS = (
+    "change text, colours, backgrounds, sizes and alignment, add, move or delete blocks, "
+    "and undo or redo"
+)
+NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
+TOOL_FOR = {
+    "style": "update_style",
+    "text": "update_text",
+    "insert": "insert_block",
+    "delete": "delete_block",
+    "move": "move_block",
+    "select": "select_block",
+    "undo": "undo",
+    "redo": "redo",
+    "describe": "describe_page",
+}
+NEEDS_PAGE = ("style", "text", "insert", "delete", "move", "select", "describe")
+# The longest request it reads: a minute of speech is about 900 characters, a typed request
+# with a new paragraph a little more. Longer text is refused aloud, not parsed.
+MAX_REQUEST_CHARS = 2000
+TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a sentence or two."
+# The brain's own questions start so; an answer to one completes the request it was about
+# (up to this many questions in a row).
+QUESTION_STARTS = ("Which", "What", "Where", "Nothing is selected")
+MAX_FOLLOW_UPS = 3
+MAX_CHOICES = 4  # blocks named in a "which one" question
+QUESTIONS = {
+    "color": "Which colour should {what} be?",
+    "background": "Which background colour should {what} get?",
+    "font_size": "Should {what} be bigger or smaller?",
+    "position": "Where should I move {what}: up, down, to the top or to the bottom?",
+    "text": "What should {what} say?",
+    "type": "What should I add: a heading, a paragraph, a button or an image?",
+    "property": "What should I change about {what}: its colour, background, size or alignment?",
+}
+
+
+class CommandsBrain:
+    """Answers editing requests with tool calls and short spoken confirmations."""
+
+    async def respond(self, request):
+        """Yield the next step of the conversation: a tool call, or words.
+
+        The decision is CPU work (patterns, JSON, schemas): it runs in a worker thread, so
+        the engine's event loop goes on serving every other session meanwhile."""
+        for output in await asyncio.to_thread(decide, request):
+            yield output
+
+
+def decide(request) -> list:
+    """The brain's whole decision, as a list of outputs (pure, so it is easy to test)."""
+    tools = [] if request.tool_choice == "none" else request.tools
+    conversation = request.conversation
+    index = _current_user(conversation)
+    user = None if index is None else conversation[index]
+    after = list(conversation) if index is None else conversation[index + 1 :]
+    blocks, _selected = _page(_page_output(after))
+    intent = _understand(conversation, index, _page_words(blocks))
+    last = after[-1] if after else None
+    if last is not None and last.get("type") == "function_call_output":
+        call = _call_answered_by(last, after)
+        if call is not None:
+            return _after_tool(call, _json(last.get("output")), intent, tools, after)
+    if user is None or (last is not None and last.get("type") == "message"):
+        return _say("Is there anything else you'd like to change on the page?")
+    return _fresh_turn(intent, tools)
+
+
+def _understand(conversation: list, index: int | None, known: frozenset) -> Intent | None:
+    """The intent of the user's message at `index`: the request a question of ours was about,
+    completed by it, if it answers that question; else what it asks by itself (`too_long`
+    past `MAX_REQUEST_CHARS`). `known` are the page's words, when the page has been seen."""
+    if index is None:
+        return None
+    said = item_text(conversation[index])
+    if len(said) > MAX_REQUEST_CHARS:
+        return Intent("too_long")
+    pending = _pending(conversation, index, known)
+    if pending is not None and (answered := answer(pending, said, known)) is not None:
+        return answered
+    return parse(said, known)
+
+
+def _pending(conversation: list, index: int, known: frozenset, depth: int = 0) -> Intent | None:
+    """The editing request the assistant's question just before `index` was about, as the
+    answers so far have completed it; None if the message before was not such a question."""
+    if depth >= MAX_FOLLOW_UPS or index < 1:
+        return None
+    question = conversation[index - 1]
+    words = item_text(question) if question.get("role") == "assistant" else ""
+    if not (words.startswith(QUESTION_STARTS) and words.endswith("?")):
+        return None
+    earlier = _current_user(conversation[: index - 1])
+    if earlier is None:
+        return None
+    said = item_text(conversation[earlier])
+    intent = parse(said, known)
+    if intent is not None and intent.name in REQUIRED:
+        return intent
+    before = _pending(conversation, earlier, known, depth + 1)
+    return None if before is None else answer(before, said, known)
+
+
+def _page_words(blocks: list) -> frozenset:
+    """The words of the page's blocks: near-misses of them are corrected to them."""
+    words = set()
+    for block in blocks:
+        words |= words_of(block.get("text") or "")
+    return frozenset(words)
+
+
+def _fresh_turn(intent: Intent | None, tools) -> list:
+    if intent is None:
+        return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
+    if intent.name == "too_long":
+        return _say(TOO_LONG)
+    if intent.name == "greet":
+        return _say(
+            "Hi! I'm Mr. Blue. Tell me what to change on this page, for example: "
+            "make the heading blue."
+        )
+    if intent.name == "capabilities":
+        if not tools:
+            return _say(
+                "Offline I understand page edits, but page editing is switched off in "
+                "this conversation."
+            )
+        return _say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
+    if intent.name == "thanks":
+        return _say("You're welcome! Tell me whenever you'd like something else changed.")
+    if intent.name == "unsupported":
+        return _say(f"I can't do {intent.slots['what']} here. I can {SKILLS}.")
+    tool = find_tool(tools, TOOL_FOR[intent.name])
+    if tool is None:
+        return _say(
+            "I can't change the page in this conversation: the page-editing tools are switched off."
+        )
+    if intent.name in NEEDS_PAGE:
+        describe = find_tool(tools, "describe_page")
+        if describe is not None:
+            return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
+        # Without describe_page the page is unseen: only an insert at the end can work.
+        return _act(intent, tool, [], None)
+    arguments = fit_arguments(tool, {})
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me do that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _after_tool(call, output, intent, tools, after) -> list:
+    if call.get("name") == "describe_page":
+        blocks, selected = _page(output)
+        if intent is None:
+            return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
+        if intent.name not in TOOL_FOR:
+            return _fresh_turn(intent, tools)
+        if intent.name == "describe":
+            return _say(_describe_page(blocks))
+        unclear = _unclear(intent, blocks, selected)
+        if unclear:
+            return _say(unclear)
+        tool = find_tool(tools, TOOL_FOR.get(intent.name, ""))
+        if tool is None:
+            return _say("I can't do that with the tools of this conversation.")
+        return _act(intent, tool, blocks, selected)
+    if isinstance(output, dict) and (output.get("ok") is False or output.get("error")):
+        reason = str(output.get("error") or "the editor refused the change").rstrip(".")
+        return _say(f"I couldn't do that: {reason}.")
+    blocks, selected = _page(_page_output(after))
+    return _say(_confirmation(call.get("name"), intent, blocks, selected))
+
+
+def _page_output(after: list):
+    """What `describe_page` reported in this turn, if it was called."""
+    return next(
+        (
+            _json(i.get("output"))
+            for i in after
+            if i.get("type") == "function_call_output"
+            and (_call_answered_by(i, after) or {}).get("name") == "describe_page"
+        ),
+        None,
+    )
+
+
+def _unclear(intent: Intent, blocks: list, selected: str | None) -> str | None:
+    """The question (or the explanation) a request needs before it can be carried out: which
+    block, when its reference fits several or none; else the first slot it left out."""
+    target = intent.slots.get("target")
+    if target is not None:
+        found = matches(target, blocks, selected)
+        if len(found) > 1:
+            return f"Which one: {_choices(found, blocks)}?"
+        if not found:
+            if target.pronoun and blocks:
+                return f"Nothing is selected. Which one: {_choices(blocks, blocks)}?"
+            return _not_found(target, blocks)
+    if not intent.missing:
+        return None
+    slot = intent.missing[0]
+    if slot == "target":
+        return f"Which one: {_choices(blocks, blocks)}?" if blocks else "The page is empty."
+    block = resolve(target, blocks, selected) if target is not None else None
+    what = f"the {block['type']}" if block else "it"
+    return QUESTIONS.get(slot, "What should I change?").format(what=what)
+
+
+def _choices(found: list, blocks: list) -> str:
+    """'the heading, the first paragraph or the button': blocks named so they can be told
+    apart (at most `MAX_CHOICES`; past that, by kind)."""
+    if len(found) > MAX_CHOICES:
+        kinds = list(dict.fromkeys(b.get("type", "block") for b in found))
+        names = [f"a {kind}" for kind in kinds]
+    else:
+        names = [_name(block, blocks) for block in found]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _name(block: dict, blocks: list) -> str:
+    """How to name one block aloud: 'the button', or 'the second paragraph' among several."""
+    kind = block.get("type", "block")
+    same = [b for b in blocks if b.get("type") == kind]
+    if len(same) == 1:
+        return f"the {kind}"
+    place = same.index(block) + 1
+    return f"the {SPOKEN_ORDINALS.get(place, f'number {place}')} {kind}"
+
+
+def _act(intent: Intent, tool: dict, blocks: list, selected: str | None) -> list:
+    slots = intent.slots
+    if intent.name == "insert":
+        return _insert(slots, tool, blocks, selected)
+    target = resolve(slots["target"], blocks, selected)
+    if target is None:
+        return _say(_not_found(slots["target"], blocks))
+    meanings = {"block_id": target["id"]}
+    if intent.name == "style":
+        meanings.update(_style_meanings(slots, target, tool))
+    elif intent.name == "text":
+        if target.get("type") == "image":
+            return _say("That's an image, so it has no text to change.")
+        meanings["text"] = slots["text"]
+    elif intent.name == "move":
+        placement = _move_placement(slots, target, blocks, selected)
+        if isinstance(placement, str):
+            return _say(placement)
+        meanings.update(placement)
+    arguments = fit_arguments(tool, meanings)
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me do that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _style_meanings(slots, target, tool) -> dict:
+    meanings = {key: slots[key] for key in ("color", "background", "align") if key in slots}
+    size = slots.get("font_size")
+    if isinstance(size, str):
+        current = (target.get("style") or {}).get("font_size") or DEFAULT_FONT_SIZES.get(
+            target.get("type"), 16
+        )
+        size = round(current * 1.25) if size == "bigger" else round(current / 1.25)
+    if size is not None:
+        low, high = property_range(tool, "font_size")
+        size = max(low or size, min(high or size, size))
+        meanings["font_size"] = size
+    return meanings
+
+
+def _insert(slots, tool, blocks, selected) -> list:
+    block_type = slots["type"]
+    text = slots["text"] or DEFAULT_TEXT.get(block_type, "")
+    if block_type == "image" and not re.match(r"https?://|/", text):
+        return _say(
+            "To add an image I need its web address. Try: add an image with "
+            "https://example.com/photo.jpg."
+        )
+    position, anchor = slots["position"], None
+    if position in ("before", "after"):
+        anchor = _anchor(slots["anchor"], blocks, selected)
+        if anchor is None:
+            return _say(_not_found(slots["anchor"], blocks))
+    elif position == "start" and blocks:
+        position, anchor = "before", blocks[0]
+    elif position == "auto":
+        anchor = next((b for b in blocks if b.get("id") == selected), None)
+        position = "after" if anchor else "end"
+    if position == "start":
+        position = "end"  # an empty page: the start is the end
+    meanings = {
+        "type": block_type,
+        "text": text,
+        "position": position,
+        "relative_to": anchor["id"] if anchor else None,
+    }
+    arguments = fit_arguments(tool, meanings)
+    if arguments is None:
+        return _say("The page tools of this conversation don't let me add that.")
+    return [FunctionCall(tool["name"], arguments)]
+
+
+def _anchor(ref, blocks, selected) -> dict | None:
+    """The block something goes next to: "after the paragraph" takes the first that fits."""
+    return next(iter(matches(ref, blocks, selected)), None) if ref is not None else None
+
+
+def _move_placement(slots, target, blocks, selected):
+    ids = [b.get("id") for b in blocks]
+    index = ids.index(target["id"])
+    position = slots["position"]
+    if position in ("before", "after"):
+        anchor = _anchor(slots["anchor"], blocks, selected)
+        if anchor is None:
+            return _not_found(slots["anchor"], blocks)
+        if anchor["id"] == target["id"]:
+            return "I can't move a block next to itself."
+        return {"position": position, "relative_to": anchor["id"]}
+    if position in ("start", "up"):
+        if index == 0:
+            return "It's already at the top of the page."
+        anchor = blocks[0] if position == "start" else blocks[index - 1]
+        return {"position": "before", "relative_to": anchor["id"]}
+    if index == len(blocks) - 1:
+        return "It's already at the bottom of the page."
+    anchor = blocks[-1] if position == "end" else blocks[index + 1]
+    return {"position": "after", "relative_to": anchor["id"]}
+
+
+def _confirmation(tool_name, intent, blocks, selected) -> str:
+    if tool_name == "undo":
+        return "Done, I undid the last change."
+    if tool_name == "redo":
+        return "Done, I redid the change."
+    if intent is None:
+        return "Done."
+    slots = intent.slots
+    what = _spoken_ref(slots.get("target"), blocks, selected)
+    if tool_name == "update_style":
+        if "color" in slots:
+            return f"Done. {what} is {_colour_name(slots['color'])} now."
+        if "background" in slots:
+            return f"Done. {what} has a {_colour_name(slots['background'])} background now."
+        if "align" in slots:
+            aligned = "centred" if slots["align"] == "center" else f"aligned {slots['align']}"
+            return f"Done. {what} is {aligned} now."
+        return f"Done. I changed the size of {what.lower()}."
+    if tool_name == "update_text":
+        return f'Done. {what} now says "{slots["text"]}".'
+    if tool_name == "insert_block":
+        text = slots["text"] or DEFAULT_TEXT.get(slots["type"], "")
+        return f'Done. I added a {slots["type"]} that says "{text}".'
+    if tool_name == "delete_block":
+        return f"Done. I deleted {what.lower()}."
+    if tool_name == "move_block":
+        return f"Done. I moved {what.lower()}."
+    if tool_name == "select_block":
+        return f"Selected {what.lower()}."
+    return "Done."
+
+
+def _spoken_ref(ref, blocks, selected) -> str:
+    if ref is None:
+        return "The block"
+    if ref.pronoun:
+        block = resolve(ref, blocks, selected)
+        return f"The {block['type']}" if block else "The selected block"
+    text = describe_ref(ref)
+    return text[0].upper() + text[1:]
+
+
+def _colour_name(value: str) -> str:
+    return "that colour" if value.startswith("#") else value
+
+
+def _not_found(ref, blocks) -> str:
+    if ref is not None and ref.pronoun:
+        return "Nothing is selected. Click a block first, or tell me which one, like: the heading."
+    what = describe_ref(ref) if ref else "that block"
+    return f"I couldn't find {what} on this page, so I changed nothing. {_summary(blocks)}"
+
+
+def _summary(blocks) -> str:
+    if not blocks:
+        return "The page is empty."
+    counts: dict[str, int] = {}
+    for block in blocks:
+        counts[block.get("type", "block")] = counts.get(block.get("type", "block"), 0) + 1
+    parts = [
+        f"a {kind}" if n == 1 else f"{NUMBER_WORDS.get(n, n)} {kind}s" for kind, n in counts.items()
+    ]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"It has {listed}."
+
+
+def _describe_page(blocks) -> str:
+    if not blocks:
+        return "The page is empty."
+    spoken = []
+    for block in blocks[:8]:
+        words = (block.get("text") or block.get("alt") or "").strip()
+        short = words if len(words) <= 50 else words[:47].rsplit(" ", 1)[0] + "..."
+        spoken.append(f'a {block.get("type")} "{short}"' if short else f"an {block.get('type')}")
+    more = f", and {len(blocks) - 8} more" if len(blocks) > 8 else ""
+    return f"This page has {len(blocks)} blocks: " + "; ".join(spoken) + more + "."
+
+
+def _current_user(conversation) -> int | None:
+    """The index of the last user message."""
+    for index in range(len(conversation) - 1, -1, -1):
+        item = conversation[index]
+        if item.get("type") == "message" and item.get("role") == "user":
+            return index
+    return None
+
+
+def _call_answered_by(output: dict, after: list) -> dict | None:
+    """The function call of this turn that a function_call_output answers."""
+    return next(
+        (
+            i
+            for i in after
+            if i.get("type") == "function_call" and i.get("call_id") == output.get("call_id")
+        ),
+        None,
+    )
+
+
+def _page(output):
+    """The blocks and the selected block's id, as `describe_page` reported them."""
+    if not isinstance(output, dict):
+        return [], None
+    blocks = output.get("blocks")
+    blocks = blocks if isinstance(blocks, list) else []
+    blocks = [_block(b) for b in blocks if isinstance(b, dict) and isinstance(b.get("id"), str)]
+    selected = output.get("selected")
+    return blocks, selected if isinstance(selected, str) else None
+
+
+def _block(reported: dict) -> dict:
+    """A block as this brain reads it: the fields it uses, each of the type it expects (the
+    page's report comes back through the client, which may send anything)."""
+    block = {"id": reported["id"], "type": "block"}
+    for key in ("type", "text", "alt"):
+        if isinstance(reported.get(key), str):
+            block[key] = reported[key]
+    style = reported.get("style")
+    size = style.get("font_size") if isinstance(style, dict) else None
+    if isinstance(size, int | float) and not isinstance(size, bool) and 0 < size < 10_000:
+        block["style"] = {"font_size": size}
+    return block
+
+
+def _json(text):
+    try:
+        return parse_json(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+
+
+def _say(text: str) -> list:
+    """Split an answer into a few deltas, as a streaming model would send it."""
+    words = text.split(" ")
+    return [
+        TextDelta(" ".join(words[i : i + 4]) + (" " if i + 4 < len(words) else ""))
+        for i in range(0, len(words), 4)
+    ]

@@ -1,0 +1,2 @@
+"""The production set-up, as files: `python -m mrblue.project.deploy` writes them (see
+`__main__`)."""
