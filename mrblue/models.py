@@ -1,5 +1,5 @@
 """The assistant's settings, managed in the Django admin: profiles of instructions and voice,
-and the page's own (the conversation log's and the engine's tables are imported at the end)."""
+and the page's own (the conversation log's tables are imported at the end)."""
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -216,11 +216,10 @@ class PageAssistant(models.Model):
         return self.profile or AssistantProfile.get_default()
 
 
-# The app's other tables, defined with their parts: the conversation log's, the engine's.
+# The conversation log's tables, defined with the log.
 from mrblue.conversation_log.models import (  # noqa: E402, F401
     Conversation,
     LogMessage,
     TranscriptEntry,
     TurnTiming,
 )
-from mrblue.engine.models import EngineClientSecret, EngineWorker  # noqa: E402, F401

@@ -1,4 +1,5 @@
-"""Client secrets of the built-in engine: stored only as hashes, with their session."""
+"""The engine's tables: client secrets (stored only as hashes, with their session) and the
+workers' heartbeat records (the directory's database backend)."""
 
 import hashlib
 import secrets
@@ -28,7 +29,8 @@ class EngineClientSecret(models.Model):
     expires_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        app_label = "mrblue"
+        # The tables were made when these were the `mrblue` app's: they keep their names.
+        db_table = "mrblue_engineclientsecret"
         verbose_name = "engine client secret"
         # The gateway sends an owner's mint to the worker of their newest secret.
         indexes = [models.Index(fields=["owner", "created_at"], name="engine_secret_owner_newest")]
@@ -86,7 +88,7 @@ class EngineWorker(models.Model):
     seen_at = models.DateTimeField(db_index=True)
 
     class Meta:
-        app_label = "mrblue"
+        db_table = "mrblue_engineworker"
         verbose_name = "engine worker"
         constraints = [
             models.UniqueConstraint(fields=["pool", "worker_id"], name="one_record_per_worker")

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "mrblue.engine.apps.EngineConfig",
     "mrblue.apps.MrBlueConfig",
     "editor.apps.EditorConfig",
 ]

@@ -9,7 +9,8 @@ from django.db.models.functions import Now
 @pytest.fixture
 def url_values(make_user, make_page, make_profile):
     """Argument name → a plausible value, for building a path for every URL pattern."""
-    from mrblue.models import Conversation, EngineWorker
+    from mrblue.engine.models import EngineWorker
+    from mrblue.models import Conversation
 
     owner = make_user("owner", perms=("editor.change_page", "editor.view_page"))
     page = make_page("home", "Home")

@@ -7,7 +7,7 @@ import pytest
 from mrblue.engine.workers.directory import DatabaseDirectory, WorkerRecord
 
 pytestmark = pytest.mark.django_db
-URL = "/admin/mrblue/engineworker/"
+URL = "/admin/engine/engineworker/"
 
 
 @pytest.fixture

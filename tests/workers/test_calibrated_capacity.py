@@ -62,7 +62,7 @@ def test_the_admin_workers_page_shows_each_capacity_and_why(cluster, client, set
     # A test run in a transaction empties the tables after it, the workers' rows too: they
     # are back at the workers' next beat.
     cluster.wait_for(lambda health: health["workers"] == 2)
-    page = html.unescape(client.get("/admin/mrblue/engineworker/").content.decode())
+    page = html.unescape(client.get("/admin/engine/engineworker/").content.decode())
     for worker in cluster.workers:
         health = cluster.worker_health(worker)
         row = re.search(rf"<td>{re.escape(health['worker_id'])}</td>.*?</tr>", page, re.S)
