@@ -7,41 +7,26 @@ detection). `receive()` takes a parsed client event; the adapter feeds the brain
 through `add_text`, `add_audio`, `add_function_call` and `finish_response`, what voice detection
 hears through `speech_started` and its kin, and what the transport notices (playback, errors,
 the time limit) through the methods at the end. The work is shared with `conversation`
-(the items), `responses` (the response being built) and `usage` (token estimates).
-
-At some 450 lines this module is the dispatch table, the handlers of the eleven
-client events and the calls the adapters make: the one class they use, kept in one place.
+(the items), `input_audio` (the input buffer's rules), `responses` (the response being built)
+and `usage` (token estimates).
 """
 
 import base64
 import binascii
-from dataclasses import dataclass, field
 
 from mrblue.engine.protocol import session_config, usage
 from mrblue.engine.protocol.conversation import Conversation, MemoryLimits
 from mrblue.engine.protocol.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.protocol.fields import choice, get
+from mrblue.engine.protocol.input_audio import InputAudio
 from mrblue.engine.protocol.items import client_item, user_audio_item
 from mrblue.engine.protocol.responses import Response, ResponseRequest, brain_view
 from mrblue.engine.protocol.spec import BYTES_PER_MS
+from mrblue.engine.protocol.step import Step
 
-MIN_COMMIT_MS = 100
+SERVER_ERROR = "The server had an error while processing your request; the session goes on."
 
 __all__ = ["RealtimeSession", "ResponseRequest", "Step"]
-
-
-@dataclass
-class Step:
-    """The outcome of one call into the session: the one result shape adapters handle."""
-
-    events: list = field(default_factory=list)  # server events to send, in order
-    start_response: ResponseRequest | None = None  # run the brain on this
-    cancelled_response: str | None = None  # stop this response's brain and playout
-    appended_audio: bytes | None = None  # hand to voice detection
-    committed_item: dict | None = None  # a user audio item to transcribe
-    clear_output_audio: bool = False  # drop the queued output audio (WebRTC)
-    item_id: str | None = None  # the item a detected speech will become
-    input_audio_reset: bool = False  # the client emptied the input buffer (clear, commit)
 
 
 class RealtimeSession:
@@ -56,7 +41,7 @@ class RealtimeSession:
     ):
         self.config = config
         self.conversation = Conversation(limits)  # bounded: see `MemoryLimits`
-        self.input_audio = bytearray()
+        self.input_audio = InputAudio()
         self.response: Response | None = None
         self.output_audio_buffer = output_audio_buffer  # WebRTC: the server plays audio out
 
@@ -122,41 +107,19 @@ class RealtimeSession:
             raise ProtocolError(
                 "invalid_value", "Invalid 'audio': expected base64-encoded audio bytes.", "audio"
             ) from None
-        if self.input_format == "audio/pcm" and len(audio) % 2:
-            # pcm16 is two bytes a sample: half a sample would shift every later one.
-            raise ProtocolError(
-                "invalid_value",
-                f"Invalid 'audio': audio/pcm is 16-bit samples, 2 bytes each, but "
-                f"{len(audio)} bytes were sent; append whole samples.",
-                "audio",
-            )
-        if self._ms(len(self.input_audio) + len(audio)) > self._max_input_audio_ms:
-            seconds = self.conversation.limits.input_audio_seconds
-            held = f"{seconds / 60:g} minutes" if seconds >= 60 else f"{seconds} seconds"
-            raise ProtocolError(
-                "input_audio_buffer_full",
-                f"The input audio buffer holds at most {held}; commit or clear it.",
-                "audio",
-            )
-        self.input_audio.extend(audio)
+        limit_seconds = self.conversation.limits.input_audio_seconds
+        self.input_audio.append_checked(audio, self.input_format, limit_seconds)
         return Step(appended_audio=audio)
 
     def _audio_commit(self, event) -> Step:
-        buffered_ms = self._ms(len(self.input_audio))
-        if buffered_ms < MIN_COMMIT_MS:
-            raise ProtocolError(
-                "input_audio_buffer_commit_empty",
-                f"Error committing input audio buffer: buffer too small. Expected at least "
-                f"{MIN_COMMIT_MS}ms of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
-            )
+        self.input_audio.check_commit(self.input_format)
         step = self.commit_input_audio()
         step.input_audio_reset = True
         return step
 
     def commit_input_audio(self, item_id: str | None = None) -> Step:
         """Turn the buffered audio into a user item (also called by voice detection)."""
-        item = user_audio_item(bytes(self.input_audio), item_id)
-        self.input_audio.clear()
+        item = user_audio_item(self.input_audio.take(), item_id)
         # Recognition gets the audio even if the conversation cannot keep it.
         committed = {**item, "content": [dict(part) for part in item["content"]]}
         previous = self.conversation.last_id()
@@ -287,18 +250,20 @@ class RealtimeSession:
         response = self._current(response_id)
         return Step(events=response.add_audio(pcm)) if response else Step()
 
-    def clause_started(self, response_id: str, clause: str) -> None:
+    def clause_started(self, response_id: str, clause: str) -> Step:
         """A clause of the response's words goes to synthesis: its audio is lined up with
-        the transcript (what a barge-in cuts it back to)."""
+        the transcript (what a barge-in cuts it back to). Nothing to send."""
         item_id = self.current_message_id(response_id)
         if item_id is not None:
             self.conversation.clause_started(item_id, clause)
+        return Step()
 
-    def clause_spoken(self, response_id: str) -> None:
-        """The clause's audio is all produced."""
+    def clause_spoken(self, response_id: str) -> Step:
+        """The clause's audio is all produced. Nothing to send."""
         item_id = self.current_message_id(response_id)
         if item_id is not None:
             self.conversation.clause_spoken(item_id)
+        return Step()
 
     def add_function_call(
         self, response_id: str, name: str, arguments: str, call_id: str | None = None
@@ -335,19 +300,21 @@ class RealtimeSession:
 
     # --- voice input, fed by the adapter's turn detection ----------------------------------
 
-    def buffer_audio(self, pcm: bytes) -> None:
+    def buffer_audio(self, pcm: bytes) -> Step:
         """Add input audio that arrived outside the protocol (the WebRTC microphone track).
 
         The microphone never stops, and with push-to-talk nothing trims the buffer between
-        turns: past the protocol's limit the oldest audio goes."""
+        turns: past the protocol's limit the oldest audio goes. Nothing to send."""
         self.input_audio.extend(pcm)
-        self.trim_input_audio(self._max_input_audio_ms)
+        limit_ms = self.conversation.limits.input_audio_seconds * 1000
+        self.input_audio.keep_last(limit_ms, self.input_format)
+        return Step()
 
-    def trim_input_audio(self, keep_ms: float) -> None:
-        """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech)."""
-        keep = int(keep_ms * BYTES_PER_MS[self.input_format]) & ~1
-        if len(self.input_audio) > keep:
-            del self.input_audio[: len(self.input_audio) - keep]
+    def trim_input_audio(self, keep_ms: float) -> Step:
+        """Keep only the last `keep_ms` of buffered audio (the prefix padding before speech,
+        while no one speaks). Nothing to send."""
+        self.input_audio.keep_last(keep_ms, self.input_format)
+        return Step()
 
     def speech_started(self, audio_start_ms: int) -> Step:
         """The person started speaking: announce the item their words will become
@@ -453,15 +420,7 @@ class RealtimeSession:
     def server_error(self) -> Step:
         """The engine failed at something it should have done (a bug): OpenAI's answer to
         that, a `server_error`; the session goes on."""
-        return Step(
-            events=[
-                error_event(
-                    "server_error",
-                    "server_error",
-                    "The server had an error while processing your request; the session goes on.",
-                )
-            ]
-        )
+        return Step(events=[error_event("server_error", "server_error", SERVER_ERROR)])
 
     def expired(self, max_seconds: float) -> Step:
         """The session reached its maximum duration (the adapter then closes it)."""
@@ -476,10 +435,6 @@ class RealtimeSession:
     def refusal(code: str, message: str) -> Step:
         """Why a connection is refused before any session starts (bad key, no room)."""
         return Step(events=[error_event("invalid_request_error", code, message)])
-
-    @property
-    def _max_input_audio_ms(self) -> float:
-        return self.conversation.limits.input_audio_seconds * 1000
 
     def _ms(self, n_bytes: int) -> float:
         return n_bytes / BYTES_PER_MS[self.input_format]
