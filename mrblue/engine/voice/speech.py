@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Hashable
 
 from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.protocol.spec import LIMITS, PROTOCOL_RATE, VOICES
+from mrblue.engine.voice import end_of_turn
 from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, from_first_sound, pcm_to_float
 from mrblue.engine.voice.scheduler import URGENT, FairWorker
 from mrblue.engine.voice.short_window import encoder_frames, most_tokens, trusted
@@ -263,6 +264,7 @@ def warm_up() -> None:
     the first real use."""
     if "whisper" not in _models and not recognition.waiting(WARM_UP):
         recognition.submit(WARM_UP, _once, "whisper", _whisper)
+    end_of_turn.warm_up()
     if tts_available():
         path = next(p for p in voice_files().values() if p)
         name = f"piper:{path}"
@@ -273,6 +275,8 @@ def warm_up() -> None:
 def load_models() -> None:
     """Load the models now, on the calling thread: a worker does so before it takes sessions."""
     _once("whisper", _whisper)
+    if end_of_turn.available():
+        end_of_turn.load()
     if tts_available():
         path = next(p for p in voice_files().values() if p)
         _once(f"piper:{path}", lambda: _piper(path))

@@ -8,17 +8,18 @@ cancelling responses); the decisions themselves come from the core and the `Turn
 import asyncio
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 
 from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.protocol.items import audio_payload
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
-from mrblue.engine.voice import speech
+from mrblue.engine.voice import end_of_turn, speech
 from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, ms_of
 from mrblue.engine.voice.hints import tool_hotwords
 from mrblue.engine.voice.partial_words import Words
 from mrblue.engine.voice.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
-from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnDetector
+from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnCheck, TurnDetector
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
@@ -60,6 +61,8 @@ class VoiceTurns:
         self._idle: asyncio.TimerHandle | None = None
         self._last_speech_end_ms = 0
         self.turn_timings: dict[str, float] = {}
+        # The latest end-of-turn verdicts: (probability, seconds it took), for logs and tests.
+        self.judgements: deque[tuple[float, float]] = deque(maxlen=32)
 
     # --- audio in ---------------------------------------------------------------------------
 
@@ -88,8 +91,16 @@ class VoiceTurns:
     async def _detect_slice(self, pcm16k: bytes, settings: dict) -> None:
         async with self._detecting:
             detector = self._turn_detector(settings)
+            detector.barge_in = self._assistant_speaking()
             events = await asyncio.to_thread(detector.feed, pcm16k)
+            # semantic_vad asks the end-of-turn model at a pause; the detector waits for the
+            # answer (in audio time), and then goes on with the audio fed meanwhile.
+            while detector.asking is not None:
+                events += detector.judged(await self._judge(detector.asking))
+                events += await asyncio.to_thread(detector.feed, b"")
         for event in events:
+            if isinstance(event, TurnCheck):
+                continue
             if isinstance(event, SpeechStarted):
                 await self._speech_started(event.audio_start_ms, settings)
             elif isinstance(event, PauseBegan):
@@ -102,9 +113,29 @@ class VoiceTurns:
                 settings.get("prefix_padding_ms", 300) + DETECTION_SLACK_MS
             )
 
+    def _assistant_speaking(self) -> bool:
+        """Mr. Blue is answering (or its voice still plays): a barge-in needs real speech."""
+        playout = self.connection.playout
+        return self.session.active_response_id is not None or bool(playout and playout.busy)
+
+    async def _judge(self, check: TurnCheck) -> float | None:
+        """The end-of-turn model's probability that the turn is complete (None if it failed:
+        the detector then falls back to a fixed silence)."""
+        started = time.monotonic()
+        try:
+            probability = await end_of_turn.completion_async(check.pcm16k, session=self.connection)
+        except Exception:
+            logger.exception("%s: the end-of-turn model failed", self.connection.label)
+            return None
+        self.judgements.append((probability, time.monotonic() - started))
+        logger.debug(
+            "%s end of turn at %d ms: %.3f", self.connection.label, check.audio_end_ms, probability
+        )
+        return probability
+
     def _turn_detector(self, settings: dict) -> TurnDetector:
         if self._detector is None:
-            self._detector = TurnDetector(settings)
+            self._detector = TurnDetector(settings, judging=end_of_turn.available())
         elif settings != self._detector_config:
             self._detector.configure(settings)
         self._detector_config = settings

@@ -4,6 +4,11 @@
 `PauseBegan` and `SpeechStopped` back, with times in milliseconds of session audio (the
 protocol's `audio_start_ms` / `audio_end_ms`). The speech probability comes from a callable,
 Silero by default, so tests can drive it with a scripted one.
+
+With `semantic_vad` and an end-of-turn model (`judging=True`), a pause asks a question
+instead of running a fixed timer: `feed` stops at a `TurnCheck` carrying the turn's audio,
+and the caller answers with `judged(probability)` (the model's, run wherever it likes), then
+feeds on. Stopping there keeps the decision in audio time, whatever the speed of the audio.
 """
 
 import functools
@@ -22,6 +27,23 @@ CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # "high" waits out a spoken comma (piper pauses ~380 ms there; people about as long).
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
+# While Mr. Blue speaks, a cough, a click or an "mhm" must not cut its answer: only this much
+# speech (a few words; peers wait 0.5 s or for words) barges in.
+BARGE_IN_SPEECH_MS = 416
+# Counted across the short gaps of real speech ("Stop, please.": a comma's pause); a longer
+# quiet starts the count again.
+BARGE_IN_GAP_MS = 400
+# semantic_vad with the end-of-turn model: it is asked after this much silence (Pipecat asks
+# after 200 ms too), and once more later in the same pause if it did not hear the turn
+# complete (it is surer with more silence: "Make the heading blue." 0.30 at 200 ms, 0.85 at
+# 400 ms; a hesitation stays at 0.01) ...
+SEMANTIC_ASK_MS = (192, 416)
+# ... and a pause it hears as unfinished ends the turn after at most this much silence
+# (OpenAI's semantic_vad: 8/4/2 s for low/medium/high; auto is medium).
+EAGERNESS_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
+PRE_SPEECH_MS = 500  # the model hears the turn from a little before its speech began
+JUDGED_WINDOW_MS = 8000  # and at most the last 8 s of it
+COMPLETE = 0.5  # the model's probability from which a turn is complete
 # A pause this long (at most half the turn-ending silence) may be the end of the turn: recognition
 # starts then, so the transcript is nearly ready when the silence confirms it. Two chunks: at
 # once, but not on one quiet chunk inside a word.
@@ -40,6 +62,16 @@ class PauseBegan:
     """The person paused at `audio_end_ms`; if the silence lasts, the turn ends there."""
 
     audio_end_ms: int
+
+
+@dataclass
+class TurnCheck:
+    """semantic_vad: the person paused at `audio_end_ms`; is the turn complete? `pcm16k` is
+    the turn's audio so far (16 kHz pcm16, at most the last 8 s, the pause's silence last).
+    Answer with `TurnDetector.judged`."""
+
+    audio_end_ms: int
+    pcm16k: bytes
 
 
 @dataclass
@@ -117,38 +149,91 @@ def silero_probability():
 class TurnDetector:
     """Detect turns from speech probability, with OpenAI's server_vad parameters."""
 
-    def __init__(self, turn_detection: dict, probability=None):
+    def __init__(self, turn_detection: dict, probability=None, judging: bool = False):
         self.probability = probability or silero_probability()
+        self.judging = judging  # an end-of-turn model answers semantic_vad's checks
         self.configure(turn_detection)
         self._pending = bytearray()
+        self._recent = bytearray()  # the last audio, for the end-of-turn model
+        self.asking: TurnCheck | None = None  # the check waiting for `judged`
+        self.barge_in = False  # Mr. Blue is speaking: only real speech starts a turn
+        self._needed_ms = self.silence_ms  # the silence that ends this pause's turn
         self.elapsed_ms = 0.0  # session audio seen so far
         self.speaking = False
         self._speech_ms = 0.0
         self._silence_ms = 0.0
         self._start_ms = 0.0
         self._pause_told = False
+        self._asked = 0  # the checks this pause made
+        self._quiet_ms = 0.0  # non-speech since the last speech, before a turn starts
 
     def configure(self, turn_detection: dict) -> None:
         """Apply (new) turn-detection settings, e.g. after `session.update`."""
         self.threshold = turn_detection.get("threshold", 0.5)
+        self.ask_at_ms: tuple[int, ...] | None = None  # no model: the silence alone ends the turn
         if turn_detection["type"] == "semantic_vad":
             self.threshold = 0.5
-            self.silence_ms = EAGERNESS_SILENCE_MS[turn_detection.get("eagerness", "auto")]
+            eagerness = turn_detection.get("eagerness", "auto")
+            self.silence_ms = EAGERNESS_SILENCE_MS[eagerness]
+            self.fallback_ms = self.silence_ms  # when the model fails
+            if self.judging:
+                self.ask_at_ms = SEMANTIC_ASK_MS
+                self.silence_ms = EAGERNESS_MAX_WAIT_MS[eagerness]
         else:
             self.silence_ms = turn_detection.get("silence_duration_ms", 500)
+        self._needed_ms = self.silence_ms
         self.pause_ms = max(CHUNK_MS, min(self.silence_ms / 2, EARLY_PAUSE_MS))
 
     def feed(self, pcm16k: bytes) -> list:
-        """Feed 16 kHz mono pcm16; return the turn events it completes."""
+        """Feed 16 kHz mono pcm16; return the turn events it completes. After a `TurnCheck`
+        (always the last event) it takes no more audio until `judged` answers it: what was
+        fed meanwhile waits, and the next `feed` (of b"" if need be) goes on with it."""
         self._pending.extend(pcm16k)
         events = []
-        while len(self._pending) >= CHUNK_BYTES:
+        while len(self._pending) >= CHUNK_BYTES and self.asking is None:
             chunk = bytes(self._pending[:CHUNK_BYTES])
             del self._pending[:CHUNK_BYTES]
+            if self.ask_at_ms is not None:
+                self._remember(chunk)
             event = self._step(self.probability(chunk) >= self.threshold)
             if event is not None:
                 events.append(event)
         return events
+
+    def judged(self, probability: float | None) -> list:
+        """The end-of-turn model's answer to the pending `TurnCheck` (None: it failed). A
+        complete turn ends at the pause; otherwise the pause may still end it, after a
+        silence as long as the model is sure it is unfinished (up to the eagerness limit)."""
+        check, self.asking = self.asking, None
+        if check is None or not self.speaking:
+            return []
+        if probability is None:
+            self._needed_ms = max(self.fallback_ms, self._silence_ms)
+        elif probability >= COMPLETE:
+            return [self._stopped(check.audio_end_ms)]
+        else:
+            # 0.45 ("maybe") waits a little longer; 0.01 ("surely not") the whole limit.
+            doubt = 1.0 - probability / COMPLETE
+            asked_at = self._silence_ms
+            self._needed_ms = asked_at + (self.silence_ms - asked_at) * doubt
+        return []
+
+    def _remember(self, chunk: bytes) -> None:
+        self._recent.extend(chunk)
+        keep = int((JUDGED_WINDOW_MS + PRE_SPEECH_MS) * SPEECH_RATE / 1000) * 2
+        if len(self._recent) > keep:
+            del self._recent[: len(self._recent) - keep]
+
+    def _turn_audio(self) -> bytes:
+        """The turn so far (from a little before its start), at most the model's window."""
+        first_ms = self.elapsed_ms - len(self._recent) / 2 * 1000 / SPEECH_RATE
+        from_ms = max(self._start_ms - PRE_SPEECH_MS, first_ms, self.elapsed_ms - JUDGED_WINDOW_MS)
+        offset = int((from_ms - first_ms) * SPEECH_RATE / 1000) * 2
+        return bytes(self._recent[offset:])
+
+    def _stopped(self, end_ms: int) -> SpeechStopped:
+        self.speaking, self._speech_ms, self._pause_told = False, 0.0, False
+        return SpeechStopped(end_ms)
 
     def _step(self, voiced: bool):
         self.elapsed_ms += CHUNK_MS
@@ -157,20 +242,31 @@ class TurnDetector:
                 if self._speech_ms == 0:
                     self._start_ms = self.elapsed_ms - CHUNK_MS
                 self._speech_ms += CHUNK_MS
-                if self._speech_ms >= MIN_SPEECH_MS:
-                    self.speaking, self._silence_ms = True, 0.0
+                self._quiet_ms = 0.0
+                if self._speech_ms >= (BARGE_IN_SPEECH_MS if self.barge_in else MIN_SPEECH_MS):
+                    self.speaking, self._silence_ms, self._asked = True, 0.0, 0
+                    self._needed_ms = self.silence_ms
                     return SpeechStarted(int(self._start_ms))
+            elif self.barge_in and self._speech_ms:
+                self._quiet_ms += CHUNK_MS
+                if self._quiet_ms >= BARGE_IN_GAP_MS:
+                    self._speech_ms = 0.0
             else:
                 self._speech_ms = 0.0
             return None
         if voiced:
-            self._silence_ms, self._pause_told = 0.0, False
+            self._silence_ms, self._pause_told, self._asked = 0.0, False, 0
+            self._needed_ms = self.silence_ms  # a new pause asks afresh
             return None
         self._silence_ms += CHUNK_MS
         end_ms = int(self.elapsed_ms - self._silence_ms)
-        if self._silence_ms >= self.silence_ms:
-            self.speaking, self._speech_ms, self._pause_told = False, 0.0, False
-            return SpeechStopped(end_ms)
+        if self._silence_ms >= self._needed_ms:
+            return self._stopped(end_ms)
+        asks = self.ask_at_ms or ()
+        if self._asked < len(asks) and self._silence_ms >= asks[self._asked]:
+            self._asked += 1
+            self.asking = TurnCheck(end_ms, self._turn_audio())
+            return self.asking
         if self._silence_ms >= self.pause_ms and not self._pause_told:
             self._pause_told = True
             return PauseBegan(end_ms)
