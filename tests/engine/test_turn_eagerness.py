@@ -3,8 +3,7 @@ Silero hears it, Whisper transcribes it, recognition overlaps every pause."""
 
 import json
 
-from mrblue.commands_brain.commands import CommandsBrain
-
+from mrblue.commands_brain.brain import CommandsBrain
 from mrblue.engine.voice import end_of_turn
 from tests.engine.test_connection import append_audio, connect
 from tests.support.audio_fixtures import utterance
