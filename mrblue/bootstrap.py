@@ -40,8 +40,8 @@ TEST_DEBIAN_PACKAGES = {
     # namespace.
     "nginx": "nginx",
     "iproute2": "ip",
-    # serve's root test lets its user through a closed directory (pyenv's /root) as the README
-    # tells operators to.
+    # serve's root test lets its user through a closed directory (pyenv's /root) as the
+    # deployment docs tell operators to.
     "acl": "setfacl",
 }
 

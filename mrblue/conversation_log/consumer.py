@@ -65,11 +65,11 @@ class TranscriptLogConsumer(AsyncJsonWebsocketConsumer):
         """Handle one ASGI message, without Channels' `aclose_old_connections` first.
 
         Channels closes stale database connections before every message, as Django does per
-        request: a hop to its sync thread each time, 13% of the log's CPU in a profile under
-        load. Here the database is reached through `database_sync_to_async` (which closes its
-        own), the log writer (which keeps its own, see `log_writer`), and, without Redis, the
-        rate limit's counts on the sync thread, whose connections Django closes as each request
-        starts and ends.
+        request: a hop to its sync thread each time, which under load was a large share of the
+        log's CPU (the transcript-log benchmark shows the cost per message). Here the database
+        is reached through `database_sync_to_async` (which closes its own), the log writer
+        (which keeps its own, see `log_writer`), and, without Redis, the rate limit's counts on
+        the sync thread, whose connections Django closes as each request starts and ends.
         """
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:

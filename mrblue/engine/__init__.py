@@ -3,8 +3,8 @@
 Layers, lowest first; a layer imports only from the layers before it (`tests/project/
 test_layout.py` checks it), and the engine imports nothing from the rest of the project:
 
-- `engine_settings`, `declared`, `models`, `jsonparse`: its settings, its stored client
-  secrets and worker records, and the JSON reader for what clients send.
+- `engine_settings`, `declared`, `models`: its settings, its stored client secrets and worker
+  records (what clients send is read with `mrblue.shared.json_input`).
 - `protocol/`: the Realtime protocol as a state machine, no I/O: client events in, server
   events out (`protocol.core`), with the session configuration, conversation and responses.
 - `brains/`: what writes the answers: the Brain interface, a registry of short names, and a

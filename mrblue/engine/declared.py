@@ -7,7 +7,7 @@ A tuple of `Setting`s is the single source for three things:
   `django.conf.settings` at import time);
 - `DeclaredSettings` gives code typed access to them through Django's settings, so tests can
   change a value with `override_settings`;
-- the documentation (`.env.example`, the README's table) is generated from the same tuple.
+- the documentation (`.env.example`, `mrblue/docs/settings.md`) is generated from the same tuple.
 
 A cast turns an environment string into a value; when it returns None the default applies.
 """
@@ -67,7 +67,7 @@ JSON = Cast(_json, json.dumps)
 class Setting:
     """One setting: its environment (and Django settings) name, default, cast and meaning.
 
-    `shown` describes the default in the README when it is computed or too long to print;
+    `shown` describes the default in the settings page when it is computed or too long to print;
     `check` validates a parsed value (raise ValueError with the reason).
     """
 

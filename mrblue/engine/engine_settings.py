@@ -147,15 +147,15 @@ ENGINE_SETTINGS = (
         2000,
         INTEGER,
         "Items a session's conversation keeps; beyond it the oldest go, each announced with "
-        "`conversation.item.deleted` (measured: 1,000 spoken exchanges, 2,000 items, take 2.2 MB).",
+        "`conversation.item.deleted` (bounds a long call's memory; a brain reads only the newest).",
         ENGINE,
     ),
     Setting(
         "MRBLUE_ENGINE_AUDIO_ITEMS",
         5,
         INTEGER,
-        "Newest items that keep their audio; older ones keep their transcript only (a 3 s "
-        "spoken turn holds 190 KB of audio).",
+        "Newest items that keep their audio; older ones keep their transcript only (audio is "
+        "most of what a session holds, and what a brain reads is text).",
         ENGINE,
     ),
     Setting(
@@ -197,8 +197,8 @@ ENGINE_SETTINGS = (
         "MRBLUE_STT_CPU_THREADS",
         1,
         INTEGER,
-        "Threads one Whisper recognition uses. 1 suits one engine worker per core (measured "
-        "on 2 cores: 2 threads were no faster once the other core was busy).",
+        "Threads one Whisper recognition uses. 1 suits one engine worker per core: a second "
+        "thread only competes with the worker on the other core.",
         ENGINE,
     ),
     Setting(

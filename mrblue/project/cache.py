@@ -37,8 +37,8 @@ class SharedDatabaseCache(DatabaseCache):
 class RedisCache(DjangoRedisCache):
     """Django's Redis cache with one redis-py client per connection pool, not one per call.
 
-    Django makes a `redis.Redis` for every cache call, and redis-py 8 builds its ~170 response
-    callbacks in each one (redis/redis-py#3624): 0.3 ms a call here, most of what a call costs.
+    Django makes a `redis.Redis` for every cache call, and redis-py 8 builds all its response
+    callbacks in each one (redis/redis-py#3624): more work than the call's own round trip.
     A client over a pool is safe to share between threads. `incr`/`decr` take one round trip.
     """
 

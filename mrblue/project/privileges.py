@@ -89,7 +89,7 @@ def debug_warning(host: str, debug: bool) -> str | None:
         "Django's debug pages (settings, code, tracebacks), and unless SECRET_KEY is set the\n"
         "site signs sessions with the public development key. DEBUG is for loopback only.\n"
         "In production set DEBUG=0, SECRET_KEY and ALLOWED_HOSTS (in .env or the environment)\n"
-        'and put a TLS proxy in front: see the README, "Production set-up".\n'
+        'and put a TLS proxy in front: see mrblue/docs/deployment.md, "Production set-up".\n'
         f"{bar}"
     )
 
@@ -246,7 +246,7 @@ def closed_directory(stdout: str) -> str | None:
 
 def let_through(user: ServiceUser, directory: str) -> bool:
     """Let `user` pass through `directory` (an ACL entry: enter, not list or read), as the
-    README tells operators; whether it could (not without `setfacl`, Debian package acl)."""
+    deployment docs tell operators; whether it could (not without `setfacl`, Debian package acl)."""
     setfacl = shutil.which("setfacl")
     if setfacl is None:
         return False

@@ -1,9 +1,10 @@
 """Django settings for Mr. Blue, read from the environment (and `.env` when present).
 
 Every variable is declared once, with its default and meaning, in `mrblue/app_settings.py` (the
-engine's in `mrblue/engine/engine_settings.py`); `.env.example` and the README's table are
-generated from those declarations. The defaults run on one machine with nothing else
-installed: SQLite in WAL mode, the in-memory channel layer and the database cache.
+engine's in `mrblue/engine/engine_settings.py`); `.env.example` and the settings page's table
+(`mrblue/docs/settings.md`) are generated from those declarations. The defaults run on one
+machine with nothing else installed: SQLite in WAL mode, the in-memory channel layer and the
+database cache.
 """
 
 import contextlib

@@ -2,7 +2,7 @@
 noisy room, heard by the engine's recognition with the page's hints, understood by the brain.
 
 The full run (tests/benchmarks/understanding.py, 300+ requests by five speakers) is the number
-the README reports; this sample keeps a slip in recognition biasing or in the grammar from
+BENCHMARKS.md reports; this sample keeps a slip in recognition biasing or in the grammar from
 passing unnoticed, in well under a minute of CPU.
 """
 
@@ -11,7 +11,7 @@ from tests.support.speakers import SPEAKERS
 
 EVERY = 24  # 13 of the corpus's sentences
 # Floors a request below what this sample scores today (piper 12 of 13, espeak-us 9 of 13,
-# measured with tiny.en): they catch a slip, they are not the target (the README's table is).
+# measured with tiny.en): they catch a slip, they are not the target (BENCHMARKS.md's table is).
 FLOORS = {"piper": 11, "espeak-us": 8}
 
 

@@ -1,4 +1,4 @@
-"""The README's production set-up, built as an operator builds it, used as an editor uses it.
+"""The documented production set-up, built as an operator builds it, used as an editor uses it.
 
 `python3 -m mrblue.bootstrap deploy` writes the kit (systemd units, the nginx site, the
 environment file) and prepares a database of its own on PostgreSQL (migrations, static files,
@@ -145,7 +145,7 @@ def _append(env_file: Path, lines: dict) -> Path:
 
 @pytest.fixture
 def deployment(tmp_path, database):
-    """Write the kit with the README's command, then run its files as systemd and nginx do."""
+    """Write the kit with the documented command, then run its files as systemd and nginx do."""
     cert, key, spki = certificate(tmp_path, NAME)
     https_port, http_port = free_port(), free_port()
     web_ports = [free_port(), free_port()]

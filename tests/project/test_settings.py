@@ -71,14 +71,14 @@ def test_channel_layer_round_trip():
     assert async_to_sync(round_trip)() == {"type": "hello", "n": 1}
 
 
-def test_env_example_and_readme_table_are_generated_from_the_declarations():
+def test_env_example_and_settings_page_table_are_generated_from_the_declarations():
     # Regenerate with `python -m mrblue.project.settings_doc` after changing a declaration.
     assert (ROOT / ".env.example").read_text() == settings_doc.env_example()
-    readme = (ROOT / "README.md").read_text()
-    assert settings_doc.readme_with_table(readme, settings_doc.readme_table()) == readme
+    page = (ROOT / "mrblue" / "docs" / "settings.md").read_text()
+    assert settings_doc.page_with_table(page, settings_doc.settings_table()) == page
     for setting in SETTINGS:
         assert f"# {setting.name}=" in settings_doc.env_example()
-        assert f"| `{setting.name}` |" in readme
+        assert f"| `{setting.name}` |" in page
 
 
 def test_every_setting_is_declared_once():

@@ -155,7 +155,7 @@ def change_a_page(port: int) -> None:
 @pytest.fixture
 def service_user():
     """As root, the user `serve` runs the site as (made here if missing), let through to the
-    checkout, its venv and their Python as the README tells an operator where one lies in a
+    checkout, its venv and their Python as the deployment docs tell an operator where one lies in a
     closed directory (pyenv's /root on the project's machines); the ACL entries made here are
     taken back after. None when not root."""
     if os.geteuid() != 0:

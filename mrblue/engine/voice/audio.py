@@ -70,8 +70,8 @@ def join_frames(frames: list[av.AudioFrame]) -> list[av.AudioFrame]:
 
 def from_first_sound(pcm: bytes, rate: int, level: float = 0.01, lead_ms: int = 10) -> bytes:
     """Mono pcm16 from `lead_ms` before its first sample above `level` (about -40 dBFS):
-    synthesized speech starts with silence (piper: 35-85 ms) that a listener would only
-    wait through. All of it when nothing is that loud."""
+    synthesized speech starts with silence (piper leads every clause with some) that a
+    listener would only wait through. All of it when nothing is that loud."""
     loud = np.flatnonzero(np.abs(_samples(pcm)) > level * 32768)
     if not loud.size:
         return pcm

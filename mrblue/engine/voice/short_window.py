@@ -2,11 +2,11 @@
 when not to trust what came of it.
 
 faster-whisper pads every input's log-mel features with zeros to Whisper's 30 s window, and
-the encoder's cost grows with its input: on these machines ~400 ms for 30 s, ~20-40 ms for
-3-10 s. A two-second request paid for thirty. Whisper was trained on whole windows, though:
-on a short one, tiny.en now and then says a short request twice ("Delete the paragraph.
-Delete the paragraph.") or runs on repeating it. Such a transcript (one that repeats itself,
-or outgrows what the audio could hold) is heard again with the whole window.
+the encoder's cost grows with its input, so a two-second request paid for thirty seconds
+(the voice benchmark prints Whisper's time on both windows). Whisper was trained on whole
+windows, though: on a short one, tiny.en now and then says a short request twice ("Delete the
+paragraph. Delete the paragraph.") or runs on repeating it. Such a transcript (one that
+repeats itself, or outgrows what the audio could hold) is heard again with the whole window.
 """
 
 import re

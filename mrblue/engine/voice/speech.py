@@ -260,8 +260,8 @@ async def synthesize_stream(
 
 def warm_up() -> None:
     """Start loading the models on their own threads, so that a session's first turn does not
-    wait for them (~0.5 s here). Returns at once; a failed load is retried, and reported, by
-    the first real use."""
+    wait for them (loading takes longer than a turn's work). Returns at once; a failed load is
+    retried, and reported, by the first real use."""
     if "whisper" not in _models and not recognition.waiting(WARM_UP):
         recognition.submit(WARM_UP, _once, "whisper", _whisper)
     end_of_turn.warm_up()

@@ -82,9 +82,9 @@ class VoiceTurns:
         settings = self.session.turn_detection()
         if settings is None:
             return  # push-to-talk: the client commits
-        # The model runs on every 32 ms of audio (1-2 ms of CPU each): a client may append
-        # faster than real time, so it runs in a thread, not on the server's event loop, a
-        # second at a time (one large append does not hold the thread for minutes).
+        # The model runs on every 32 ms of audio, and a client may append faster than real
+        # time, so it runs in a thread, not on the server's event loop, a second at a time
+        # (one large append does not hold the thread for minutes).
         for start in range(0, len(pcm16k), DETECTION_SLICE):
             await self._detect_slice(pcm16k[start : start + DETECTION_SLICE], settings)
 

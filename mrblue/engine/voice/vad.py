@@ -24,7 +24,8 @@ CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
 CHUNK_BYTES = CHUNK_SAMPLES * 2
 CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
-# "high" waits out a spoken comma (piper pauses ~380 ms there; people about as long).
+# "high" still waits out a spoken comma (piper's pause there, and people's), so a sentence
+# is not cut at its first clause.
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
 # While Mr. Blue speaks, a cough, a click or an "mhm" must not cut its answer: only this much
@@ -91,7 +92,7 @@ SILENT_PEAK = 32
 @functools.cache
 def _silero_session():
     # One model per process, shared by every call (onnxruntime's run() is thread-safe); one
-    # thread each: a 32 ms chunk takes ~0.25 ms on one core, and more threads only spin.
+    # thread each: a chunk is too small a job to split, and more threads only spin.
     import onnxruntime
     from faster_whisper.vad import get_assets_path
 

@@ -1,8 +1,8 @@
 """How many speaking calls this worker carries, from what it measures on its own machine.
 
-A fixed capacity is right on one machine only: the project's machines differ up to 4x in
-speed, and where a quarter of a core carried a call on one, four calls admitted on a slower
-one were heard four times later than one alone. So a worker calibrates as it starts (after
+A fixed capacity is right on one machine only: the project's machines differ several times
+in speed, and a capacity that suited a fast one admitted calls on a slower one that were heard
+far later than one alone. So a worker calibrates as it starts (after
 loading its models, before it offers itself): it times, a few times each,
 
 - recognition: Whisper, as the engine runs it (the short window), on a sentence piper says;
@@ -38,20 +38,21 @@ from dataclasses import dataclass
 
 logger = logging.getLogger("mrblue.engine.workers.calibration")
 
-# Rule 1: the share of one core a worker's calls may keep busy. Measured with the capacity
-# benchmark (one worker, Chromium callers on the same two cores), where these rules reckon
-# a call at 14% of a core: 3 calls (43%) concealed up to 0.4% of their audio, 4 (57%) 3.1%.
+# Rule 1: the share of one core a worker's calls may keep busy. Chosen with the capacity
+# benchmark (`tests/benchmarks/voice_capacity.py`: one worker, Chromium callers on the same
+# cores): past about half a core, calls began to conceal audio; the other half absorbs turns
+# and the machine's other work.
 CPU_BUDGET = 0.5
-# The WebRTC transport around the timed audio steps (ICE, SRTP, RTP, the event loop). There,
-# a speaking call cost its worker 14-16% of a core, ~2% of it its turns, while the timed
-# second took 17 ms: (0.14 - 0.02) / 0.017 = 7.
+# The WebRTC transport around the timed audio steps (ICE, SRTP, RTP, the event loop): a
+# speaking call's whole audio cost in the capacity benchmark (its CPU less its turns') over
+# what the timed second takes. Measure again there when the transport changes.
 AUDIO_OVERHEAD = 7.0
-# How often a speaking call takes a turn (the benchmark's callers: every ~10 s; someone who
-# answers back at once: every ~5 s).
+# How often a speaking call takes a turn: someone who answers back at once (the benchmark's
+# callers speak half as often), so a worker reckons with the busier caller.
 TURN_EVERY_S = 5.0
 # Rule 2: a lone call is heard this long after the end of speech, beside its speech work:
-# the silence that ends a turn (500 ms by default) and the way to the ear. Measured: heard
-# p50 718 ms alone, where recognition and synthesis took 117 ms.
+# the silence that ends a turn (500 ms by default) and the way to the ear (WebRTC and the
+# browser's jitter buffer), as the voice benchmark's lone call shows.
 HEARD_BASE_MS = 600.0
 HEARD_RATIO = 1.5
 MOST_CALLS = 64  # the rules are not tried past this many

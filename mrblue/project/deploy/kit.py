@@ -1,8 +1,8 @@
 """The production set-up as files: systemd units, the nginx site and the environment file.
 
 `write_kit(options)` renders the templates beside this module into a folder an operator copies
-from (the README's "Production set-up" says where each file goes). The environment file holds
-the site's secrets: made once, kept when the kit is written again.
+from (`mrblue/docs/deployment.md`, "Production set-up", says where each file goes). The
+environment file holds the site's secrets: made once, kept when the kit is written again.
 """
 
 import os
