@@ -10,13 +10,13 @@ import contextlib
 import json
 import logging
 import re
-import time
 
 from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.protocol.core import RealtimeSession, Step
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
-from mrblue.engine.voice import speech
+from mrblue.engine.voice.playout import PlayoutQueue
+from mrblue.engine.voice.services import SpeechServices, local_services
 from mrblue.engine.voice.turns import VoiceTurns
 from mrblue.shared.json_input import parse_json
 
@@ -163,7 +163,8 @@ class EngineConnection:
         max_message_bytes: int,
         max_seconds: float,
         label: str = "",
-        playout=None,
+        playout: PlayoutQueue | None = None,
+        speech: SpeechServices | None = None,
     ):
         self.session = session
         self.brain = brain
@@ -173,6 +174,7 @@ class EngineConnection:
         self.max_seconds = max_seconds
         self.label = label
         self.playout = playout  # WebRTC's outgoing audio queue; None over WebSocket
+        self.speech = speech or local_services()
         self.voice = VoiceTurns(self)
         self._response_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
@@ -182,7 +184,7 @@ class EngineConnection:
     async def start(self) -> None:
         """Announce the session, arm its time limit (if the transport has not already), and
         have the speech models ready before the person has finished their first sentence."""
-        speech.warm_up()
+        self.speech.warm_up()
         self.arm_time_limit()
         await self.carry_out(self.session.created())
 
@@ -194,6 +196,10 @@ class EngineConnection:
             self._expiry = loop.call_later(
                 self.max_seconds, lambda: self.background(self._expire(), "the time limit")
             )
+
+    async def microphone_frame(self, frame) -> None:
+        """A decoded frame of the WebRTC microphone track, for the voice path."""
+        await self.voice.microphone_frame(frame)
 
     async def carry_out(self, step: Step) -> None:
         """Do what a step of the core says: stop or start a response, send its events."""
@@ -304,7 +310,7 @@ class EngineConnection:
         response_id = request.response_id
         await self.voice.transcriptions_done()  # the brain reads words, not audio
         request.conversation = self.session.response_context(response_id)
-        audio = request.output_modalities == ["audio"] and speech.tts_available()
+        audio = request.output_modalities == ["audio"] and self.speech.can_speak()
         failure = None  # (code, message)
         voice = Speaker(self, request) if audio else None
         try:
@@ -322,7 +328,7 @@ class EngineConnection:
                 voice.stop()
         if self.playout is not None:
             self.playout.finish(response_id)
-        metadata = self.voice.timing_metadata()
+        metadata = self.voice.timer.metadata()
         if failure:
             await self.carry_out(
                 self.session.fail_response(response_id, *failure, metadata=metadata)
@@ -330,16 +336,16 @@ class EngineConnection:
         else:
             await self.carry_out(self.session.finish_response(response_id, metadata=metadata))
         if self.playout is None:
-            self.voice.log_turn_timings()
+            self.voice.timer.log(self.label)
             self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
 
     async def _consume_brain(self, request, voice: "Speaker | None") -> None:
         """Send what the brain says as it comes; words to speak go to `voice`, which speaks
         them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
-        timings = self.voice.turn_timings
+        timer = self.voice.timer
         async for output in self.brain.respond(request):
-            timings.setdefault("first_output", time.monotonic())
+            timer.mark("first_output")
             if isinstance(output, TextDelta):
                 await self.carry_out(self.session.add_text(response_id, output.text))
                 if voice is not None:
@@ -358,11 +364,12 @@ class EngineConnection:
         piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
         self.session.clause_started(request.response_id, text)
         if engine_settings.TTS_STREAMING:
-            async for pcm in speech.synthesize_stream(text, request.voice, request.speed, self):
+            pieces = self.speech.synthesize_stream(text, request.voice, request.speed, self)
+            async for pcm in pieces:
                 if not await self._send_audio(request.response_id, pcm):
                     return
         else:
-            pcm = await speech.synthesize(text, request.voice, request.speed, self)
+            pcm = await self.speech.synthesize(text, request.voice, request.speed, self)
             if not await self._send_audio(request.response_id, pcm):
                 return
         self.session.clause_spoken(request.response_id)
@@ -371,7 +378,7 @@ class EngineConnection:
         """Hand synthesized audio to the track or the client; False if the response ended."""
         if self.session.active_response_id != response_id:
             return False  # cancelled while synthesizing
-        self.voice.turn_timings.setdefault("first_audio", time.monotonic())
+        self.voice.timer.mark("first_audio")
         item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
             await self.carry_out(self.session.add_audio(response_id, pcm))  # bookkeeping
@@ -398,8 +405,8 @@ class EngineConnection:
         """The outgoing track started or stopped playing a response's audio."""
         kind, response_id = note
         if kind == "started":
-            self.voice.turn_timings.setdefault("first_frame", time.monotonic())
-            self.voice.log_turn_timings()
+            self.voice.timer.mark("first_frame")
+            self.voice.timer.log(self.label)
         else:
             self.voice.arm_idle_timer()
         self.background(

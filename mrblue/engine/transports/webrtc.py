@@ -162,7 +162,7 @@ class Call:
                 frames.append(backlog.get_nowait())
             try:
                 for frame in join_frames(frames):
-                    await self.connection.voice.microphone_frame(frame)
+                    await self.connection.microphone_frame(frame)
             except Exception:
                 # The call goes on without this frame; a failure that repeats on every frame
                 # is reported once, then counted.

@@ -1,8 +1,9 @@
 """Voice turns for one connection: audio in → turn detection → transcript → response,
-with barge-in, idle timeouts and per-turn timings.
+with barge-in, idle timeouts and per-turn timings (`TurnTimer`).
 
-It belongs to an `EngineConnection` and works through it (sending events, starting and
-cancelling responses); the decisions themselves come from the core and the `TurnDetector`.
+It belongs to a connection and works through the narrow `VoiceOwner` interface (sending a
+core's steps, cancelling a response, running background work); the decisions themselves come
+from the core and the `TurnDetector`, the speech from the owner's `SpeechServices`.
 """
 
 import asyncio
@@ -10,15 +11,19 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 from mrblue.engine.engine_settings import engine_settings
+from mrblue.engine.protocol.core import RealtimeSession, Step
 from mrblue.engine.protocol.items import audio_payload
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
-from mrblue.engine.voice import end_of_turn, speech
 from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, ms_of
 from mrblue.engine.voice.hints import tool_hotwords
 from mrblue.engine.voice.partial_words import Words
+from mrblue.engine.voice.playout import PlayoutQueue
 from mrblue.engine.voice.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
+from mrblue.engine.voice.services import SpeechServices
+from mrblue.engine.voice.turn_timer import TurnTimer
 from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnCheck, TurnDetector
 
 logger = logging.getLogger("mrblue.engine")
@@ -40,12 +45,36 @@ class Hearing:
         self.started = time.monotonic()
 
 
+class VoiceOwner(Protocol):
+    """What the voice path needs of the connection that owns it, and nothing more: the
+    session's core, the speech services, and a way to act on what the core decides."""
+
+    session: RealtimeSession
+    speech: SpeechServices
+    label: str  # names the connection in log lines
+    closed: bool
+    playout: PlayoutQueue | None  # WebRTC's outgoing audio; None over WebSocket
+
+    async def carry_out(self, step: Step) -> None:
+        """Send a step's events and do what it says (start or stop a response)."""
+
+    async def cancel_response(self, reason: str) -> None:
+        """Stop the active response, if any (a barge-in)."""
+
+    async def report_error(self, code: str, message: str) -> None:
+        """Send the client an `error` event; the session goes on."""
+
+    def background(self, coroutine, what: str) -> asyncio.Task:
+        """Run `coroutine` as a task of the connection's, its failure logged as `what`."""
+
+
 class VoiceTurns:
     """Turn-taking for one connection."""
 
-    def __init__(self, connection):
+    def __init__(self, connection: VoiceOwner):
         self.connection = connection
         self.session = connection.session
+        self.speech = connection.speech
         self._detector: TurnDetector | None = None
         self._detector_config: dict | None = None
         self._detecting = asyncio.Lock()  # one feed at a time: microphone and appends share it
@@ -60,7 +89,7 @@ class VoiceTurns:
         self._heard_from_ms = 0.0  # detector time of the latest recognition of it
         self._idle: asyncio.TimerHandle | None = None
         self._last_speech_end_ms = 0
-        self.turn_timings: dict[str, float] = {}
+        self.timer = TurnTimer()  # the timings of the turn in progress
         # The latest end-of-turn verdicts: (probability, seconds it took), for logs and tests.
         self.judgements: deque[tuple[float, float]] = deque(maxlen=32)
 
@@ -123,7 +152,7 @@ class VoiceTurns:
         the detector then falls back to a fixed silence)."""
         started = time.monotonic()
         try:
-            probability = await end_of_turn.completion_async(check.pcm16k, session=self.connection)
+            probability = await self.speech.judge_turn(check.pcm16k, session=self.connection)
         except Exception:
             logger.exception("%s: the end-of-turn model failed", self.connection.label)
             return None
@@ -135,7 +164,7 @@ class VoiceTurns:
 
     def _turn_detector(self, settings: dict) -> TurnDetector:
         if self._detector is None:
-            self._detector = TurnDetector(settings, judging=end_of_turn.available())
+            self._detector = TurnDetector(settings, judging=self.speech.can_judge_turns())
         elif settings != self._detector_config:
             self._detector.configure(settings)
         self._detector_config = settings
@@ -221,11 +250,7 @@ class VoiceTurns:
 
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         self._last_speech_end_ms = audio_end_ms
-        now = time.monotonic()
-        # Live audio arrives in real time: the speech ended as much earlier as the detector
-        # has heard audio since.
-        heard_since_s = (self._detector.elapsed_ms - audio_end_ms) / 1000
-        self.turn_timings = {"speech_end": now - heard_since_s, "speech_stopped": now}
+        self.timer.start((self._detector.elapsed_ms - audio_end_ms) / 1000)
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
         await self.connection.carry_out(step)
         self.transcribe_later(
@@ -250,7 +275,7 @@ class VoiceTurns:
     async def _recognize(self, pcm24: bytes, priority=URGENT, started=None):
         config = self.session.transcription
         pcm16k = await asyncio.to_thread(Resampler(SPEECH_RATE).pcm, pcm24, PROTOCOL_RATE)
-        return await speech.transcribe(
+        return await self.speech.transcribe(
             pcm16k,
             config.get("language"),
             config.get("prompt"),
@@ -283,9 +308,9 @@ class VoiceTurns:
             logger.exception("%s: transcription failed", self.connection.label)
             await self._transcription_failed(item, "Speech recognition failed.")
             return
-        self.turn_timings["transcript"] = time.monotonic()
+        self.timer.mark("transcript", again=True)
         if hearing.started is not None:
-            self.turn_timings.setdefault("recognition_start", hearing.started)
+            self.timer.mark("recognition_start", at=hearing.started)
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
         _sent, delta = self._words.final(item["id"], text)
         await self.connection.carry_out(
@@ -342,31 +367,6 @@ class VoiceTurns:
         await self.connection.carry_out(
             self.session.timeout_triggered(self._last_speech_end_ms, elapsed)
         )
-
-    # --- timings ------------------------------------------------------------------------------
-
-    def timing_metadata(self) -> dict[str, str]:
-        """This turn's latencies, in ms after the end of speech, for `response.done`
-        metadata: speech_stopped, transcript, first_output, first_audio (synthesized), and
-        over WebRTC first_frame (on the track; logged, as it comes after response.done)."""
-        start = self.turn_timings.get("speech_end")
-        if start is None:
-            return {}
-        return {
-            f"mrblue_{name}_ms": str(round((t - start) * 1000))
-            for name, t in self.turn_timings.items()
-            if name != "speech_end"
-        }
-
-    def log_turn_timings(self) -> None:
-        """One log line per spoken turn, with every stage's latency."""
-        metadata = self.timing_metadata()
-        if metadata:
-            logger.info(
-                "%s turn timings: %s",
-                self.connection.label,
-                " ".join(f"{k}={v}" for k, v in sorted(metadata.items())),
-            )
 
     def shutdown(self) -> None:
         """Stop timers and background transcriptions."""
