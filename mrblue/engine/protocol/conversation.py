@@ -37,7 +37,7 @@ class MemoryLimits:
         )
 
 
-class Conversation:
+class ConversationItems:
     """One session's items, oldest first, and how much audio each assistant item has."""
 
     def __init__(self, limits: MemoryLimits | None = None):

@@ -15,7 +15,7 @@ import base64
 import binascii
 
 from mrblue.engine.protocol import session_config, usage
-from mrblue.engine.protocol.conversation import Conversation, MemoryLimits
+from mrblue.engine.protocol.conversation import ConversationItems, MemoryLimits
 from mrblue.engine.protocol.events import ProtocolError, error_event, new_id, server_event
 from mrblue.engine.protocol.fields import choice, get
 from mrblue.engine.protocol.input_audio import InputAudio
@@ -40,7 +40,7 @@ class RealtimeSession:
         limits: MemoryLimits | None = None,
     ):
         self.config = config
-        self.conversation = Conversation(limits)  # bounded: see `MemoryLimits`
+        self.conversation = ConversationItems(limits)  # bounded: see `MemoryLimits`
         self.input_audio = InputAudio()
         self.response: Response | None = None
         self.output_audio_buffer = output_audio_buffer  # WebRTC: the server plays audio out

@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass
 
 from mrblue.engine.protocol import usage
-from mrblue.engine.protocol.conversation import Conversation
+from mrblue.engine.protocol.conversation import ConversationItems
 from mrblue.engine.protocol.events import new_id, server_event
 from mrblue.engine.protocol.items import public_item
 from mrblue.engine.protocol.spec import PCM_BYTES_PER_MS
@@ -79,7 +79,7 @@ class Response:
         self,
         config: dict,
         context: list,
-        conversation: Conversation,
+        conversation: ConversationItems,
         *,
         audio_on_track: bool,
         input_tokens: dict,

@@ -23,7 +23,8 @@ from mrblue.engine.protocol.spec import (
     VOICES,
 )
 
-DEFAULT_INSTRUCTIONS = (
+# What a session that names no instructions is told (the app always names its own).
+GENERIC_INSTRUCTIONS = (
     "You are a helpful, witty and friendly assistant. Keep your answers short and speak clearly."
 )
 # Top-level keys of the beta interface, refused since it was shut down.
@@ -66,7 +67,7 @@ def default_session(model: str = "gpt-realtime", lifetime_s: int = 3600) -> dict
         "id": new_id("sess"),
         "model": model,
         "output_modalities": ["audio"],
-        "instructions": DEFAULT_INSTRUCTIONS,
+        "instructions": GENERIC_INSTRUCTIONS,
         "tools": [],
         "tool_choice": "auto",
         "max_output_tokens": "inf",
