@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django (and static files), WebSockets through Channels.
+"""ASGI entry point of the web processes: HTTP to Django (and static files), WebSockets
+through Channels. Engine workers have their own (`mrblue.engine.asgi`).
 
 See `mrblue.project.routing` for which sockets are session-authenticated and origin-checked.
 """
@@ -25,9 +26,9 @@ from mrblue.engine.engine_settings import engine_settings  # noqa: E402
 from mrblue.project.routing import websocket_application  # noqa: E402
 
 if engine_settings.ENGINE_ROLE == "worker":
-    from mrblue.engine.workers.worker import start_worker
-
-    start_worker()
+    raise ImproperlyConfigured(
+        "An engine worker runs mrblue.engine.asgi:application, not the site's application."
+    )
 
 application = ProtocolTypeRouter(
     {

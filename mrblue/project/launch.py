@@ -22,18 +22,29 @@ LOOPBACK = "127.0.0.1"
 ADDRESS_VARIABLE = "MRBLUE_ENGINE_WORKER_ADDRESS"
 
 
+WEB_APPLICATION = "mrblue.project.asgi:application"
+WORKER_APPLICATION = "mrblue.engine.asgi:application"
+
+
 def worker_url(address: str, port: int) -> str:
     """The base URL the gateways reach a worker at (IPv6 addresses in brackets)."""
     host = f"[{address}]" if ":" in address else address
     return f"http://{host}:{port}"
 
 
-def daphne_command(host: str, port: int, proxy_headers: bool, environ=os.environ) -> list[str]:
-    """Daphne's command line for the ASGI application on `host:port`."""
+def application(role: str) -> str:
+    """The ASGI application a process of `role` runs: an engine worker's own, or the site's."""
+    return WORKER_APPLICATION if role == "worker" else WEB_APPLICATION
+
+
+def daphne_command(
+    host: str, port: int, proxy_headers: bool, environ=os.environ, app: str = WEB_APPLICATION
+) -> list[str]:
+    """Daphne's command line for the ASGI application `app` on `host:port`."""
     command = [sys.executable, "-m", "daphne", "-b", host, "-p", str(port)]
     if proxy_headers:
         command.append("--proxy-headers")
-    return [*command, *daphne_limits(environ), "mrblue.project.asgi:application"]
+    return [*command, *daphne_limits(environ), app]
 
 
 def plan(argv: list[str], environ: dict) -> tuple[list[str], dict]:
@@ -58,7 +69,7 @@ def plan(argv: list[str], environ: dict) -> tuple[list[str], dict]:
     env["MRBLUE_ENGINE_ROLE"] = "worker"
     if not raw_setting("MRBLUE_ENGINE_WORKER_URL", env):
         env["MRBLUE_ENGINE_WORKER_URL"] = worker_url(args.address, args.port)
-    return daphne_command(args.address, args.port, False, env), env
+    return daphne_command(args.address, args.port, False, env, WORKER_APPLICATION), env
 
 
 def main(argv: list[str] | None = None) -> None:

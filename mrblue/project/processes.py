@@ -30,6 +30,7 @@ from pathlib import Path
 
 from mrblue.bootstrap import ROOT, daphne_limits
 from mrblue.project import privileges
+from mrblue.project.launch import application
 from mrblue.project.privileges import SERVICE_USER, ServiceUser
 
 RUN_DIR = ROOT / ".run"  # the written configuration, supervisord's socket and log
@@ -48,7 +49,7 @@ def program(
     run as `user` if given (else as whoever runs supervisord)."""
     command = " ".join(
         [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), *daphne_limits()]
-        + ["mrblue.project.asgi:application"]
+        + [application(environment["MRBLUE_ENGINE_ROLE"])]
     )
     user_line = ""
     if user is not None:

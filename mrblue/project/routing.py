@@ -10,7 +10,6 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
 from mrblue.conversation_log.consumer import TranscriptLogConsumer
-from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.urls import websocket_patterns
 
 engine_urlpatterns = websocket_patterns()
@@ -29,9 +28,7 @@ class PrefixRouter:
 
     def __init__(self):
         self.engine = URLRouter(engine_urlpatterns)
-        # An engine worker serves the engine alone: the site's sockets stay with the site.
-        web = [] if engine_settings.ENGINE_ROLE == "worker" else web_urlpatterns
-        self.web = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(web)))
+        self.web = AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(web_urlpatterns)))
 
     async def __call__(self, scope, receive, send):
         app = self.engine if scope["path"].startswith("/v1/") else self.web

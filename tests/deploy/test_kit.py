@@ -73,6 +73,7 @@ def test_the_launcher_runs_daphne_in_each_role():
     assert env["MRBLUE_ENGINE_ROLE"] == "worker"
     assert env["MRBLUE_ENGINE_WORKER_URL"] == "http://10.0.0.5:8001"
     assert command[3:7] == ["-b", "10.0.0.5", "-p", "8001"] and "--proxy-headers" not in command
+    assert command[-1] == "mrblue.engine.asgi:application"  # the worker's own, not the site's
     assert "--websocket-max-message-size" in command
     _, env = plan(["worker", "--port", "8001"], {"MRBLUE_ENGINE_WORKER_URL": "http://w1:8001"})
     assert env["MRBLUE_ENGINE_WORKER_URL"] == "http://w1:8001"

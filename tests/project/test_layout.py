@@ -85,7 +85,8 @@ def test_the_engine_imports_nothing_from_the_apps():
 
 
 # The engine's layers, lowest first: a module imports only from its own layer or lower ones
-# (same-rank layers, brains and voice, stay apart). `mrblue.engine.urls` sits on top.
+# (same-rank layers, brains and voice, stay apart). The entry points, `mrblue.engine.urls` and
+# `mrblue.engine.asgi`, sit on top.
 ENGINE_LAYERS = {
     "base": 0,  # engine_settings, declared, models, jsonparse
     "protocol": 1,
@@ -94,6 +95,7 @@ ENGINE_LAYERS = {
     "workers": 3,
     "transports": 4,
     "urls": 5,
+    "asgi": 6,  # an engine worker's ASGI application
 }
 
 

@@ -3,16 +3,15 @@
 the loop, as a deadlock or a blocking call would), then answers 204.
 
 Only tests start a worker with it (`Cluster(worker_app=STUCK_LOOP_APP)`): the product has no
-such path. Everything else goes to `mrblue.project.asgi.application` unchanged, so the worker is the
-real one (its heartbeat thread, its directory record, its endpoints).
+such path. Everything else goes to the worker's `mrblue.engine.asgi.application` unchanged, so
+the worker is the real one (its heartbeat thread, its directory record, its endpoints).
 """
 
 import time
 from urllib.parse import parse_qs
 
-from mrblue.project.asgi import application as product
-
-BLOCK_PATH = "/__test__/block-loop"
+from mrblue.engine.asgi import application as product  # loading it starts the worker
+from tests.support.workers import BLOCK_PATH
 
 
 async def application(scope, receive, send):

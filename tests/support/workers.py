@@ -11,10 +11,14 @@ import time
 
 import httpx
 
+from mrblue.project.launch import WORKER_APPLICATION
 from tests.support.live import LiveServer
 
 HEARTBEAT_SECONDS = "0.3"  # a dead worker is noticed after 3 beats
 READY_SECONDS = 120.0  # a worker loads Whisper and piper before it offers itself
+
+# The stuck-loop test app's extra path (`tests/support/stuck_loop_app.py`).
+BLOCK_PATH = "/__test__/block-loop"
 
 
 def free_port() -> int:
@@ -32,7 +36,7 @@ class Cluster:
         workers: int = 2,
         env: dict | None = None,
         database_url: str | None = None,
-        worker_app: str = "mrblue.project.asgi:application",
+        worker_app: str = WORKER_APPLICATION,
     ):
         self.pool = "test-" + secrets.token_hex(4)
         self.worker_app = worker_app

@@ -21,8 +21,7 @@ import pytest
 import websockets
 
 from tests.support.live import ENGINE_KEY
-from tests.support.stuck_loop_app import BLOCK_PATH
-from tests.support.workers import Cluster
+from tests.support.workers import BLOCK_PATH, Cluster
 from tests.workers.test_placement import minted_on
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
