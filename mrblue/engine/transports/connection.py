@@ -372,10 +372,13 @@ class EngineConnection:
         if self.session.active_response_id != response_id:
             return False  # cancelled while synthesizing
         self.voice.turn_timings.setdefault("first_audio", time.monotonic())
-        item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
             await self.carry_out(self.session.add_audio(response_id, pcm))  # bookkeeping
-            self.playout.push(response_id, item_id, pcm)
+            # The message holding this audio, read after `add_audio`: a function call may
+            # have closed the one its words were in, and `add_audio` then opened another.
+            item_id = self.session.current_message_id(response_id)
+            if item_id is not None:  # (always, in audio mode: `add_audio` leaves one open)
+                self.playout.push(response_id, item_id, pcm)
             return True
         for start in range(0, len(pcm), WS_AUDIO_CHUNK):
             await self.carry_out(
