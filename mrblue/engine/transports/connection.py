@@ -11,12 +11,14 @@ import json
 import logging
 import re
 import time
+from collections.abc import Awaitable, Callable
 
-from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.brains import Brain, BrainError, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
-from mrblue.engine.protocol.core import RealtimeSession, Step
+from mrblue.engine.protocol.core import RealtimeSession, ResponseRequest, Step
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
 from mrblue.engine.voice import speech
+from mrblue.engine.voice.playout import PlayoutQueue
 from mrblue.engine.voice.turns import VoiceTurns
 from mrblue.shared.json_input import parse_json
 
@@ -25,6 +27,11 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[—–-])\s+")
 MIN_CLAUSE_WORDS = 2  # "Sure," alone is not worth a piece of its own
 WS_AUDIO_CHUNK = PROTOCOL_RATE * 2 // 10  # 100 ms of pcm16 per output_audio.delta
+
+# What a transport hands the connection: a coroutine that sends one server event (or keeps it
+# until its channel opens), and one that closes the transport (idempotent).
+SendEvent = Callable[[dict], Awaitable[None]]
+CloseTransport = Callable[[], Awaitable[None]]
 
 
 LOG_DEPTH = 20  # nesting shown in a log line; deeper values are "…"
@@ -108,7 +115,7 @@ class Speaker:
     each synthesized and sent in order by one task while the brain goes on writing (with
     `MRBLUE_TTS_STREAMING` off: whole sentences, each spoken before the brain is read on)."""
 
-    def __init__(self, connection: "EngineConnection", request):
+    def __init__(self, connection: "EngineConnection", request: ResponseRequest):
         self.connection = connection
         self.request = request
         self.streaming = engine_settings.TTS_STREAMING
@@ -156,14 +163,14 @@ class EngineConnection:
     def __init__(
         self,
         session: RealtimeSession,
-        brain,
-        send,
-        close,
+        brain: Brain,
+        send: SendEvent,
+        close: CloseTransport,
         *,
         max_message_bytes: int,
         max_seconds: float,
         label: str = "",
-        playout=None,
+        playout: PlayoutQueue | None = None,
     ):
         self.session = session
         self.brain = brain
@@ -237,11 +244,11 @@ class EngineConnection:
         except Exception:
             logger.warning("%s: could not report the failure to the client", self.label)
 
-    def background(self, coroutine, what: str) -> asyncio.Task:
+    def background(self, coroutine: Awaitable[None], what: str) -> asyncio.Task:
         """Run `coroutine` as a task whose failure is handled as `internal_error` says, not
         left for asyncio to report (or not) when the task is collected."""
 
-        async def guarded():
+        async def guarded() -> None:
             try:
                 await coroutine
             except Exception:
@@ -267,7 +274,7 @@ class EngineConnection:
             logger.debug("%s <- %s", self.label, json.dumps(loggable(event)))
         await self.handle_event(event)
 
-    async def handle_event(self, event) -> None:
+    async def handle_event(self, event: object) -> None:
         """Pass one parsed client event to the core and carry out its step."""
         step = self.session.receive(event)
         if step.clear_output_audio:
@@ -282,11 +289,11 @@ class EngineConnection:
 
     # --- responses ----------------------------------------------------------------------------
 
-    def run_response(self, request) -> None:
+    def run_response(self, request: ResponseRequest) -> None:
         """Answer `request` in the background."""
         self._response_task = self.background(self._answer(request), "a response")
 
-    async def _answer(self, request) -> None:
+    async def _answer(self, request: ResponseRequest) -> None:
         try:
             await self._run_response(request)
         except Exception:
@@ -300,7 +307,7 @@ class EngineConnection:
                 )
             raise
 
-    async def _run_response(self, request) -> None:
+    async def _run_response(self, request: ResponseRequest) -> None:
         response_id = request.response_id
         await self.voice.transcriptions_done()  # the brain reads words, not audio
         request.conversation = self.session.response_context(response_id)
@@ -333,7 +340,7 @@ class EngineConnection:
             self.voice.log_turn_timings()
             self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
 
-    async def _consume_brain(self, request, voice: "Speaker | None") -> None:
+    async def _consume_brain(self, request: ResponseRequest, voice: "Speaker | None") -> None:
         """Send what the brain says as it comes; words to speak go to `voice`, which speaks
         them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
@@ -353,7 +360,7 @@ class EngineConnection:
         if voice is not None:
             await voice.finish()
 
-    async def speak(self, request, text: str) -> None:
+    async def speak(self, request: ResponseRequest, text: str) -> None:
         """Synthesize one piece of the answer and send it out (track or events), streamed
         piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
         self.session.clause_started(request.response_id, text)
