@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 
 from mrblue.engine.brains import Brain, BrainError, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
@@ -38,11 +38,11 @@ LOG_DEPTH = 20  # nesting shown in a log line; deeper values are "…"
 MAX_PHRASE_CHARS = 400  # words without a sentence end are spoken in pieces of at most this
 
 
-def loggable(event) -> object:
+def loggable(event: object) -> object:
     """A copy of an event fit for a log line: audio payloads replaced by their size, and
     nesting beyond `LOG_DEPTH` by "…" (a client may nest its JSON hundreds deep)."""
 
-    def strip(value, depth):
+    def strip(value: object, depth: int) -> object:
         if not isinstance(value, dict | list):
             return value
         if depth >= LOG_DEPTH:
@@ -244,7 +244,7 @@ class EngineConnection:
         except Exception:
             logger.warning("%s: could not report the failure to the client", self.label)
 
-    def background(self, coroutine: Awaitable[None], what: str) -> asyncio.Task:
+    def background(self, coroutine: Coroutine[object, object, None], what: str) -> asyncio.Task:
         """Run `coroutine` as a task whose failure is handled as `internal_error` says, not
         left for asyncio to report (or not) when the task is collected."""
 
@@ -255,6 +255,9 @@ class EngineConnection:
                 await self.internal_error(what)
 
         task = asyncio.ensure_future(guarded())
+        # A task cancelled before its first step (a response cancelled as it was created) never
+        # awaited `coroutine`: close it, or Python 3.13 warns that it was never awaited.
+        task.add_done_callback(lambda _: coroutine.close())
         self._background.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._background.discard)
         return task
