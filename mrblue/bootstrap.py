@@ -153,6 +153,8 @@ def test(pytest_args: list[str]) -> None:
     log("lint: ruff check, ruff format --check")
     run(VENV / "bin" / "ruff", "check", ".")
     run(VENV / "bin" / "ruff", "format", "--check", ".")
+    log("type check: mypy (the engine, as [tool.mypy] in pyproject.toml says)")
+    run(VENV / "bin" / "mypy")
     log("browser modules: node --test tests/js/")
     run("node", "--test", "tests/js/")
     targets = [name for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)]
