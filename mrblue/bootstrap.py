@@ -4,7 +4,8 @@
                                          # process on :8000 and one engine worker per core
                                          # [--port 8000] [--workers N] [--host 127.0.0.1]
                                          # (as root: they run as [--user mrblue])
-    python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, pytest
+    python3 -m mrblue.bootstrap test     # venv, test packages, Debian packages, lint, types,
+                                         # pytest
     python3 -m mrblue.bootstrap bench    # the same set-up, every benchmark -> BENCHMARKS.md
                                          # (--quick: short runs, for CI)
     python3 -m mrblue.bootstrap deploy --name mrblue.example.com
@@ -159,6 +160,9 @@ def test(pytest_args: list[str]) -> None:
     log("lint: ruff check, ruff format --check")
     run(VENV / "bin" / "ruff", "check", ".")
     run(VENV / "bin" / "ruff", "format", "--check", ".")
+    log("type check: mypy (the engine, as [tool.mypy] in pyproject.toml says)")
+    run(VENV / "bin" / "mypy")  # as the oldest Python supported reads it (3.11)
+    run(VENV / "bin" / "mypy", "--python-version", "3.13")  # and the newest tested
     log("browser modules: node --test tests/js/")
     run("node", "--test", "tests/js/")
     targets = [name for name in ("DATABASE_URL", "REDIS_URL") if os.environ.get(name)]

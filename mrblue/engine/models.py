@@ -38,7 +38,6 @@ class EngineClientSecret(models.Model):
     def __str__(self):
         return f"client secret …{self.key_hash[-6:]} (expires {self.expires_at:%H:%M:%S})"
 
-    @classmethod
     @staticmethod
     def new_value() -> str:
         """A fresh secret value."""

@@ -18,7 +18,7 @@ def http_patterns() -> list:
     if _is_gateway():
         from mrblue.engine.transports import gateway as views
     else:
-        from mrblue.engine.transports import views
+        from mrblue.engine.transports import views  # type: ignore[no-redef]  # same names
     return [
         path("v1/realtime/client_secrets", views.client_secrets, name="engine_client_secrets"),
         path("v1/realtime/calls", views.calls, name="engine_calls"),

@@ -12,6 +12,8 @@ from typing import Protocol
 
 from django.utils.module_loading import import_string
 
+from mrblue.engine.protocol.responses import ResponseRequest
+
 BRAINS = {
     "openai_compatible": "mrblue.engine.brains.openai_compatible.OpenAICompatibleBrain",
 }
@@ -45,7 +47,7 @@ class BrainError(Exception):
 class Brain(Protocol):
     """The interface every brain implements."""
 
-    def respond(self, request) -> AsyncIterator[TextDelta | FunctionCall]:
+    def respond(self, request: ResponseRequest) -> AsyncIterator[TextDelta | FunctionCall]:
         """Yield the answer to `request`; stop promptly when the task is cancelled."""
 
 

@@ -71,7 +71,7 @@ class ConversationItems:
         elif previous_id is None:
             position = len(self.items)
         else:
-            position = self.items.index(self.find(previous_id)) + 1
+            position = self.items.index(self.require(previous_id)) + 1
         self.items.insert(position, item)
         previous = self.items[position - 1]["id"] if position > 0 else None
         shown = public_item(item)

@@ -13,6 +13,7 @@ and `usage` (token estimates).
 
 import base64
 import binascii
+from collections.abc import Callable
 
 from mrblue.engine.protocol import session_config, usage
 from mrblue.engine.protocol.conversation import ConversationItems, MemoryLimits
@@ -60,7 +61,7 @@ class RealtimeSession:
         """The session config as `session.created/updated` show it."""
         return session_config.public_session(self.config)
 
-    def receive(self, event) -> Step:
+    def receive(self, event: object) -> Step:
         """Handle one parsed client event; protocol mistakes become one `error` event."""
         client_event_id = event.get("event_id") if isinstance(event, dict) else None
         try:
@@ -75,11 +76,12 @@ class RealtimeSession:
             handler = self._handlers().get(kind)
             if handler is None:
                 choice(kind, tuple(self._handlers()), "type")
+            assert handler is not None  # `choice` raised for any other type
             return handler(event)
         except ProtocolError as error:
             return Step(events=[error.to_event(client_event_id)])
 
-    def _handlers(self):
+    def _handlers(self) -> dict[str, Callable[[dict], Step]]:
         return {
             "session.update": self._session_update,
             "input_audio_buffer.append": self._audio_append,
@@ -94,12 +96,12 @@ class RealtimeSession:
             "response.cancel": self._response_cancel,
         }
 
-    def _session_update(self, event) -> Step:
+    def _session_update(self, event: dict) -> Step:
         update = get(event, "session", dict, "session", required=True)
         self.config = session_config.apply_update(self.config, update)
         return Step(events=[server_event("session.updated", session=self.public_config())])
 
-    def _audio_append(self, event) -> Step:
+    def _audio_append(self, event: dict) -> Step:
         encoded = get(event, "audio", str, "audio", required=True)
         try:
             audio = base64.b64decode(encoded, validate=True)
@@ -111,7 +113,7 @@ class RealtimeSession:
         self.input_audio.append_checked(audio, self.input_format, limit_seconds)
         return Step(appended_audio=audio)
 
-    def _audio_commit(self, event) -> Step:
+    def _audio_commit(self, event: dict) -> Step:
         self.input_audio.check_commit(self.input_format)
         step = self.commit_input_audio()
         step.input_audio_reset = True
@@ -131,11 +133,11 @@ class RealtimeSession:
         events += self.conversation.insert(item, previous)
         return Step(events=events, committed_item=committed)
 
-    def _audio_clear(self, event) -> Step:
+    def _audio_clear(self, event: dict) -> Step:
         self.input_audio.clear()
         return Step(events=[server_event("input_audio_buffer.cleared")], input_audio_reset=True)
 
-    def _output_audio_clear(self, event) -> Step:
+    def _output_audio_clear(self, event: dict) -> Step:
         if not self.output_audio_buffer:
             raise ProtocolError(
                 "invalid_value",
@@ -148,29 +150,29 @@ class RealtimeSession:
         # alone knows what was heard, so the truncation and the answer come together.
         return Step(clear_output_audio=True)
 
-    def _item_create(self, event) -> Step:
+    def _item_create(self, event: dict) -> Step:
         item = client_item(get(event, "item", dict, "item", required=True))
         previous = get(event, "previous_item_id", str, "previous_item_id", nullable=True)
         return Step(events=self.conversation.create(item, previous))
 
-    def _item_retrieve(self, event) -> Step:
+    def _item_retrieve(self, event: dict) -> Step:
         return Step(events=self.conversation.retrieve(self._item_id(event)))
 
-    def _item_delete(self, event) -> Step:
+    def _item_delete(self, event: dict) -> Step:
         return Step(events=self.conversation.delete(self._item_id(event)))
 
-    def _item_truncate(self, event) -> Step:
+    def _item_truncate(self, event: dict) -> Step:
         item_id = self._item_id(event)
         index = get(event, "content_index", int, "content_index", required=True)
         end_ms = get(event, "audio_end_ms", int, "audio_end_ms", required=True)
         return Step(events=self.conversation.truncate(item_id, index, end_ms))
 
-    def _item_id(self, event) -> str:
+    def _item_id(self, event: dict) -> str:
         item_id = get(event, "item_id", str, "item_id", required=True)
         self.conversation.require(item_id)  # a missing item is refused before other fields
         return item_id
 
-    def _response_create(self, event) -> Step:
+    def _response_create(self, event: dict) -> Step:
         if self.response is not None:
             raise ProtocolError(
                 "conversation_already_has_active_response",
@@ -200,7 +202,7 @@ class RealtimeSession:
         )
         return Step(events=self.response.created(), start_response=self.response.request())
 
-    def _response_cancel(self, event) -> Step:
+    def _response_cancel(self, event: dict) -> Step:
         wanted = get(event, "response_id", str, "response_id", nullable=True)
         if self.response is None or (wanted and wanted != self.response.id):
             raise ProtocolError(
@@ -237,7 +239,7 @@ class RealtimeSession:
         """The id of the response in progress, if any."""
         return self.response.id if self.response else None
 
-    def _current(self, response_id) -> Response | None:
+    def _current(self, response_id: str) -> Response | None:
         return self.response if self.response and self.response.id == response_id else None
 
     def add_text(self, response_id: str, text: str) -> Step:
@@ -342,7 +344,13 @@ class RealtimeSession:
         return Step(events=[self.conversation.transcription_delta(item_id, delta)])
 
     def transcribed(
-        self, item_id: str, text: str, seconds: float, *, respond=False, delta: str | None = None
+        self,
+        item_id: str,
+        text: str,
+        seconds: float,
+        *,
+        respond: bool = False,
+        delta: str | None = None,
     ) -> Step:
         """The words of a committed audio item are known: reported if the session asked for
         transcripts; with `respond` (the turn ended by voice detection), answered too. `delta`

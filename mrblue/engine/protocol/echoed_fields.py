@@ -105,7 +105,7 @@ def _variable(value, param: str):
         no_unknown(value, ("type", "detail", "file_id", "image_url"), param)
         detail = get(value, "detail", str, f"{param}.detail", required=True)
         checked = {"type": kind, "detail": choice(detail, IMAGE_DETAIL, f"{param}.detail")}
-        names = ("file_id", "image_url")
+        names: tuple[str, ...] = ("file_id", "image_url")
     else:
         no_unknown(value, ("type", "detail", "file_data", "file_id", "file_url", "filename"), param)
         checked = {"type": kind}

@@ -23,7 +23,7 @@ class ProtocolError(CodedError):
 
     def __init__(
         self,
-        code: str | None,
+        code: str,
         message: str,
         param: str | None = None,
         type_: str = "invalid_request_error",

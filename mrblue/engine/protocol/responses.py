@@ -24,7 +24,7 @@ _TEXT_FIELDS = ("text", "transcript", "arguments", "output")
 def brain_view(items: list[dict], budget: int = BRAIN_MAX_CHARS) -> list[dict]:
     """The items a brain reads, oldest first: copies of the newest `BRAIN_MAX_ITEMS` whose
     text fits in `budget` characters (the oldest one kept is cut to fit; older ones dropped)."""
-    view = []
+    view: list[dict] = []
     for item in reversed(items[-BRAIN_MAX_ITEMS:]):
         if budget == 0 and view:
             break
@@ -126,6 +126,7 @@ class Response:
         if not text or self._message_cut():
             return []
         events = self._open_message()
+        assert self.message is not None  # opened just now, or already open
         # The item holds the words as they come, so a cut made before the message closes
         # (a barge-in while the answer is still being synthesized) cuts them for good.
         part = self.message["content"][0]
@@ -145,6 +146,7 @@ class Response:
         if not pcm or not self._audio_mode() or self._message_cut():
             return []
         events = self._open_message()
+        assert self.message is not None  # opened just now, or already open
         self.audio_bytes += len(pcm)
         self.conversation.add_audio(self.message["id"], len(pcm) / PCM_BYTES_PER_MS)
         if self.audio_on_track:
@@ -207,6 +209,7 @@ class Response:
         return self.config["output_modalities"] == ["audio"]
 
     def _part_ref(self) -> dict:
+        assert self.message is not None  # only while a message is open
         return {
             "response_id": self.id,
             "item_id": self.message["id"],

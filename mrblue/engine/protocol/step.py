@@ -9,7 +9,7 @@ from mrblue.engine.protocol.responses import ResponseRequest
 class Step:
     """The outcome of one call into the session: the one result shape adapters handle."""
 
-    events: list = field(default_factory=list)  # server events to send, in order
+    events: list[dict] = field(default_factory=list)  # server events to send, in order
     start_response: ResponseRequest | None = None  # run the brain on this
     cancelled_response: str | None = None  # stop this response's brain and playout
     appended_audio: bytes | None = None  # hand to voice detection

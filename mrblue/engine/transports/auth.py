@@ -31,9 +31,9 @@ def socket_key(scope: dict) -> tuple[dict, list[str], str | None]:
 
 def is_engine_key(token: str | None) -> bool:
     """Whether `token` is the engine's server-side key (compared in constant time)."""
-    return bool(token) and hmac.compare_digest(
-        token.encode(), engine_settings.ENGINE_API_KEY.encode()
-    )
+    if not token:
+        return False
+    return hmac.compare_digest(token.encode(), engine_settings.ENGINE_API_KEY.encode())
 
 
 @dataclass

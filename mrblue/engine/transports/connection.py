@@ -10,10 +10,11 @@ import contextlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable, Coroutine
 
-from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.brains import Brain, BrainError, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
-from mrblue.engine.protocol.core import RealtimeSession, Step
+from mrblue.engine.protocol.core import RealtimeSession, ResponseRequest, Step
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
 from mrblue.engine.voice.playout import PlayoutQueue
 from mrblue.engine.voice.services import SpeechServices, local_services
@@ -26,16 +27,21 @@ CLAUSE_END = re.compile(r"(?<=[,;:])\s+|(?<=\s[—–-])\s+")
 MIN_CLAUSE_WORDS = 2  # "Sure," alone is not worth a piece of its own
 WS_AUDIO_CHUNK = PROTOCOL_RATE * 2 // 10  # 100 ms of pcm16 per output_audio.delta
 
+# What a transport hands the connection: a coroutine that sends one server event (or keeps it
+# until its channel opens), and one that closes the transport (idempotent).
+SendEvent = Callable[[dict], Awaitable[None]]
+CloseTransport = Callable[[], Awaitable[None]]
+
 
 LOG_DEPTH = 20  # nesting shown in a log line; deeper values are "…"
 MAX_PHRASE_CHARS = 400  # words without a sentence end are spoken in pieces of at most this
 
 
-def loggable(event) -> object:
+def loggable(event: object) -> object:
     """A copy of an event fit for a log line: audio payloads replaced by their size, and
     nesting beyond `LOG_DEPTH` by "…" (a client may nest its JSON hundreds deep)."""
 
-    def strip(value, depth):
+    def strip(value: object, depth: int) -> object:
         if not isinstance(value, dict | list):
             return value
         if depth >= LOG_DEPTH:
@@ -108,7 +114,7 @@ class Speaker:
     each synthesized and sent in order by one task while the brain goes on writing (with
     `MRBLUE_TTS_STREAMING` off: whole sentences, each spoken before the brain is read on)."""
 
-    def __init__(self, connection: "EngineConnection", request):
+    def __init__(self, connection: "EngineConnection", request: ResponseRequest):
         self.connection = connection
         self.request = request
         self.streaming = engine_settings.TTS_STREAMING
@@ -156,9 +162,9 @@ class EngineConnection:
     def __init__(
         self,
         session: RealtimeSession,
-        brain,
-        send,
-        close,
+        brain: Brain,
+        send: SendEvent,
+        close: CloseTransport,
         *,
         max_message_bytes: int,
         max_seconds: float,
@@ -197,7 +203,7 @@ class EngineConnection:
                 self.max_seconds, lambda: self.background(self._expire(), "the time limit")
             )
 
-    async def microphone_frame(self, frame) -> None:
+    async def microphone_frame(self, frame: object) -> None:
         """A decoded frame of the WebRTC microphone track, for the voice path."""
         await self.voice.microphone_frame(frame)
 
@@ -243,17 +249,20 @@ class EngineConnection:
         except Exception:
             logger.warning("%s: could not report the failure to the client", self.label)
 
-    def background(self, coroutine, what: str) -> asyncio.Task:
+    def background(self, coroutine: Coroutine[object, object, None], what: str) -> asyncio.Task:
         """Run `coroutine` as a task whose failure is handled as `internal_error` says, not
         left for asyncio to report (or not) when the task is collected."""
 
-        async def guarded():
+        async def guarded() -> None:
             try:
                 await coroutine
             except Exception:
                 await self.internal_error(what)
 
         task = asyncio.ensure_future(guarded())
+        # A task cancelled before its first step (a response cancelled as it was created) never
+        # awaited `coroutine`: close it, or Python 3.13 warns that it was never awaited.
+        task.add_done_callback(lambda _: coroutine.close())
         self._background.add(task)  # the loop keeps only a weak reference
         task.add_done_callback(self._background.discard)
         return task
@@ -273,7 +282,7 @@ class EngineConnection:
             logger.debug("%s <- %s", self.label, json.dumps(loggable(event)))
         await self.handle_event(event)
 
-    async def handle_event(self, event) -> None:
+    async def handle_event(self, event: object) -> None:
         """Pass one parsed client event to the core and carry out its step."""
         step = self.session.receive(event)
         if step.clear_output_audio:
@@ -288,11 +297,11 @@ class EngineConnection:
 
     # --- responses ----------------------------------------------------------------------------
 
-    def run_response(self, request) -> None:
+    def run_response(self, request: ResponseRequest) -> None:
         """Answer `request` in the background."""
         self._response_task = self.background(self._answer(request), "a response")
 
-    async def _answer(self, request) -> None:
+    async def _answer(self, request: ResponseRequest) -> None:
         try:
             await self._run_response(request)
         except Exception:
@@ -306,7 +315,7 @@ class EngineConnection:
                 )
             raise
 
-    async def _run_response(self, request) -> None:
+    async def _run_response(self, request: ResponseRequest) -> None:
         response_id = request.response_id
         await self.voice.transcriptions_done()  # the brain reads words, not audio
         request.conversation = self.session.response_context(response_id)
@@ -339,7 +348,7 @@ class EngineConnection:
             self.voice.timer.log(self.label)
             self.voice.arm_idle_timer()  # over WebRTC: once the audio has been heard
 
-    async def _consume_brain(self, request, voice: "Speaker | None") -> None:
+    async def _consume_brain(self, request: ResponseRequest, voice: "Speaker | None") -> None:
         """Send what the brain says as it comes; words to speak go to `voice`, which speaks
         them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
@@ -359,7 +368,7 @@ class EngineConnection:
         if voice is not None:
             await voice.finish()
 
-    async def speak(self, request, text: str) -> None:
+    async def speak(self, request: ResponseRequest, text: str) -> None:
         """Synthesize one piece of the answer and send it out (track or events), streamed
         piece by piece unless `MRBLUE_TTS_STREAMING` is off."""
         self.session.clause_started(request.response_id, text)
@@ -379,10 +388,13 @@ class EngineConnection:
         if self.session.active_response_id != response_id:
             return False  # cancelled while synthesizing
         self.voice.timer.mark("first_audio")
-        item_id = self.session.current_message_id(response_id)
         if self.playout is not None:
             await self.carry_out(self.session.add_audio(response_id, pcm))  # bookkeeping
-            self.playout.push(response_id, item_id, pcm)
+            # The message holding this audio, read after `add_audio`: a function call may
+            # have closed the one its words were in, and `add_audio` then opened another.
+            item_id = self.session.current_message_id(response_id)
+            if item_id is not None:  # (always, in audio mode: `add_audio` leaves one open)
+                self.playout.push(response_id, item_id, pcm)
             return True
         for start in range(0, len(pcm), WS_AUDIO_CHUNK):
             await self.carry_out(

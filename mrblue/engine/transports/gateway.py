@@ -23,11 +23,12 @@ import contextlib
 import json
 import logging
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import httpx
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -37,6 +38,9 @@ from mrblue.engine.models import EngineClientSecret
 from mrblue.engine.transports.auth import bearer_token, is_engine_key, socket_key
 from mrblue.engine.transports.views import OWNER_FIELD, api_error, engine_busy, invalid_key
 from mrblue.engine.workers.directory import WorkerRecord, directory
+
+if TYPE_CHECKING:
+    from websockets.asyncio.client import ClientConnection
 
 logger = logging.getLogger("mrblue.engine.transports.gateway")
 SDP_TIMEOUT_FACTOR = 2  # answering an offer (ICE, DTLS set-up) takes longer than a mint
@@ -161,7 +165,7 @@ def _forwarded(answer: httpx.Response) -> HttpResponse:
     return response
 
 
-async def _post(url: str, request, seconds: float) -> httpx.Response:
+async def _post(url: str, request: HttpRequest, seconds: float) -> httpx.Response:
     """The request forwarded to a worker, answered within `seconds` (else TimeoutError)."""
     headers = {
         "Authorization": request.headers.get("authorization", ""),
@@ -188,7 +192,7 @@ def _is_busy(answer: httpx.Response) -> bool:
 
 @csrf_exempt
 @require_POST
-async def client_secrets(request):
+async def client_secrets(request: HttpRequest) -> HttpResponse:
     """`POST /v1/realtime/client_secrets`: minted on the least-loaded worker that takes it."""
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
@@ -209,15 +213,18 @@ async def client_secrets(request):
 
 @csrf_exempt
 @require_POST
-async def calls(request):
+async def calls(request: HttpRequest) -> HttpResponse:
     """`POST /v1/realtime/calls`: the SDP offer, forwarded to the secret's worker."""
     token = bearer_token(request.headers)
     record = await worker_for_key(token)
     if record is None:
         if is_engine_key(token):
             return engine_busy()
-        live = token and token.startswith("ek_")
-        if live and await sync_to_async(EngineClientSecret.live)(token):
+        if (
+            token
+            and token.startswith("ek_")
+            and await sync_to_async(EngineClientSecret.live)(token)
+        ):
             return worker_gone()
         return invalid_key()
     seconds = worker_timeout(SDP_TIMEOUT_FACTOR)
@@ -230,7 +237,7 @@ async def calls(request):
 
 @csrf_exempt
 @require_POST
-async def speech(request):
+async def speech(request: HttpRequest) -> HttpResponse:
     """`POST /v1/audio/speech`: spoken by the least-loaded worker that takes sessions (a
     full worker's cores are its calls')."""
     if not is_engine_key(bearer_token(request.headers)):
@@ -258,7 +265,7 @@ def worker_gone() -> JsonResponse:
 
 @csrf_exempt
 @require_POST
-async def hangup(request, call_id: str):
+async def hangup(request: HttpRequest, call_id: str) -> HttpResponse:
     """`POST /v1/realtime/calls/<id>/hangup`: asked of every live worker."""
     if not is_engine_key(bearer_token(request.headers)):
         return invalid_key()
@@ -273,7 +280,7 @@ async def hangup(request, call_id: str):
     return api_error(404, f"No live call {call_id}.", "call_not_found")
 
 
-async def health(request):
+async def health(request: HttpRequest) -> JsonResponse:
     """`GET /healthz` on the site: whether any worker can take a session (no addresses)."""
     workers = await live_workers()
     placeable = sum(record.placeable for record in workers)
@@ -286,12 +293,13 @@ class RelayConsumer(AsyncWebsocketConsumer):
     """`/v1/realtime` over WebSocket: relayed frame by frame to the key's worker."""
 
     channel_layer_alias = None  # talks only to its own two sockets
-    upstream = None
+    upstream: "ClientConnection | None" = None  # the socket to the worker, once open
     _pump: asyncio.Task | None = None
 
     async def connect(self):
         """Open the same socket on the worker, then accept with its subprotocol."""
         import websockets
+        from websockets.typing import Subprotocol
 
         headers, protocols, key = socket_key(self.scope)
         record = await worker_for_key(key)
@@ -304,7 +312,7 @@ class RelayConsumer(AsyncWebsocketConsumer):
             self.upstream = await websockets.connect(
                 url,
                 additional_headers=forwarded,
-                subprotocols=protocols or None,
+                subprotocols=[Subprotocol(p) for p in protocols] or None,
                 max_size=engine_settings.ENGINE_MAX_MESSAGE_BYTES + 1024 * 1024,
                 open_timeout=worker_timeout(),
             )
@@ -314,9 +322,10 @@ class RelayConsumer(AsyncWebsocketConsumer):
         await self.accept(self.upstream.subprotocol)
         self._pump = asyncio.ensure_future(self._relay_down())
 
-    async def _relay_down(self):
+    async def _relay_down(self) -> None:
         import websockets
 
+        assert self.upstream is not None  # started once the worker's socket is open
         try:
             async for message in self.upstream:
                 if isinstance(message, bytes):

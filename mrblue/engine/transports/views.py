@@ -2,8 +2,10 @@
 
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -19,6 +21,7 @@ from mrblue.engine.workers import worker
 from mrblue.shared.json_input import parse_json
 
 logger = logging.getLogger("mrblue.engine")
+Fields = TypeVar("Fields")
 
 
 def api_error(
@@ -61,7 +64,9 @@ def invalid_key() -> JsonResponse:
     return api_error(401, "Incorrect API key provided.", "invalid_api_key")
 
 
-def keyed_request(request, read) -> tuple[tuple | None, JsonResponse | None]:
+def keyed_request(
+    request: HttpRequest, read: Callable[[object], Fields]
+) -> tuple[Fields, None] | tuple[None, JsonResponse]:
     """An engine-key request's JSON body read by `read` (which raises ProtocolError): the
     fields and None, or None and the error answer (401 for the key, 400 naming the field)."""
     if not is_engine_key(bearer_token(request.headers)):
@@ -80,10 +85,10 @@ def keyed_request(request, read) -> tuple[tuple | None, JsonResponse | None]:
 
 @csrf_exempt
 @require_POST
-def client_secrets(request):
+def client_secrets(request: HttpRequest) -> JsonResponse:
     """`POST /v1/realtime/client_secrets`: mint an `ek_` secret for a GA session config."""
     fields, refused = keyed_request(request, _read_request)
-    if refused is not None:
+    if fields is None:
         return refused
     seconds, session, owner = fields
     value, worker_id = EngineClientSecret.new_value(), ""
@@ -107,7 +112,7 @@ def client_secrets(request):
     )
 
 
-def _read_request(body) -> tuple[int, dict, str]:
+def _read_request(body: object) -> tuple[int, dict, str]:
     if not isinstance(body, dict):
         raise ProtocolError("invalid_type", "The request body must be a JSON object.")
     no_unknown(body, ("expires_after", "session", OWNER_FIELD), "")
@@ -154,7 +159,7 @@ def _owner(body: dict) -> str:
 
 @csrf_exempt
 @require_POST
-async def calls(request):
+async def calls(request: HttpRequest) -> HttpResponse:
     """`POST /v1/realtime/calls`: an SDP offer in, 201 with the answer and `Location` out."""
     from channels.db import database_sync_to_async
 
@@ -176,8 +181,9 @@ async def calls(request):
         offer = check_offer(request.body)
     except OfferRefused as refused:
         return api_error(400, str(refused), "invalid_offer")
-    if not worker.admits(access.secret):
-        return engine_busy("draining" if worker.current.capacity.draining else "full")
+    if not worker.admits(access.secret):  # (only a worker refuses: `current` is set)
+        draining = worker.current is not None and worker.current.capacity.draining
+        return engine_busy("draining" if draining else "full")
     try:
         slot = sessions.admit(access.secret, access.owner, worker.reserved(access.owner))
     except SessionRefused as refused:
@@ -195,7 +201,7 @@ async def calls(request):
 
 @csrf_exempt
 @require_POST
-async def hangup(request, call_id: str):
+async def hangup(request: HttpRequest, call_id: str) -> HttpResponse:
     """`POST /v1/realtime/calls/<id>/hangup` (engine key): end a call from the server side."""
     from mrblue.engine.transports.webrtc import calls as live_calls
 
@@ -208,7 +214,7 @@ async def hangup(request, call_id: str):
     return HttpResponse(status=200)
 
 
-def health(request):
+def health(request: HttpRequest) -> JsonResponse:
     """`GET /healthz` on a worker: its status (`starting`, `ok`, `draining`), load, sessions."""
     if worker.current is None:
         return JsonResponse({"status": "ok", "role": engine_settings.ENGINE_ROLE})
@@ -227,7 +233,7 @@ SPEECH_SESSION = "speech-endpoint"  # its share of the synthesis thread, next to
 
 @csrf_exempt
 @require_POST
-async def speech(request):
+async def speech(request: HttpRequest) -> HttpResponse:
     """`POST /v1/audio/speech` (engine key) `{"input", "voice", "speed", "response_format"}`:
     the text spoken in that voice, as `wav` (the default) or raw 24 kHz `pcm`. `model` and
     `instructions` are read and not used: the voice is the engine's piper voice for it."""
@@ -235,7 +241,7 @@ async def speech(request):
     from mrblue.engine.voice.audio import wav_bytes
 
     fields, refused = keyed_request(request, read_speech_request)
-    if refused is not None:
+    if fields is None:
         return refused
     text, voice, speed, audio_format = fields
     if worker.current is not None and worker.current.capacity.draining:
@@ -257,7 +263,7 @@ async def speech(request):
     return HttpResponse(pcm, content_type=SPEECH_FORMATS[audio_format])
 
 
-def read_speech_request(body) -> tuple[str, str, float, str]:
+def read_speech_request(body: object) -> tuple[str, str, float, str]:
     """(input, voice, speed, response_format) of a speech request, or ProtocolError."""
     if not isinstance(body, dict):
         raise ProtocolError("invalid_type", "The request body must be a JSON object.")

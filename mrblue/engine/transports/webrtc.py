@@ -12,7 +12,13 @@ import logging
 import time
 
 import aioice.ice
-from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCSessionDescription,
+)
 from aiortc.mediastreams import MediaStreamError
 
 from mrblue.engine.brains import load_brain
@@ -49,6 +55,8 @@ class Call:
     """One WebRTC call: the peer connection, its engine connection, its tracks, and its place
     among the live sessions (given back when it closes)."""
 
+    answer_sdp: str  # set by `start_call` once the offer is answered
+
     def __init__(self, config: dict, slot: Slot | None = None):
         self.id = new_id("rtc")
         self.slot = slot
@@ -56,7 +64,7 @@ class Call:
         # An explicit empty list: aiortc otherwise asks a public STUN server.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.playout = PlayoutQueue()
-        self.channel = None
+        self.channel: RTCDataChannel | None = None  # the events channel, once the browser opens it
         self._waiting: list[dict] = []  # events sent before the data channel opened
         self._inbox: asyncio.Queue[str] = asyncio.Queue()
         self._tasks: set[asyncio.Task] = set()
@@ -184,6 +192,7 @@ class Call:
             channel.on("open", lambda: self._spawn(self._channel_open()))
 
     async def _channel_open(self) -> None:
+        assert self.channel is not None  # opened by `_on_datachannel`
         waiting, self._waiting = self._waiting, []
         for event in waiting:
             self.channel.send(json.dumps(event))

@@ -79,6 +79,7 @@ class EngineConsumer(AsyncWebsocketConsumer):
         except SessionRefused as refused:
             return await self._refuse(subprotocol, refused.code, refused.message, TOO_MANY)
         await self._start(subprotocol, access.config)
+        assert self.connection is not None  # `_start` made it (Channels runs one handler at a time)
         self.slot.end = self.connection.end
 
     async def _start(self, subprotocol, config):

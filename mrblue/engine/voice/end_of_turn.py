@@ -65,7 +65,7 @@ def available() -> bool:
 # --- features ---------------------------------------------------------------------------------
 
 
-def _slaney_mel(hz: np.ndarray) -> np.ndarray:
+def _slaney_mel(hz: np.ndarray | float) -> np.ndarray:
     # Slaney's mel scale: linear to 1 kHz (3 mels per 200 Hz), logarithmic above.
     hz = np.asarray(hz, dtype=np.float64)
     linear = hz * 3.0 / 200.0
@@ -150,6 +150,7 @@ def completion(pcm16k: bytes) -> float:
     """The probability (0..1) that the speech in 16 kHz mono pcm16 (ending at the pause) is a
     finished turn; blocking: call it on a worker thread."""
     load()
+    assert _session is not None  # `load` made it or raised
     audio = np.frombuffer(pcm16k, dtype=np.int16).astype(np.float32) / 32768.0
     (probability,) = _session.run(None, {"input_features": features(audio)[np.newaxis]})
     return float(np.asarray(probability).reshape(-1)[0])

@@ -12,6 +12,7 @@ import asyncio
 import collections
 import fractions
 import time
+from collections.abc import Callable
 
 import av
 import numpy as np
@@ -33,8 +34,9 @@ LATE_FRAMES = 2  # a track this far behind while silent skips the silence it mis
 class PlayoutQueue:
     """Audio waiting to be played, by response and item, and what has been played."""
 
-    def __init__(self):
-        self._segments = collections.deque()  # [response_id, item_id, bytearray]
+    def __init__(self) -> None:
+        # (response_id, item_id, the samples not yet played)
+        self._segments: collections.deque[tuple[str, str, bytearray]] = collections.deque()
         self._finished: set[str] = set()  # responses whose audio is all queued
         self.played_ms: dict[str, float] = {}
         self.playing: str | None = None  # response being heard
@@ -43,7 +45,7 @@ class PlayoutQueue:
     def push(self, response_id: str, item_id: str, pcm: bytes) -> None:
         """Queue 24 kHz mono pcm16 of an assistant item."""
         if pcm:
-            self._segments.append([response_id, item_id, bytearray(pcm)])
+            self._segments.append((response_id, item_id, bytearray(pcm)))
 
     def finish(self, response_id: str) -> None:
         """No more audio will come for this response."""
@@ -52,7 +54,8 @@ class PlayoutQueue:
     def pull(self, size: int = FRAME_BYTES) -> tuple[bytes, list[tuple[str, str]]]:
         """The next `size` bytes (silence-padded), and ("started"|"stopped", response_id)
         notes for playback that began or ended with them."""
-        notes, out = [], bytearray()
+        notes: list[tuple[str, str]] = []
+        out = bytearray()
         while len(out) < size and self._segments:
             response_id, item_id, data = self._segments[0]
             if self.playing != response_id:
@@ -79,6 +82,7 @@ class PlayoutQueue:
         being heard, if anything was."""
         heard = None
         if self.playing is not None:
+            assert self.current_item is not None  # `pull` sets both
             heard = (self.playing, self.current_item, self.played_ms.get(self.current_item, 0.0))
         elif self._segments:
             response_id, item_id, _ = self._segments[0]
@@ -104,7 +108,7 @@ class Pacer:
     next answer, and its lateness would teach the buffer to hold more.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._start: float | None = None
         self.frame = -1  # the frame last handed out
 
@@ -124,7 +128,7 @@ class Pacer:
 class OpusEncoder:
     """20 ms frames of 24 kHz mono pcm16 to Opus payloads (libopus takes 24 kHz as it is)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._codec = av.CodecContext.create("libopus", "w")
         self._codec.sample_rate = PROTOCOL_RATE
         self._codec.format = "s16"
@@ -149,7 +153,7 @@ class SpeakerTrack(MediaStreamTrack):
 
     kind = "audio"
 
-    def __init__(self, queue: PlayoutQueue, on_note):
+    def __init__(self, queue: PlayoutQueue, on_note: Callable[[tuple[str, str]], None]):
         super().__init__()
         self.queue = queue
         self.on_note = on_note  # called with ("started"|"stopped", response_id)

@@ -80,7 +80,7 @@ class FairWorker:
             # Not a daemon: at exit the job running finishes first (a model half loaded in
             # native code when the interpreter goes hangs the exit); waiting ones are dropped.
             self._thread = threading.Thread(target=self._serve, name=f"mrblue-{self.name}")
-            threading._register_atexit(self.stop)  # as concurrent.futures does
+            threading._register_atexit(self.stop)  # type: ignore[attr-defined]  # as concurrent.futures does
             self._thread.start()
 
     def stop(self) -> None:

@@ -148,7 +148,7 @@ async def transcribe(
 # --- synthesis --------------------------------------------------------------------------------
 
 
-def voice_files() -> dict[str, str]:
+def voice_files() -> dict[str, str | None]:
     """Realtime voice name → piper model path (`MRBLUE_TTS_VOICES`, else the shipped voice)."""
     mapping = dict(engine_settings.TTS_VOICES)
     default = mapping.pop("*", None)

@@ -158,7 +158,7 @@ class TurnDetector:
         self._recent = bytearray()  # the last audio, for the end-of-turn model
         self.asking: TurnCheck | None = None  # the check waiting for `judged`
         self.barge_in = False  # Mr. Blue is speaking: only real speech starts a turn
-        self._needed_ms = self.silence_ms  # the silence that ends this pause's turn
+        self._needed_ms: float = self.silence_ms  # the silence that ends this pause's turn
         self.elapsed_ms = 0.0  # session audio seen so far
         self.speaking = False
         self._speech_ms = 0.0

@@ -229,7 +229,7 @@ def _time_all(tries: int) -> Readings:
 
     spoken = _request_audio()
     recognition = _timed(lambda: speech._transcribe(spoken, "en"), tries)
-    synthesis = ()
+    synthesis: tuple[float, ...] = ()
     if speech.tts_available():
         synthesis = _timed(lambda: speech._synthesize(ANSWER, "marin", 1.0), tries)
     packets, answer = _opus_packets(spoken), _answer_frames(spoken)

@@ -298,7 +298,8 @@ class RedisDirectory:
 
     def live(self) -> list[WorkerRecord]:
         """The workers whose records have not expired (by Redis' clock), least loaded first."""
-        ids = sorted(member.decode(errors="replace") for member in self.redis.smembers(self.index))
+        members = self.redis.smembers(self.index)  # bytes: the client does not decode
+        ids = sorted(member.decode(errors="replace") for member in members)  # type: ignore[union-attr]
         if not ids:
             return []
         pipe = self.redis.pipeline(transaction=False)

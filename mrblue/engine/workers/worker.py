@@ -285,7 +285,7 @@ def _drain_on_signals(worker: Worker) -> None:
 
         asyncio.ensure_future(drain_then_stop())
 
-    draining = []
+    draining: list[int] = []  # the signal that started the drain, once
 
     def on_signal(signum, _frame):
         # Ctrl-C under `serve` brings SIGINT from the terminal and SIGTERM from the process
