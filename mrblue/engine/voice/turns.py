@@ -173,16 +173,22 @@ class VoiceTurns:
     async def _speech_started(self, audio_start_ms: int, settings: dict) -> None:
         self.cancel_idle_timer()
         step = self.session.speech_started(audio_start_ms)
+        assert step.item_id is not None  # the item the speech will become
         self._speech_item = step.item_id
         self._words.begin(step.item_id)
         self._drop_early()
-        self._heard_from_ms = self._detector.elapsed_ms if self._detector else 0.0
+        self._heard_from_ms = self._heard_ms
         await self.connection.carry_out(step)
         if settings.get("interrupt_response", True):
             await self.clear_playout()
             await self.connection.cancel_response("turn_detected")
 
     # --- recognition during the speech: early transcripts and partial words -----------------
+
+    @property
+    def _heard_ms(self) -> float:
+        """How much audio turn detection has heard (none before the first)."""
+        return self._detector.elapsed_ms if self._detector is not None else 0.0
 
     def _pause_began(self, audio_end_ms: int) -> None:
         # Recognise what was said so far at once, while the silence runs on: if the pause ends
@@ -195,7 +201,7 @@ class VoiceTurns:
         """Long speech without a pause: recognise it so far now and then (background work)."""
         every = engine_settings.STT_PARTIAL_MS
         detector = self._detector
-        if not (self._overlap and every and detector.speaking):
+        if not (self._overlap and every and detector is not None and detector.speaking):
             return
         if detector.elapsed_ms - self._heard_from_ms >= every:
             self._hear_so_far(detector.elapsed_ms, BACKGROUND)
@@ -203,7 +209,7 @@ class VoiceTurns:
     def _hear_so_far(self, audio_end_ms: float, priority: int) -> None:
         if self.session.input_format != "audio/pcm" or self._speech_item is None:
             return
-        self._heard_from_ms = self._detector.elapsed_ms
+        self._heard_from_ms = self._heard_ms
         if priority == URGENT:
             self._drop_early()  # a newer pause: the older one, if still waiting, is of no use
         hearing = Hearing(self._speech_item, audio_end_ms)
@@ -230,11 +236,11 @@ class VoiceTurns:
         """The client cleared or committed the input buffer: what was recognised of it so
         far is no one's transcript (the speech, if it goes on, is heard afresh)."""
         self._drop_early()
-        self._heard_from_ms = self._detector.elapsed_ms if self._detector else 0.0
+        self._heard_from_ms = self._heard_ms
 
     def _drop_early(self) -> None:
         if self._early is not None:
-            if self._early.started is None:
+            if self._early.started is None and self._early.task is not None:
                 self._early.task.cancel()  # not started: free the recognition thread
             self._early = None
 
@@ -243,16 +249,18 @@ class VoiceTurns:
         this utterance, up to where it ended (an earlier pause's would be a stale one)."""
         early, self._early = self._early, None
         if early is None or early.item_id != item_id or early.audio_end_ms != audio_end_ms:
-            if early is not None and early.started is None:
+            if early is not None and early.started is None and early.task is not None:
                 early.task.cancel()
             return None
         return early
 
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
+        assert self._speech_item is not None  # speech stops only after it started
         self._last_speech_end_ms = audio_end_ms
-        self.timer.start((self._detector.elapsed_ms - audio_end_ms) / 1000)
+        self.timer.start((self._heard_ms - audio_end_ms) / 1000)
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
         await self.connection.carry_out(step)
+        assert step.committed_item is not None  # speech_stopped commits the speech
         self.transcribe_later(
             step.committed_item,
             respond=settings.get("create_response", True),
