@@ -38,13 +38,13 @@ def assistant(text: str) -> dict:
     }
 
 
-def play_turn(conversation, page: dict) -> tuple[list, tuple]:
+def play_turn(conversation, page: dict, tools=None) -> tuple[list, tuple]:
     """Play the turn the conversation ends in, the editor answering `describe_page` with
-    `page`; returns the conversation grown by it, and its result: ("call", name, arguments)
-    or ("say", words)."""
+    `page` (`tools`: the session's, the editor's by default); returns the conversation grown
+    by it, and its result: ("call", name, arguments) or ("say", words)."""
     conversation = list(conversation)
     for number in range(3):
-        outputs = decide(brain_request(conversation))
+        outputs = decide(brain_request(conversation, tools))
         calls = [o for o in outputs if isinstance(o, FunctionCall)]
         if not calls:
             words = "".join(o.text for o in outputs)
