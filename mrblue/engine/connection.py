@@ -338,6 +338,7 @@ class EngineConnection:
         them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
         timings = self.voice.turn_timings
+        request.audio = dict(self.voice.scorers)  # the brain may rescore what it heard
         async for output in self.brain.respond(request):
             timings.setdefault("first_output", time.monotonic())
             if isinstance(output, TextDelta):
