@@ -28,7 +28,7 @@ from mrblue.brains.intents import (
 )
 from mrblue.brains.matcher import words_of
 from mrblue.brains.tool_args import find_tool, fit_arguments, property_range
-from mrblue.engine.brains import FunctionCall, TextDelta
+from mrblue.engine.brains import Decision, FunctionCall, TextDelta
 from mrblue.engine.items import item_text
 from mrblue.engine.jsonparse import parse_json
 
@@ -114,17 +114,27 @@ def decide(request) -> list:
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
         call = _call_answered_by(last, after)
+        if call is not None and call.get("name") == "describe_page" and confirmed is None:
+            # The page is seen: the moment to doubt what was heard, and to say why.
+            doubt, record = _doubt(choice, intent, user, _scorer(user, request))
+            outputs = _say(doubt) if doubt else None
+            if outputs is None:
+                outputs = _after_tool(call, _json(last.get("output")), intent, tools, after)
+            return [Decision(record), *outputs] if record else outputs
         if call is not None:
-            doubt = confirmed is None and _doubt(choice, intent, user, _scorer(user, request))
-            if call.get("name") == "describe_page" and doubt:
-                return _say(doubt)
             return _after_tool(call, _json(last.get("output")), intent, tools, after)
     if user is None or (last is not None and last.get("type") == "message"):
         return _say("Is there anything else you'd like to change on the page?")
     if guessing and (describe := find_tool(tools, "describe_page")) is not None:
         # What was heard is no request as it stands: the page says what it may have been.
         return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
-    return _fresh_turn(intent, tools)
+    outputs = _fresh_turn(intent, tools)
+    if confirmed is not None:
+        guess = item_text(conversation[index - 1])[len(GUESS_START) : -len(GUESS_END)]
+        answer = "declined" if confirmed.name == "declined" else "confirmed"
+        outputs = [Decision({"heard": item_text(user), "chosen": guess, "outcome": answer})]
+        outputs += _fresh_turn(intent, tools)
+    return outputs
 
 
 def _confirmed(conversation: list, index: int | None, known: frozenset) -> Intent | None:
@@ -169,22 +179,30 @@ def _guess(user, blocks, selected, known, request) -> "readings.Choice":
     return readings.choose(item_text(user), blocks, selected, known, _scorer(user, request))
 
 
-def _doubt(choice, intent, user, scorer) -> str | None:
-    """What to ask or say, once the page is seen, instead of acting on a reading in doubt: a
-    guess to confirm, what was heard when nothing fits, or new words for the page that the
-    audio supports weakly, read back."""
+def _doubt(choice, intent, user, scorer) -> tuple[str | None, dict | None]:
+    """What to ask or say, once the page is seen, instead of acting on a reading in doubt
+    (a guess to confirm, what was heard when nothing fits, new words for the page that the
+    audio supports weakly, read back), and the account of the decision, if one was made."""
     heard = item_text(user).strip() if user is not None else ""
+    record = choice.record() if choice is not None else None
     if choice is not None and choice.outcome == "ask":
-        return GUESS.format(sentence=choice.chosen.sentence)
+        return GUESS.format(sentence=choice.chosen.sentence), record
     if choice is not None and choice.outcome == "unknown":
-        return f'I heard "{heard}", and I can\'t do that. I can {SKILLS}.'
+        return f'I heard "{heard}", and I can\'t do that. I can {SKILLS}.', record
     text = intent.slots.get("text") if intent is not None else None
-    if intent is None or intent.name not in ("text", "insert") or not text:
-        return None
+    if intent is None or intent.name not in ("text", "insert") or not text or scorer is None:
+        return None, record
     sentence = choice.chosen.sentence if choice is not None else heard.rstrip(" .!?")
-    if readings.weakly_heard(sentence, text, scorer):
-        return GUESS.format(sentence=sentence)
-    return None
+    support = readings.support(sentence, text, scorer)
+    record = {
+        **(record or {"heard": heard, "chosen": sentence, "outcome": "act"}),
+        "text": text,
+        "text_support": round(support, 3),
+    }
+    if support < readings.READ_BACK:
+        record["outcome"] = "read_back"
+        return GUESS.format(sentence=sentence), record
+    return None, record
 
 
 def _understand(conversation: list, index: int | None, known: frozenset) -> Intent | None:

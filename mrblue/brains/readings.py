@@ -48,6 +48,7 @@ ASK_GAP = 14.0
 # New words for the page are read back when the audio gives their tokens less than this
 # (geometric mean): it catches some mishearings ("hello, winas, iris"), not all.
 READ_BACK = 0.3
+MAX_RECORD_CHARS = 200  # of each sentence in a decision's record
 
 
 @dataclass
@@ -76,17 +77,17 @@ class Choice:
         """The decision as plain data (for logs and the admin): transcript, candidates and
         their scores, the chosen one and what was done."""
         return {
-            "heard": self.heard,
+            "heard": self.heard[:MAX_RECORD_CHARS],
             "heard_logprob": _rounded(self.heard_logprob),
             "candidates": [
                 {
-                    "sentence": r.sentence,
+                    "sentence": r.sentence[:MAX_RECORD_CHARS],
                     "closeness": round(r.closeness, 1),
                     "logprob": _rounded(r.logprob),
                 }
                 for r in self.readings
             ],
-            "chosen": self.chosen.sentence if self.chosen else None,
+            "chosen": self.chosen.sentence[:MAX_RECORD_CHARS] if self.chosen else None,
             "outcome": self.outcome,
             "scoring_ms": round(self.seconds * 1000, 1),
         }
@@ -131,12 +132,10 @@ def choose(heard: str, blocks: list, selected: str | None, known: frozenset, sco
     )
 
 
-def weakly_heard(heard: str, text: str, scorer) -> bool:
-    """Whether the audio supports `text` (new words for the page, as they appear in `heard`)
-    too weakly to write it without reading it back."""
-    if scorer is None or not text.strip():
-        return False
-    return scorer.score([heard])[0].support(text) < READ_BACK
+def support(sentence: str, text: str, scorer) -> float:
+    """How sure the audio is of `text` (new words for the page, as they appear in
+    `sentence`): below `READ_BACK`, they are read back before they are written."""
+    return scorer.score([sentence])[0].support(text)
 
 
 # --- the shortlist ----------------------------------------------------------------------

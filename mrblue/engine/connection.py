@@ -13,7 +13,7 @@ import re
 import time
 
 from mrblue.engine import speech
-from mrblue.engine.brains import BrainError, FunctionCall, TextDelta
+from mrblue.engine.brains import BrainError, Decision, FunctionCall, TextDelta
 from mrblue.engine.conf import engine_settings
 from mrblue.engine.core import RealtimeSession, Step
 from mrblue.engine.jsonparse import parse_json
@@ -174,6 +174,7 @@ class EngineConnection:
         self.label = label
         self.playout = playout  # WebRTC's outgoing audio queue; None over WebSocket
         self.voice = VoiceTurns(self)
+        self.decision: dict | None = None  # the brain's account of the response it answers
         self._response_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
         self._expiry: asyncio.TimerHandle | None = None
@@ -323,6 +324,8 @@ class EngineConnection:
         if self.playout is not None:
             self.playout.finish(response_id)
         metadata = self.voice.timing_metadata()
+        if self.decision is not None:
+            metadata["mrblue_decision"] = json.dumps(self.decision)
         if failure:
             await self.carry_out(
                 self.session.fail_response(response_id, *failure, metadata=metadata)
@@ -339,7 +342,11 @@ class EngineConnection:
         response_id = request.response_id
         timings = self.voice.turn_timings
         request.audio = dict(self.voice.scorers)  # the brain may rescore what it heard
+        self.decision = None
         async for output in self.brain.respond(request):
+            if isinstance(output, Decision):
+                self.decision = output.record  # reported in response.done's metadata
+                continue
             timings.setdefault("first_output", time.monotonic())
             if isinstance(output, TextDelta):
                 await self.carry_out(self.session.add_text(response_id, output.text))

@@ -44,19 +44,38 @@ def unclear():
     """A request tiny.en mishears ("Move them out in the month of the first paragraph."),
     and the turn it gets."""
     item, scorers = hear("espeak-us", "Move the button above the first paragraph.")
-    conversation, result = play_turn([item], PAGE, scorers=scorers)
-    return conversation, result, scorers
+    decisions = []
+    conversation, result = play_turn([item], PAGE, scorers=scorers, decisions=decisions)
+    return conversation, result, scorers, decisions
 
 
 def test_an_unclear_request_gets_one_question_with_the_best_guess(unclear):
-    conversation, result, _ = unclear
-    assert "button" not in conversation[0]["content"][0]["transcript"].lower()
+    conversation, result, _, decisions = unclear
+    heard = conversation[0]["content"][0]["transcript"]
+    assert "button" not in heard.lower()
     assert result == ("say", "Did you mean: move the button above the first paragraph?")
+    # The account of it, for the admin: what was heard, the readings weighed and scored.
+    (decision,) = decisions
+    assert decision["heard"] == heard
+    assert decision["outcome"] == "ask"
+    assert decision["chosen"] == "move the button above the first paragraph"
+    scores = [c["logprob"] for c in decision["candidates"]]
+    assert len(scores) > 1 and scores == sorted(scores, reverse=True)
+    assert decision["candidates"][0]["sentence"] == decision["chosen"]
+    assert decision["scoring_ms"] > 0
 
 
 def test_yes_does_the_guess(unclear):
-    conversation, _, scorers = unclear
-    _, result = play_turn([*conversation, user("Yes.")], PAGE, scorers=scorers)
+    conversation, _, scorers, _ = unclear
+    decisions = []
+    _, result = play_turn([*conversation, user("Yes.")], PAGE, scorers=scorers, decisions=decisions)
+    assert decisions == [
+        {
+            "heard": "Yes.",
+            "chosen": "move the button above the first paragraph",
+            "outcome": "confirmed",
+        }
+    ]
     assert result == (
         "call",
         "move_block",
@@ -65,7 +84,7 @@ def test_yes_does_the_guess(unclear):
 
 
 def test_no_does_nothing(unclear):
-    conversation, _, scorers = unclear
+    conversation, _, scorers, _ = unclear
     _, result = play_turn([*conversation, user("No.")], PAGE, scorers=scorers)
     assert result == ("say", "OK, I changed nothing. Tell me again what you'd like.")
 
@@ -73,8 +92,11 @@ def test_no_does_nothing(unclear):
 def test_a_misheard_rename_is_read_back_before_it_is_written():
     item, scorers = hear("espeak-us", "Change the heading to say Tango nights.")
     assert "Tango eyes" in item["content"][0]["transcript"]  # misheard
-    conversation, result = play_turn([item], PAGE, scorers=scorers)
+    decisions = []
+    conversation, result = play_turn([item], PAGE, scorers=scorers, decisions=decisions)
     assert result == ("say", "Did you mean: Change the heading to say Tango eyes?")
+    assert decisions[0]["outcome"] == "read_back"
+    assert decisions[0]["text"] == "Tango eyes" and decisions[0]["text_support"] < 0.3
     _, result = play_turn([*conversation, user("no")], PAGE, scorers=scorers)
     assert result[0] == "say" and "changed nothing" in result[1]
     _, result = play_turn([*conversation, user("yes please")], PAGE, scorers=scorers)

@@ -5,7 +5,7 @@ import json
 
 from editor.tools import editor_tools
 from mrblue.brains.commands import decide
-from mrblue.engine.brains import FunctionCall
+from mrblue.engine.brains import Decision, FunctionCall
 from mrblue.engine.core import ResponseRequest
 
 
@@ -52,14 +52,20 @@ def assistant(text: str) -> dict:
     }
 
 
-def play_turn(conversation, page: dict, tools=None, scorers=None) -> tuple[list, tuple]:
+def play_turn(
+    conversation, page: dict, tools=None, scorers=None, decisions=None
+) -> tuple[list, tuple]:
     """Play the turn the conversation ends in, the editor answering `describe_page` with
     `page` (`tools`: the session's, the editor's by default; `scorers`: the recognizer's
-    rescoring scorers, by user audio item id); returns the conversation grown
-    by it, and its result: ("call", name, arguments) or ("say", words)."""
+    rescoring scorers, by user audio item id; the brain's `Decision` records are appended to
+    the list `decisions`); returns the conversation grown by it, and its result: ("call",
+    name, arguments) or ("say", words)."""
     conversation = list(conversation)
     for number in range(3):
         outputs = decide(brain_request(conversation, tools, scorers=scorers))
+        if decisions is not None:
+            decisions += [o.record for o in outputs if isinstance(o, Decision)]
+        outputs = [o for o in outputs if not isinstance(o, Decision)]
         calls = [o for o in outputs if isinstance(o, FunctionCall)]
         if not calls:
             words = "".join(o.text for o in outputs)
