@@ -160,8 +160,10 @@ def _needs_guess(conversation, index, intent, request) -> bool:
     near-miss correction or nothing), and it is no answer to a question of ours. Typed text
     is read as before: the near-miss reading is done, else Mr. Blue says what it can do."""
     user = None if index is None else conversation[index]
-    if _scorer(user, request) is None or intent is not None and intent.name == "too_long":
+    if _scorer(user, request) is None:
         return False
+    if intent is not None and intent.name in ("too_long", "unsupported"):
+        return False  # "make it bold" is understood, and refused: never guessed at
     said = item_text(user)
     if parse_as_heard(said) is not None or _pending(conversation, index, frozenset()):
         return False
