@@ -50,8 +50,9 @@ ACT_CLOSENESS = 70
 ASK_GAP = 15.0
 ASK_CLOSENESS = 55
 # New words for the page are read back when the audio gives their tokens less than this
-# (geometric mean): it catches some mishearings ("hello, winas, iris"), not all.
-READ_BACK = 0.3
+# (geometric mean): it catches some mishearings ("hello, winas, iris"), not homophones ("by
+# tickets" for "Buy tickets"), which the audio supports as well as the words said.
+READ_BACK = 0.45
 MAX_RECORD_CHARS = 200  # of each sentence in a decision's record
 
 

@@ -10,6 +10,7 @@ can do.
 import pytest
 
 from editor.tools import editor_tools
+from mrblue.brains import readings
 from mrblue.brains.vocabulary import transcription_prompt
 from mrblue.engine import speech
 from mrblue.engine.hints import tool_hotwords
@@ -96,7 +97,9 @@ def test_a_misheard_rename_is_read_back_before_it_is_written():
     conversation, result = play_turn([item], PAGE, scorers=scorers, decisions=decisions)
     assert result == ("say", "Did you mean: Change the heading to say Tango eyes?")
     assert decisions[0]["outcome"] == "read_back"
-    assert decisions[0]["text"] == "Tango eyes" and decisions[0]["text_support"] < 0.3
+    assert (
+        decisions[0]["text"] == "Tango eyes" and decisions[0]["text_support"] < readings.READ_BACK
+    )
     _, result = play_turn([*conversation, user("no")], PAGE, scorers=scorers)
     assert result[0] == "say" and "changed nothing" in result[1]
     _, result = play_turn([*conversation, user("yes please")], PAGE, scorers=scorers)

@@ -2,7 +2,8 @@
 `commands` brain, against the demo page.
 
     .venv/bin/python -m tests.benchmarks.understanding [--quick] [--json PATH]
-        [--speakers piper,espeak-us] [--every N] [--bias page|plain]
+        [--speakers piper,espeak-us] [--every N] [--start N] [--bias page|plain]
+        [--no-rescoring]
 
 Each sentence of the corpus (tests/support/understanding_corpus.py, 300+ requests) is said by
 each speaker (tests/support/speakers.py: piper at three paces, two espeak-ng voices, with a
@@ -153,15 +154,16 @@ def hear(pcm: bytes, prompt, hotwords, fresh: bool) -> str:
 
 
 def run(
-    speakers, every: int, bias: str, fresh: bool = False, rescoring: bool = False
+    speakers, every: int, bias: str, fresh: bool = False, rescoring: bool = False, start: int = 0
 ) -> list[dict]:
     """Hear and understand every `every`th case by each speaker; one result per request.
     With `rescoring`, each clip is recognized afresh, keeping the scorer the engine would
-    hand the brain, and a guess is answered as the speaker would."""
+    hand the brain, and a guess is answered as the speaker would. `start`: the first case
+    taken (another sample of the same size)."""
     prompt, hotwords = hints(bias)
     results = []
     for speaker in speakers:
-        for case in CASES[::every]:
+        for case in CASES[start::every]:
             pcm = clip(speaker, case.said)
             keep = {} if rescoring else None
             started = time.perf_counter()
@@ -307,6 +309,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--speakers", help="comma-separated speaker names (default: all)")
     parser.add_argument("--every", type=int, default=1, help="take every Nth sentence")
+    parser.add_argument("--start", type=int, default=0, help="from the Nth sentence")
     parser.add_argument("--bias", choices=("page", "plain"), default="page")
     parser.add_argument("--fresh", action="store_true", help="recognize again, not from cache")
     parser.add_argument(
@@ -323,7 +326,7 @@ def main(argv=None) -> int:
         )
     speakers = [s for s in SPEAKERS if names is None or s.name in names]
     started = time.monotonic()
-    results = run(speakers, args.every, args.bias, args.fresh, not args.no_rescoring)
+    results = run(speakers, args.every, args.bias, args.fresh, not args.no_rescoring, args.start)
     tables = [
         table(results, "speaker", f"Right tool and arguments, per speaker (bias: {args.bias})"),
         table(results, "intent", "Right tool and arguments, per intent (all speakers)"),
