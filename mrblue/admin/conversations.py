@@ -63,6 +63,11 @@ class SlowTurnFilter(admin.SimpleListFilter):
         return queryset.filter(audio | text).distinct()
 
 
+def _score(logprob) -> str:
+    """A reading's score as shown: its log-probability, when it was scored."""
+    return f"({logprob:.1f})" if isinstance(logprob, int | float) else ""
+
+
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
     """Voice conversations: who talked, on which page, what was said, what it cost."""
@@ -101,12 +106,21 @@ class ConversationAdmin(admin.ModelAdmin):
         "tokens",
         "cost",
     )
-    readonly_fields = (*summary, "latency", "dialogue", "tool_calls", "metrics", "session")
+    readonly_fields = (
+        *summary,
+        "latency",
+        "dialogue",
+        "tool_calls",
+        "metrics",
+        "decisions",
+        "session",
+    )
     fieldsets = (
         (None, {"fields": summary, "description": SOURCE_NOTE}),
         ("Turn latency", {"fields": ("latency",)}),
         ("What was said", {"fields": ("dialogue",)}),
         ("Tool calls and metrics", {"fields": ("tool_calls", "metrics")}),
+        ("How Mr. Blue read what it heard", {"fields": ("decisions",)}),
         ("Session object sent", {"fields": ("session",), "classes": ("collapse",)}),
     )
     inlines = [TranscriptInline]
@@ -237,6 +251,38 @@ class ConversationAdmin(admin.ModelAdmin):
             for m in obj.log.filter(type="tool_call")
         )
         return format_html_join("", "<p><code>{}({})</code> → <code>{}</code></p>", rows) or "None."
+
+    @admin.display(description="Decisions")
+    def decisions(self, obj):
+        """Each request the built-in engine's brain had to guess at: what it heard, the
+        readings it weighed with how well the audio supports each (log-probability, higher is
+        better), the one it chose and what it did (acted, asked, read back, said what it
+        heard; then confirmed or declined)."""
+        parts = []
+        for message in obj.log.filter(type="decision"):
+            decision = message.payload.get("decision") or {}
+            candidates = format_html_join(
+                "",
+                "<li><code>{}</code> {}</li>",
+                (
+                    (c.get("sentence", ""), _score(c.get("logprob")))
+                    for c in decision.get("candidates") or []
+                ),
+            )
+            parts.append(
+                format_html(
+                    "<div class='mrblue-decision'><p>Heard <q>{}</q> {} → <b>{}</b>{}</p>"
+                    "<ul>{}</ul></div>",
+                    decision.get("heard", ""),
+                    _score(decision.get("heard_logprob")),
+                    decision.get("outcome", ""),
+                    format_html(": <q>{}</q>", decision["chosen"])
+                    if decision.get("chosen")
+                    else "",
+                    candidates,
+                )
+            )
+        return format_html_join("", "{}", ((part,) for part in parts)) or "None."
 
     @admin.display(description="Metrics")
     def metrics(self, obj):

@@ -13,6 +13,7 @@ a reconnecting client or a second worker gets the same answers.
 import asyncio
 import re
 
+from mrblue.commands_brain import readings
 from mrblue.commands_brain.intents import (
     REQUIRED,
     SPOKEN_ORDINALS,
@@ -21,11 +22,13 @@ from mrblue.commands_brain.intents import (
     describe_ref,
     matches,
     parse,
+    parse_as_heard,
     resolve,
+    tidy,
 )
 from mrblue.commands_brain.matcher import words_of
 from mrblue.commands_brain.tool_args import find_tool, fit_arguments, property_range
-from mrblue.engine.brains import FunctionCall, TextDelta
+from mrblue.engine.brains import Decision, FunctionCall, TextDelta
 from mrblue.engine.protocol.items import item_text
 from mrblue.shared.json_input import parse_json
 
@@ -57,6 +60,17 @@ TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a
 QUESTION_STARTS = ("Which", "What", "Where", "Nothing is selected")
 MAX_FOLLOW_UPS = 3
 MAX_CHOICES = 4  # blocks named in a "which one" question
+# The question about a guess: a "yes" to it does the request the guess's sentence says.
+GUESS = "Did you mean: {sentence}?"
+GUESS_START, GUESS_END = "Did you mean: ", "?"
+YES = re.compile(
+    r"(?:yes|yeah|yep|yup|sure|correct|right|exactly|ok|okay|please do|do it|go ahead|"
+    r"that's right|that's it|yes please|yes do it|yes that's right)(?: please| thanks)?"
+)
+NO = re.compile(
+    r"(?:no|nope|nah|no thanks|no thank you|don't|do not|cancel|never ?mind|wrong|not that)"
+    r"(?: please| thanks)?"
+)
 QUESTIONS = {
     "color": "Which colour should {what} be?",
     "background": "Which background colour should {what} get?",
@@ -87,16 +101,110 @@ def decide(request) -> list:
     index = _current_user(conversation)
     user = None if index is None else conversation[index]
     after = list(conversation) if index is None else conversation[index + 1 :]
-    blocks, _selected = _page(_page_output(after))
-    intent = _understand(conversation, index, _page_words(blocks))
+    page = _page_output(after)
+    blocks, selected = _page(page)
+    known = _page_words(blocks)
+    confirmed = _confirmed(conversation, index, known)
+    intent = confirmed or _understand(conversation, index, known)
+    guessing = confirmed is None and _needs_guess(conversation, index, intent, request)
+    choice = None
+    if guessing and page is not None:
+        choice = _guess(user, blocks, selected, known, request)
+        intent = choice.chosen.intent if choice.outcome == "act" else None
     last = after[-1] if after else None
     if last is not None and last.get("type") == "function_call_output":
         call = _call_answered_by(last, after)
+        if call is not None and call.get("name") == "describe_page" and confirmed is None:
+            # The page is seen: the moment to doubt what was heard, and to say why.
+            doubt, record = _doubt(choice, intent, user, _scorer(user, request))
+            outputs = _say(doubt) if doubt else None
+            if outputs is None:
+                outputs = _after_tool(call, _json(last.get("output")), intent, tools, after)
+            return [Decision(record), *outputs] if record else outputs
         if call is not None:
             return _after_tool(call, _json(last.get("output")), intent, tools, after)
     if user is None or (last is not None and last.get("type") == "message"):
         return _say("Is there anything else you'd like to change on the page?")
-    return _fresh_turn(intent, tools)
+    if guessing and (describe := find_tool(tools, "describe_page")) is not None:
+        # What was heard is no request as it stands: the page says what it may have been.
+        return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
+    outputs = _fresh_turn(intent, tools)
+    if confirmed is not None:
+        guess = item_text(conversation[index - 1])[len(GUESS_START) : -len(GUESS_END)]
+        answer = "declined" if confirmed.name == "declined" else "confirmed"
+        outputs = [Decision({"heard": item_text(user), "chosen": guess, "outcome": answer})]
+        outputs += _fresh_turn(intent, tools)
+    return outputs
+
+
+def _confirmed(conversation: list, index: int | None, known: frozenset) -> Intent | None:
+    """The request a "yes" to our guess confirms (the guess's own sentence, read again), or
+    `declined` for a "no"; None if the message before was no guess or this is no answer."""
+    if index is None or index < 1:
+        return None
+    question = conversation[index - 1]
+    words = item_text(question) if question.get("role") == "assistant" else ""
+    if not (words.startswith(GUESS_START) and words.endswith(GUESS_END)):
+        return None
+    said = tidy(item_text(conversation[index])).text.strip(" .")
+    if NO.fullmatch(said):
+        return Intent("declined")
+    if YES.fullmatch(said):
+        return parse(words[len(GUESS_START) : -len(GUESS_END)], known)
+    return None
+
+
+def _needs_guess(conversation, index, intent, request) -> bool:
+    """Whether the user's request must be guessed at: it was spoken and the audio can choose
+    (the recognizer kept a scorer of it), the grammar cannot read it as it was heard (a
+    near-miss correction or nothing), and it is no answer to a question of ours. Typed text
+    is read as before: the near-miss reading is done, else Mr. Blue says what it can do."""
+    user = None if index is None else conversation[index]
+    if _scorer(user, request) is None:
+        return False
+    if intent is not None and intent.name in ("too_long", "unsupported"):
+        return False  # "make it bold" is understood, and refused: never guessed at
+    said = item_text(user)
+    if parse_as_heard(said) is not None or _pending(conversation, index, frozenset()):
+        return False
+    return _scorer(user, request) is not None
+
+
+def _scorer(user: dict | None, request):
+    """The recognizer's scorer of the user's audio, if the engine kept one."""
+    audio = getattr(request, "audio", None) or {}
+    return audio.get(user.get("id")) if user is not None else None
+
+
+def _guess(user, blocks, selected, known, request) -> "readings.Choice":
+    """The reading of the user's request the page and the audio support best."""
+    return readings.choose(item_text(user), blocks, selected, known, _scorer(user, request))
+
+
+def _doubt(choice, intent, user, scorer) -> tuple[str | None, dict | None]:
+    """What to ask or say, once the page is seen, instead of acting on a reading in doubt
+    (a guess to confirm, what was heard when nothing fits, new words for the page that the
+    audio supports weakly, read back), and the account of the decision, if one was made."""
+    heard = item_text(user).strip() if user is not None else ""
+    record = choice.record() if choice is not None else None
+    if choice is not None and choice.outcome == "ask":
+        return GUESS.format(sentence=choice.chosen.sentence), record
+    if choice is not None and choice.outcome == "unknown":
+        return f'I heard "{heard}", and I can\'t do that. I can {SKILLS}.', record
+    text = intent.slots.get("text") if intent is not None else None
+    if intent is None or intent.name not in ("text", "insert") or not text or scorer is None:
+        return None, record
+    sentence = choice.chosen.sentence if choice is not None else heard.rstrip(" .!?")
+    support = readings.support(sentence, text, scorer)
+    record = {
+        **(record or {"heard": heard, "chosen": sentence, "outcome": "act"}),
+        "text": text,
+        "text_support": round(support, 3),
+    }
+    if support < readings.READ_BACK:
+        record["outcome"] = "read_back"
+        return GUESS.format(sentence=sentence), record
+    return None, record
 
 
 def _understand(conversation: list, index: int | None, known: frozenset) -> Intent | None:
@@ -147,6 +255,8 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
         return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
     if intent.name == "too_long":
         return _say(TOO_LONG)
+    if intent.name == "declined":
+        return _say("OK, I changed nothing. Tell me again what you'd like.")
     if intent.name == "greet":
         return _say(
             "Hi! I'm Mr. Blue. Tell me what to change on this page, for example: "
@@ -185,8 +295,8 @@ def _after_tool(call, output, intent, tools, after) -> list:
         blocks, selected = _page(output)
         if intent is None:
             return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
-        if intent.name not in TOOL_FOR:
-            return _fresh_turn(intent, tools)
+        if intent.name not in TOOL_FOR or intent.name not in NEEDS_PAGE:
+            return _fresh_turn(intent, tools)  # undo, redo: seen only to guess what was said
         if intent.name == "describe":
             return _say(_describe_page(blocks))
         unclear = _unclear(intent, blocks, selected)

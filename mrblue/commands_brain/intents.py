@@ -652,6 +652,13 @@ def parse(utterance: str, known: frozenset[str] = frozenset()) -> Intent | None:
     return intent or _read(heard, FALLBACK_RULES)
 
 
+def parse_as_heard(utterance: str) -> Intent | None:
+    """The grammar's reading of the words exactly as heard: no near-miss correction and no
+    fallback (what `parse` tries first). None when the words alone are no request."""
+    heard = _request(utterance)
+    return _read(heard) if heard.text else None
+
+
 def answer(pending: Intent, utterance: str, known: frozenset[str] = frozenset()) -> Intent | None:
     """`pending` completed by the answer to the question it raised (its first missing slot,
     else which block it meant), or None if the utterance does not answer it."""

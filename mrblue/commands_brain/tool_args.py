@@ -51,6 +51,7 @@ def fit_arguments(tool: dict, meanings: dict) -> str | None:
         if isinstance(enum, list) and value not in enum:
             return None
         arguments[name] = value
+    _fill_nulls(schema, properties, arguments)
     try:
         validator = _without_patterns(jsonschema.validators.validator_for(schema))
         validator.check_schema(schema)
@@ -60,6 +61,18 @@ def fit_arguments(tool: dict, meanings: dict) -> str | None:
     except (jsonschema.SchemaError, referencing.exceptions.Unresolvable, RecursionError):
         return None
     return None if error is not None else json.dumps(arguments)
+
+
+def _fill_nulls(schema: dict, properties: dict, arguments: dict) -> None:
+    """Set to null each property the schema requires but the meanings left out. Strict-mode
+    tools (the OpenAI Agents SDK's) require every property and make the optional ones
+    nullable (`"type": ["string", "null"]`, or `anyOf` with `{"type": "null"}`): null is how
+    they say "not this one". A required property that does not allow null is left out, and
+    the schema's check then refuses the arguments, as before."""
+    required = schema.get("required")
+    for name in required if isinstance(required, list) else []:
+        if isinstance(name, str) and name not in arguments and name in properties:
+            arguments[name] = None
 
 
 def _properties(schema) -> dict:

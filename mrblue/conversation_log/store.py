@@ -24,8 +24,11 @@ MAX_SEQ = 2**53 - 1
 MAX_INDEX = 1_000_000
 # Tries of a batch that raced another web process's (see `store_many`).
 RETRIES = 3
-TYPES = ("transcript", "usage", "tool_call", "metric", "timing", "end")
+TYPES = ("transcript", "usage", "tool_call", "metric", "timing", "decision", "end")
+MAX_CANDIDATES = 16  # readings in one decision
+DECISION_OUTCOMES = ("act", "ask", "unknown", "read_back", "confirmed", "declined")
 MAX_MS = 3_600_000
+MAX_DECISION_TEXT = 2_000
 _NAME = re.compile(r"^[a-z0-9_]{1,64}$")
 
 
@@ -160,12 +163,59 @@ def _timing(message) -> dict:
     }
 
 
+def _decision(message) -> dict:
+    # How the built-in engine's brain read a request (response.done's `mrblue_decision`):
+    # what was heard, the readings it weighed and their scores, the chosen one, the outcome.
+    decision = _present(_field(message, "decision", dict))
+    outcome = _field(decision, "outcome", str)
+    if outcome not in DECISION_OUTCOMES:
+        raise LogError("invalid_value", f"'decision.outcome' is one of {DECISION_OUTCOMES}.")
+    candidates = _field(decision, "candidates", list, optional=True) or []
+    if len(candidates) > MAX_CANDIDATES or not all(isinstance(c, dict) for c in candidates):
+        raise LogError("invalid_value", f"'decision.candidates' is at most {MAX_CANDIDATES}.")
+    checked = {
+        "heard": _field(decision, "heard", str, max_length=MAX_DECISION_TEXT),
+        "chosen": _field(decision, "chosen", str, optional=True, max_length=MAX_DECISION_TEXT),
+        "outcome": outcome,
+        "candidates": [
+            {
+                "sentence": _field(c, "sentence", str, max_length=MAX_DECISION_TEXT),
+                "logprob": _number(c, "logprob"),
+                "closeness": _number(c, "closeness"),
+            }
+            for c in map(_present, candidates)
+        ],
+    }
+    for name in ("heard_logprob", "scoring_ms", "text_support"):
+        checked[name] = _number(decision, name)
+    text = _field(decision, "text", str, optional=True, max_length=MAX_DECISION_TEXT)
+    if text is not None:
+        checked["text"] = text
+    return {
+        "response_id": _field(message, "response_id", str, optional=True, max_length=64) or "",
+        "decision": checked,
+    }
+
+
+def _present(fields: dict) -> dict:
+    """The fields that have a value (null is as good as left out)."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def _number(fields: dict, name: str) -> float | None:
+    value = _field(fields, name, (int, float), optional=True)
+    if value is not None and not -1e6 <= value <= 1e6:
+        raise LogError("invalid_value", f"'{name}' is out of range.")
+    return value
+
+
 _PAYLOADS = {
     "transcript": _transcript,
     "usage": _usage,
     "tool_call": _tool_call,
     "metric": _metric,
     "timing": _timing,
+    "decision": _decision,
     "end": lambda message: {},
 }
 

@@ -52,6 +52,20 @@ export function engineStages(metadata) {
   return stages;
 }
 
+/** How the built-in engine's brain read the request a `response.done` answers
+ * (`response.metadata.mrblue_decision`, JSON), or null. */
+export function engineDecision(event) {
+  if (event.type !== "response.done") return null;
+  const text = event.response?.metadata?.mrblue_decision;
+  if (typeof text !== "string") return null;
+  try {
+    const decision = JSON.parse(text);
+    return decision && typeof decision === "object" && !Array.isArray(decision) ? decision : null;
+  } catch {
+    return null;
+  }
+}
+
 export class Call {
   /**
    * `page`: the page's slug; `tools`: the editor's page tools (`describeCall`, `runCall`);
@@ -252,6 +266,10 @@ export class Call {
     if (event.type === "response.done" && event.response?.usage) {
       this.log.push({ type: "usage", response_id: event.response.id || "",
                       usage: event.response.usage });
+    }
+    const decision = engineDecision(event);
+    if (decision) {
+      this.log.push({ type: "decision", response_id: event.response.id || "", decision });
     }
     if (event.type === "input_audio_buffer.speech_stopped") this.turnStarted = this.now();
     this.timeTurn(event);

@@ -253,6 +253,23 @@ test("a spoken turn logs the engine's timings once, else what the panel measured
   assert.equal(timings().length, 2);
 });
 
+test("the engine's account of a guessed request is logged with its response", async () => {
+  const { call, network } = makeCall();
+  await call.start({ textOnly: true });
+  const [transport] = network.transports;
+  const [log] = FakeLog.made;
+  const decision = { heard: "And you.", outcome: "ask", chosen: "undo",
+                     candidates: [{ sentence: "undo", logprob: -9.7, closeness: 52 }] };
+  transport.receive(
+    { type: "response.done", response: { id: "r1" } },
+    { type: "response.done", response: { id: "r2",
+                                         metadata: { mrblue_decision: JSON.stringify(decision) } } },
+    { type: "response.done", response: { id: "r3", metadata: { mrblue_decision: "{broken" } } },
+  );
+  assert.deepEqual(log.entries.filter((e) => e.type === "decision"),
+                   [{ type: "decision", response_id: "r2", decision }]);
+});
+
 test("a dropped connection reconnects with backoff and replays what was said", async () => {
   const { call, network, view } = makeCall({ outcomes: ["ok", "fail"] });
   await call.start({ textOnly: true });

@@ -5,12 +5,15 @@ import json
 
 from editor.tools import editor_tools
 from mrblue.commands_brain.brain import decide
-from mrblue.engine.brains import FunctionCall
+from mrblue.engine.brains import Decision, FunctionCall
 from mrblue.engine.protocol.core import ResponseRequest
 
 
-def brain_request(conversation, tools=None, tool_choice="auto", instructions="", audio=False):
-    """A request for one response to `conversation`, with the editor's tools by default."""
+def brain_request(
+    conversation, tools=None, tool_choice="auto", instructions="", audio=False, scorers=None
+):
+    """A request for one response to `conversation`, with the editor's tools by default
+    (`scorers`: the recognizer's, by user audio item id)."""
     return ResponseRequest(
         response_id="resp_1",
         instructions=instructions,
@@ -21,12 +24,23 @@ def brain_request(conversation, tools=None, tool_choice="auto", instructions="",
         voice="marin",
         speed=1.0,
         conversation=conversation,
+        audio=dict(scorers or {}),
     )
 
 
 def user(text: str) -> dict:
     """A user message item saying `text`."""
     return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
+def spoken(transcript: str, item_id: str) -> dict:
+    """A user audio item (its audio left out, as brains get it) heard as `transcript`."""
+    return {
+        "id": item_id,
+        "type": "message",
+        "role": "user",
+        "content": [{"type": "input_audio", "transcript": transcript}],
+    }
 
 
 def assistant(text: str) -> dict:
@@ -38,13 +52,20 @@ def assistant(text: str) -> dict:
     }
 
 
-def play_turn(conversation, page: dict) -> tuple[list, tuple]:
+def play_turn(
+    conversation, page: dict, tools=None, scorers=None, decisions=None
+) -> tuple[list, tuple]:
     """Play the turn the conversation ends in, the editor answering `describe_page` with
-    `page`; returns the conversation grown by it, and its result: ("call", name, arguments)
-    or ("say", words)."""
+    `page` (`tools`: the session's, the editor's by default; `scorers`: the recognizer's
+    rescoring scorers, by user audio item id; the brain's `Decision` records are appended to
+    the list `decisions`); returns the conversation grown by it, and its result: ("call",
+    name, arguments) or ("say", words)."""
     conversation = list(conversation)
     for number in range(3):
-        outputs = decide(brain_request(conversation))
+        outputs = decide(brain_request(conversation, tools, scorers=scorers))
+        if decisions is not None:
+            decisions += [o.record for o in outputs if isinstance(o, Decision)]
+        outputs = [o for o in outputs if not isinstance(o, Decision)]
         calls = [o for o in outputs if isinstance(o, FunctionCall)]
         if not calls:
             words = "".join(o.text for o in outputs)

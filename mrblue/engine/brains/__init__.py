@@ -1,7 +1,8 @@
 """Brains: what writes Mr. Blue's answers in the built-in engine.
 
 A brain takes a `ResponseRequest` (instructions, tools, the conversation) and yields
-`TextDelta`s and `FunctionCall`s. Choose one with `MRBLUE_ENGINE_BRAIN`: a dotted path to a
+`TextDelta`s and `FunctionCall`s (and may yield a `Decision`, the account of how it read the
+request). Choose one with `MRBLUE_ENGINE_BRAIN`: a dotted path to a
 class, or a short name registered with `register_brain` (the engine registers
 `openai_compatible`; the app registers its own, such as `commands`, when it starts).
 """
@@ -33,6 +34,15 @@ class FunctionCall:
     name: str
     arguments: str
     call_id: str | None = None
+
+
+@dataclass
+class Decision:
+    """How the brain read the request (what was heard, the readings it weighed and their
+    scores, the one it chose, what it did): not said, but reported in `response.done`'s
+    metadata as `mrblue_decision` (JSON), which the panel logs for the admin."""
+
+    record: dict
 
 
 class BrainError(Exception):

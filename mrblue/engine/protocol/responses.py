@@ -4,7 +4,7 @@ message close, `response.done` with usage)."""
 
 import base64
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mrblue.engine.protocol import usage
 from mrblue.engine.protocol.conversation import ConversationItems
@@ -66,6 +66,9 @@ class ResponseRequest:
     voice: str
     speed: float
     conversation: list  # items, oldest first (copies, audio payloads left out)
+    # item id -> rescoring.Scorer of a user audio item heard in this process: how well a
+    # sentence fits what was said (mrblue/engine/voice/rescoring.py). Empty for typed text.
+    audio: dict = field(default_factory=dict)
 
 
 class Response:

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 
-from mrblue.engine.brains import Brain, BrainError, FunctionCall, TextDelta
+from mrblue.engine.brains import Brain, BrainError, Decision, FunctionCall, TextDelta
 from mrblue.engine.engine_settings import engine_settings
 from mrblue.engine.protocol.core import RealtimeSession, ResponseRequest, Step
 from mrblue.engine.protocol.spec import PROTOCOL_RATE
@@ -182,6 +182,7 @@ class EngineConnection:
         self.playout = playout  # WebRTC's outgoing audio queue; None over WebSocket
         self.speech = speech or local_services()
         self.voice = VoiceTurns(self)
+        self.decision: dict | None = None  # the brain's account of the response it answers
         self._response_task: asyncio.Task | None = None
         self._background: set[asyncio.Task] = set()
         self._expiry: asyncio.TimerHandle | None = None
@@ -338,6 +339,8 @@ class EngineConnection:
         if self.playout is not None:
             self.playout.finish(response_id)
         metadata = self.voice.timer.metadata()
+        if self.decision is not None:
+            metadata["mrblue_decision"] = json.dumps(self.decision)
         if failure:
             await self.carry_out(
                 self.session.fail_response(response_id, *failure, metadata=metadata)
@@ -353,7 +356,12 @@ class EngineConnection:
         them while the brain goes on (its text is not held back by synthesis)."""
         response_id = request.response_id
         timer = self.voice.timer
+        request.audio = dict(self.voice.scorers)  # the brain may rescore what it heard
+        self.decision = None
         async for output in self.brain.respond(request):
+            if isinstance(output, Decision):
+                self.decision = output.record  # reported in response.done's metadata
+                continue
             timer.mark("first_output")
             if isinstance(output, TextDelta):
                 await self.carry_out(self.session.add_text(response_id, output.text))

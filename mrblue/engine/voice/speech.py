@@ -18,7 +18,13 @@ from mrblue.engine.protocol.spec import LIMITS, PROTOCOL_RATE, VOICES
 from mrblue.engine.voice import end_of_turn
 from mrblue.engine.voice.audio import SPEECH_RATE, Resampler, from_first_sound, pcm_to_float
 from mrblue.engine.voice.scheduler import URGENT, FairWorker
-from mrblue.engine.voice.short_window import encoder_frames, most_tokens, trusted
+from mrblue.engine.voice.short_window import (
+    FRAMES_PER_SECOND,
+    WHOLE_WINDOW,
+    encoder_frames,
+    most_tokens,
+    trusted,
+)
 
 logger = logging.getLogger("mrblue.engine.voice.speech")
 recognition = FairWorker("stt", lambda: engine_settings.ENGINE_SPEECH_JOBS)
@@ -64,7 +70,10 @@ def _whisper():
         """Whisper whose encoder sees the speech, not the 30 s window it is padded to."""
 
         def encode(self, features):
-            return super().encode(encoder_frames(features, getattr(_window, "after_s", 0)))
+            window = encoder_frames(features, getattr(_window, "after_s", 0))
+            encoded = super().encode(window)
+            _window.encoded = (encoded, window)  # a `keep`ing recognition's, for rescoring
+            return encoded
 
     return SpeechSizedWhisper(
         stt_model_name(),
@@ -75,8 +84,14 @@ def _whisper():
 
 
 def _transcribe(
-    pcm16k: bytes, language: str | None, prompt: str | None = None, hotwords: str | None = None
+    pcm16k: bytes,
+    language: str | None,
+    prompt: str | None = None,
+    hotwords: str | None = None,
+    keep: dict | None = None,
 ) -> str:
+    """The words Whisper hears; with `keep` (a dict), its `"scorer"` is set to a
+    `rescoring.Scorer` of the audio as the accepted hearing encoded it."""
     model = _once("whisper", _whisper)
     # The session's language is the client's string: one the model does not know would
     # raise (multilingual models) or warn on every turn (English-only ones).
@@ -85,11 +100,28 @@ def _transcribe(
     audio = pcm_to_float(pcm16k)
     hints = {"language": language, "prompt": prompt, "hotwords": hotwords}
     after_s = engine_settings.STT_SILENCE_AFTER_S
+    _window.encoded = None
+    heard = None
     if after_s > 0:
         heard, tokens = _hear(model, audio, after_s, **hints)
-        if trusted(heard, tokens, len(audio) / SPEECH_RATE):
-            return heard
-    return _hear(model, audio, 0, **hints)[0]
+        if not trusted(heard, tokens, len(audio) / SPEECH_RATE):
+            heard = None
+    if heard is None:
+        heard = _hear(model, audio, 0, **hints)[0]
+    _keep_scorer(model, keep, language, len(audio) / SPEECH_RATE)
+    return heard
+
+
+def _keep_scorer(model, keep: dict | None, language: str | None, seconds: float) -> None:
+    """Put a scorer of what the last hearing encoded in `keep` (one window: a longer
+    utterance, Whisper's several windows, is dictation, not a command to rescore)."""
+    encoded, _window.encoded = getattr(_window, "encoded", None), None
+    if keep is None or encoded is None or seconds > WHOLE_WINDOW / FRAMES_PER_SECOND:
+        return
+    from mrblue.engine.voice.rescoring import Scorer
+
+    output, features = encoded
+    keep["scorer"] = Scorer.of(model, output, features, language)
 
 
 def _hear(model, audio, after_s: float, language, prompt, hotwords) -> tuple[str, int]:
@@ -131,16 +163,18 @@ async def transcribe(
     session: Hashable = None,
     priority: int = URGENT,
     started=None,
+    keep: dict | None = None,
 ):
     """The words in 16 kHz mono pcm16, heard on the recognition thread; `prompt` is the session's
     `audio.input.transcription.prompt` (else `MRBLUE_STT_PROMPT`), `hotwords` words to expect.
     `session` is whose turn it is in the fair queue; `started()` is called (on the thread) as
-    recognition begins. A background job a newer one replaced returns `scheduler.SUPERSEDED`."""
+    recognition begins. A background job a newer one replaced returns `scheduler.SUPERSEDED`.
+    With `keep` (a dict), `keep["scorer"]` is a `rescoring.Scorer` of the audio."""
 
     def job():
         if started is not None:
             started()
-        return _transcribe(pcm16k, language, prompt, hotwords)
+        return _transcribe(pcm16k, language, prompt, hotwords, keep)
 
     return await recognition.run(session, job, priority=priority)
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from mrblue.engine.engine_settings import engine_settings
@@ -29,6 +29,7 @@ from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnCheck, TurnDe
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
 DETECTION_SLICE = SPEECH_RATE * 2  # bytes: one second of 16 kHz audio per detection step
+KEPT_SCORERS = 4  # the latest user audio items whose rescoring scorer a brain may use
 
 
 @dataclass
@@ -39,6 +40,7 @@ class Hearing:
     audio_end_ms: float
     task: asyncio.Future | None = None
     started: float | None = None  # time.monotonic() when the thread took it
+    kept: dict = field(default_factory=dict)  # what recognition keeps of it (its scorer)
 
     def began(self) -> None:
         """Called on the recognition thread as the job starts."""
@@ -92,6 +94,9 @@ class VoiceTurns:
         self.timer = TurnTimer()  # the timings of the turn in progress
         # The latest end-of-turn verdicts: (probability, seconds it took), for logs and tests.
         self.judgements: deque[tuple[float, float]] = deque(maxlen=32)
+        # item id -> rescoring.Scorer of the latest utterances: what a brain may ask how well
+        # a sentence fits the audio (ResponseRequest.audio).
+        self.scorers: dict[str, object] = {}
 
     # --- audio in ---------------------------------------------------------------------------
 
@@ -224,7 +229,9 @@ class VoiceTurns:
             self._early = hearing
 
     async def _recognize_so_far(self, hearing: "Hearing", pcm24: bytes, priority: int):
-        text = await self._recognize(pcm24, priority=priority, started=hearing.began)
+        text = await self._recognize(
+            pcm24, priority=priority, started=hearing.began, keep=hearing.kept
+        )
         if text is SUPERSEDED:
             return None
         delta = self._words.hypothesis(hearing.item_id, text, hearing.audio_end_ms)
@@ -280,7 +287,7 @@ class VoiceTurns:
     def _overlap(self) -> bool:
         return engine_settings.STT_EARLY
 
-    async def _recognize(self, pcm24: bytes, priority=URGENT, started=None):
+    async def _recognize(self, pcm24: bytes, priority=URGENT, started=None, keep=None):
         config = self.session.transcription
         pcm16k = await asyncio.to_thread(Resampler(SPEECH_RATE).pcm, pcm24, PROTOCOL_RATE)
         return await self.speech.transcribe(
@@ -291,6 +298,7 @@ class VoiceTurns:
             session=self.connection,
             priority=priority,
             started=started,
+            keep=keep,
         )
 
     async def _transcribe(self, item: dict, respond: bool, early=None) -> None:
@@ -304,7 +312,7 @@ class VoiceTurns:
         try:
             text = await early.task if early else None
             if text is None:  # no early recognition (or it was dropped): now, then
-                text = await self._recognize(pcm24, started=hearing.began)
+                text = await self._recognize(pcm24, started=hearing.began, keep=hearing.kept)
         except QueueFull as full:
             await self._transcription_failed(item, f"Too much speech waits: {full}.")
             await self.connection.report_error(
@@ -317,6 +325,7 @@ class VoiceTurns:
             await self._transcription_failed(item, "Speech recognition failed.")
             return
         self.timer.mark("transcript", again=True)
+        self._keep_scorer(item["id"], hearing.kept.get("scorer"))
         if hearing.started is not None:
             self.timer.mark("recognition_start", at=hearing.started)
         seconds = ms_of(pcm24, PROTOCOL_RATE) / 1000  # the item's audio, trailing silence too
@@ -324,6 +333,14 @@ class VoiceTurns:
         await self.connection.carry_out(
             self.session.transcribed(item["id"], text, seconds, respond=respond, delta=delta)
         )
+
+    def _keep_scorer(self, item_id: str, scorer) -> None:
+        """Keep the scorer of an item's audio (only the latest few: each holds its encoding)."""
+        if scorer is None:
+            return
+        self.scorers[item_id] = scorer
+        for old in list(self.scorers)[:-KEPT_SCORERS]:
+            del self.scorers[old]
 
     async def _transcription_failed(self, item: dict, message: str) -> None:
         logger.warning("%s: no transcript for %s: %s", self.connection.label, item["id"], message)
