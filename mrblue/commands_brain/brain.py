@@ -14,19 +14,9 @@ import asyncio
 import re
 
 from mrblue.commands_brain import readings
-from mrblue.commands_brain.intents import (
-    REQUIRED,
-    SPOKEN_ORDINALS,
-    Intent,
-    answer,
-    describe_ref,
-    matches,
-    parse,
-    parse_as_heard,
-    resolve,
-    tidy,
-)
+from mrblue.commands_brain.intents import REQUIRED, Intent, answer, parse, parse_as_heard, tidy
 from mrblue.commands_brain.matcher import words_of
+from mrblue.commands_brain.references import SPOKEN_ORDINALS, describe_ref, matches, resolve
 from mrblue.commands_brain.tool_args import find_tool, fit_arguments, property_range
 from mrblue.engine.brains import Decision, FunctionCall, TextDelta
 from mrblue.engine.protocol.items import item_text

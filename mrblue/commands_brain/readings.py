@@ -22,16 +22,9 @@ from functools import lru_cache
 import jellyfish
 from rapidfuzz import fuzz
 
-from mrblue.commands_brain.intents import (
-    COLOR_NAMES,
-    SPOKEN_ORDINALS,
-    VOCABULARY,
-    Intent,
-    matches,
-    normalize,
-    parse_as_heard,
-)
+from mrblue.commands_brain.intents import COLOR_NAMES, VOCABULARY, Intent, normalize, parse_as_heard
 from mrblue.commands_brain.matcher import correct
+from mrblue.commands_brain.references import SPOKEN_ORDINALS, matches
 
 SHORTLIST = 4  # readings scored besides the transcript (each costs a decoder pass)
 MAX_EDITS = 2  # words of the transcript one reading may change
