@@ -141,8 +141,8 @@ def decide(request) -> list:
     if confirmed is not None:
         guess = item_text(conversation[index - 1])[len(GUESS_START) : -len(GUESS_END)]
         answer = "declined" if confirmed.name == "declined" else "confirmed"
-        outputs = [Decision({"heard": item_text(user), "chosen": guess, "outcome": answer})]
-        outputs += _fresh_turn(intent, tools)
+        record = {"heard": item_text(user), "chosen": guess, "outcome": answer}
+        outputs = [Decision(record), *outputs]
     return outputs
 
 
