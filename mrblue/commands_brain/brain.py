@@ -5,9 +5,18 @@ blocks and which one is selected; never the instruction text, which an admin may
 the fitting tool with arguments built from that tool's own schema, and once the tool's output
 comes back, says briefly what happened. When the request is unclear (which block? which
 colour?) it asks a short question, and the next message that answers it completes the request;
-when it is not an editing request, it says what it can do: a turn never ends in silence. It
-holds no state: every decision is read from the conversation (its own questions included), so
-a reconnecting client or a second worker gets the same answers.
+when it is not an editing request, it says what it can do: a turn never ends in silence.
+
+A spoken request the grammar cannot read as heard, when the engine kept the audio's scorer
+(`ResponseRequest.audio`), is guessed at once the page is seen (`readings`): the reading the
+audio clearly supports best is done; a plausible one is asked about ("Did you mean: move the
+button above the first paragraph?"), and "yes" does it, "no" leaves the page as it is;
+otherwise Mr. Blue says what it heard and what it can do. New words for the page that the
+audio supports weakly are read back the same way. Each guess is reported as a `Decision`.
+
+It holds no state: every decision is read from the conversation (its own questions included,
+a guess being its own sentence), so a reconnecting client or a second worker gets the same
+answers.
 """
 
 import asyncio
@@ -122,8 +131,8 @@ def decide(request) -> list:
     if confirmed is not None:
         guess = item_text(conversation[index - 1])[len(GUESS_START) : -len(GUESS_END)]
         answer = "declined" if confirmed.name == "declined" else "confirmed"
-        outputs = [Decision({"heard": item_text(user), "chosen": guess, "outcome": answer})]
-        outputs += _fresh_turn(intent, tools)
+        record = {"heard": item_text(user), "chosen": guess, "outcome": answer}
+        outputs = [Decision(record), *outputs]
     return outputs
 
 

@@ -6,13 +6,14 @@
         [--no-rescoring]
 
 Each sentence of the corpus (tests/support/understanding_corpus.py, 300+ requests) is said by
-each speaker (tests/support/speakers.py: piper at three paces, two espeak-ng voices, with a
-little reverb and light noise), recognized in-process by faster-whisper exactly as a session
-of the demo page would have it (`--bias page`: the session's prompt and hotwords built from
-the page; `plain`: the engine's default prompt only), then played through the brain with a
-probe answering `describe_page` as the editor does. A request is right when the turn ends in
-the expected tool call with the expected arguments (new text compared without case or
-punctuation), or, for the `ask` and `say` rows, in a question or in words without a change.
+each speaker (tests/support/speakers.py: piper at four paces, three espeak-ng voices, with a
+little reverb and light noise; piper and an espeak-ng voice again at 10 dB SNR), recognized
+in-process by faster-whisper exactly as a session of the demo page would have it (`--bias
+page`: the session's prompt and hotwords built from the page; `plain`: the engine's default
+prompt only), then played through the brain with a probe answering `describe_page` as the
+editor does. A request is right when the turn ends in the expected tool call with the
+expected arguments (new text compared without case or punctuation), or, for the `ask` and
+`say` rows, in a question or in words without a change.
 
 With rescoring (the default; `--no-rescoring` leaves it out), each clip is recognized afresh
 and the recognizer's scorer goes to the brain, as the engine hands it over; when the brain
