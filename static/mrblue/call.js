@@ -40,6 +40,8 @@ const TIMED_STAGES = {
   "response.output_audio.delta": "first_audio", // WebSocket
 };
 const ENGINE_STAGES = ["speech_stopped", "transcript", "first_output", "first_audio"];
+// The engine's decisions that ask the person to confirm a guess (`mrblue_decision.outcome`).
+const GUESSED = ["ask", "read_back"];
 
 /** The built-in engine's turn timings from `response.metadata` (`mrblue_<stage>_ms`, as
  * strings), as whole milliseconds; the stages it did not send are left out. */
@@ -90,6 +92,7 @@ export class Call {
     this.logId = null; // ...and its conversation id
     this.shownErrors = 0; // conversation errors already reported
     this.pendingResponse = false; // a response.create waiting for the current response to end
+    this.guess = null; // what the engine's brain guessed it heard, asking to confirm: { sentence }
     this.turnStarted = null; // when the person stopped speaking (for time-to-answer)
     this.turn = null; // this turn's stages as the panel measured them: { start, stages }
     this.talkingSince = null; // push-to-talk: when the button was pressed
@@ -119,6 +122,7 @@ export class Call {
       speaking,
       canStopSpeaking: live && (speaking || responding),
       messages: this.conversation.list().filter((m) => m.text || !m.final),
+      guess: live ? this.guess : null,
     };
   }
 
@@ -319,6 +323,7 @@ export class Call {
   onEvent(event) {
     this.conversation.handle(event);
     this.logEvent(event);
+    this.noteGuess(event);
     if (event.type === "conversation.item.truncated") {
       // Ask what was actually heard, to show the answer cut where the person cut it.
       this.transport?.send({ type: "conversation.item.retrieve", item_id: event.item_id });
@@ -348,11 +353,33 @@ export class Call {
     else this.transport.send({ type: "response.create" });
   }
 
+  /** Show what the engine's brain asks to confirm ("Did you mean: ...?") until the person
+   * answers it, by voice, typing, or the guess's buttons. */
+  noteGuess(event) {
+    const decision = engineDecision(event);
+    if (decision) {
+      const asked = GUESSED.includes(decision.outcome) && typeof decision.chosen === "string";
+      this.guess = asked ? { sentence: decision.chosen } : null;
+    } else if (event.type === "input_audio_buffer.speech_started") {
+      this.guess = null;
+    }
+  }
+
+  /** Answer the guess shown: yes does what it says, no leaves the page alone. */
+  answerGuess(yes) {
+    if (!this.guess) return;
+    this.sendText(yes ? "Yes." : "No.");
+  }
+
   /** Send a typed message (cutting off an answer in progress) and ask for the reply. */
   sendText(text) {
     if (!this.transport) {
       this.view.onError(NOT_STARTED);
       return;
+    }
+    if (this.guess) {
+      this.guess = null; // answered
+      this.changed();
     }
     if (this.conversation.responding) this.stopSpeaking();
     this.transport.send({ type: "conversation.item.create", item: {

@@ -56,6 +56,8 @@ export class VoicePanel {
     this.part("end").addEventListener("click", () => call.end());
     this.part("mute").addEventListener("click", () => call.toggleMute());
     this.part("stop-speaking").addEventListener("click", () => call.stopSpeaking());
+    this.part("guess-yes").addEventListener("click", () => call.answerGuess(true));
+    this.part("guess-no").addEventListener("click", () => call.answerGuess(false));
     this.bindPushToTalk(this.part("push-to-talk"));
     this.part("message-form").addEventListener("submit", (event) => {
       event.preventDefault();
@@ -128,6 +130,8 @@ export class VoicePanel {
     this.part("message-input").disabled = !live;
     this.part("send").disabled = !live;
     this.renderMessages(shown.messages);
+    this.part("guess").hidden = !shown.guess;
+    this.part("guess-text").textContent = shown.guess ? `Did you mean: ${shown.guess.sentence}?` : "";
   }
 
   renderMessages(messages) {

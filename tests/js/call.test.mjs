@@ -270,6 +270,37 @@ test("the engine's account of a guessed request is logged with its response", as
                    [{ type: "decision", response_id: "r2", decision }]);
 });
 
+test("a guess to confirm is shown until answered; its buttons say yes or no", async () => {
+  const { call, network, view } = makeCall();
+  await call.start();
+  const [transport] = network.transports;
+  const asked = (id, outcome) => ({ type: "response.done", response: { id, metadata: {
+    mrblue_decision: JSON.stringify({ heard: "Move the button above the first pair of glass.",
+                                      outcome, chosen: "move the button above the first paragraph" }),
+  } } });
+  assert.equal(view.shown.guess, null);
+  transport.receive(asked("r1", "ask"));
+  assert.deepEqual(view.shown.guess, { sentence: "move the button above the first paragraph" });
+  call.answerGuess(true);
+  assert.equal(view.shown.guess, null);
+  assert.deepEqual(transport.sent.slice(-2), [
+    { type: "conversation.item.create", item: { type: "message", role: "user",
+                                                content: [{ type: "input_text", text: "Yes." }] } },
+    { type: "response.create" },
+  ]);
+  transport.receive(asked("r2", "read_back"));
+  assert.ok(view.shown.guess);
+  call.answerGuess(false);
+  assert.equal(transport.sent.at(-2).item.content[0].text, "No.");
+  transport.receive(asked("r3", "ask"), { type: "input_audio_buffer.speech_started" });
+  assert.equal(view.shown.guess, null); // answered by voice
+  transport.receive(asked("r4", "act"));
+  assert.equal(view.shown.guess, null); // done at once: nothing to confirm
+  const sent = transport.sent.length;
+  call.answerGuess(true); // no guess shown: nothing to answer
+  assert.equal(transport.sent.length, sent);
+});
+
 test("a dropped connection reconnects with backoff and replays what was said", async () => {
   const { call, network, view } = makeCall({ outcomes: ["ok", "fail"] });
   await call.start({ textOnly: true });

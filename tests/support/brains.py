@@ -1,8 +1,10 @@
-"""Brains for tests: ones that hang until cancelled, fail, or crash."""
+"""Brains for tests: ones that hang until cancelled, fail, crash, or are unsure."""
 
 import asyncio
 
-from mrblue.engine.brains import BrainError, TextDelta
+from mrblue.commands_brain.brain import CommandsBrain
+from mrblue.engine.brains import BrainError, Decision, TextDelta
+from mrblue.engine.protocol.items import item_text
 
 CANCELLED = []
 
@@ -33,3 +35,21 @@ class CrashingBrain:
     async def respond(self, request):
         raise ZeroDivisionError("oops")
         yield  # pragma: no cover  (makes this an async generator)
+
+
+class GuessingBrain(CommandsBrain):
+    """The `commands` brain, but unsure of every new request: it asks whether the heading
+    should be blue, as the real one asks about what it may have misheard (with the account
+    of its guess in `response.done`), and answers "yes" or "no" as the real one does."""
+
+    GUESS = "make the heading blue"
+
+    async def respond(self, request):
+        said = [item for item in request.conversation if item.get("role") == "user"]
+        if said and item_text(said[-1]).lower().rstrip(".!") in ("yes", "no"):
+            async for output in super().respond(request):
+                yield output
+            return
+        heard = item_text(said[-1]) if said else ""
+        yield Decision({"heard": heard, "candidates": [], "chosen": self.GUESS, "outcome": "ask"})
+        yield TextDelta(f"Did you mean: {self.GUESS}?")
