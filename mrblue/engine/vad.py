@@ -43,7 +43,10 @@ SEMANTIC_ASK_MS = (192, 416)
 EAGERNESS_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
 PRE_SPEECH_MS = 500  # the model hears the turn from a little before its speech began
 JUDGED_WINDOW_MS = 8000  # and at most the last 8 s of it
-COMPLETE = 0.5  # the model's probability from which a turn is complete
+# The model's probability from which a turn is complete, per ask: its own 0.5 at the first;
+# more at the later one, where silence alone leans it towards "complete" ("Can you make the,
+# um," 0.06 at 192 ms, 0.71 at 416 ms).
+COMPLETE = (0.5, 0.8)
 # A pause this long (at most half the turn-ending silence) may be the end of the turn: recognition
 # starts then, so the transcript is nearly ready when the silence confirms it. Two chunks: at
 # once, but not on one quiet chunk inside a word.
@@ -207,13 +210,14 @@ class TurnDetector:
         check, self.asking = self.asking, None
         if check is None or not self.speaking:
             return []
+        complete = COMPLETE[min(self._asked, len(COMPLETE)) - 1]
         if probability is None:
             self._needed_ms = max(self.fallback_ms, self._silence_ms)
-        elif probability >= COMPLETE:
+        elif probability >= complete:
             return [self._stopped(check.audio_end_ms)]
         else:
             # 0.45 ("maybe") waits a little longer; 0.01 ("surely not") the whole limit.
-            doubt = 1.0 - probability / COMPLETE
+            doubt = 1.0 - probability / complete
             asked_at = self._silence_ms
             self._needed_ms = asked_at + (self.silence_ms - asked_at) * doubt
         return []

@@ -17,11 +17,11 @@ def test_a_hesitant_request_answered_in_two_turns_counts_as_cut_off():
     complete = Request("complete", "piper", ("Make the heading blue.",))
     hesitant = Request("hesitant", "piper", ("Change the title to, um,", "Welcome home."))
     turns = [
-        {"request": complete, "at": 0, "heard": 700},
+        {"request": complete, "at": 0, "turn_end": 400, "heard": 700},
         {"request": None, "at": 10_000},  # "change the title to um": cut off ...
         {"request": hesitant, "at": 11_500, "heard": 900},  # ... then the rest
         {"request": None, "at": 20_000},  # noise long before the next request: not a cut
         {"request": hesitant, "at": 30_000, "heard": 800},
         {"request": complete, "at": 40_000},  # answered too late to be timed
     ]
-    assert summary(turns) == {"heard": [700], "hesitant": 2, "cut": 1}
+    assert summary(turns) == {"heard": [700], "turn_end": [400], "hesitant": 2, "cut": 1}

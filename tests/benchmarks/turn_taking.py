@@ -150,16 +150,20 @@ def turns_of(events: list[dict], heard: list[float], requests: list[Request]) ->
         window = ((done or {}).get("response", {}).get("metadata") or {}).get(
             "mrblue_speech_stopped_ms"
         )
-        if after and window is not None:
-            turn["heard"] = round(after[0] - stop["_t"]) + int(window)
+        if window is not None:
+            turn["turn_end"] = int(window)  # end of speech -> the turn ended (speech_stopped)
+            if after:
+                turn["heard"] = round(after[0] - stop["_t"]) + int(window)
         turns.append(turn)
     return turns
 
 
 def summary(turns: list[dict]) -> dict:
-    """Heard latencies of complete requests, and the hesitant requests cut off."""
-    heard = [t.get("heard") for t in turns if t["request"] and t["request"].kind == "complete"]
-    heard = [ms for ms in heard if ms is not None]
+    """For complete requests, when the turn ended and when the answer was heard (ms after
+    the end of speech); the hesitant requests, and how many were cut off."""
+    complete = [t for t in turns if t["request"] and t["request"].kind == "complete"]
+    heard = [t["heard"] for t in complete if t.get("heard") is not None]
+    turn_end = [t["turn_end"] for t in complete if t.get("turn_end") is not None]
     finished = [i for i, t in enumerate(turns) if t["request"] and t["request"].kind == "hesitant"]
     # Cut off: the turn just before the one that finished it ended mid-request, in the
     # same request (a few seconds before: requests are further apart than that).
@@ -168,7 +172,7 @@ def summary(turns: list[dict]) -> dict:
         for i in finished
         if i > 0 and turns[i - 1]["request"] is None and turns[i]["at"] - turns[i - 1]["at"] < 5000
     ]
-    return {"heard": heard, "hesitant": len(finished), "cut": len(cut)}
+    return {"heard": heard, "turn_end": turn_end, "hesitant": len(finished), "cut": len(cut)}
 
 
 def model_times(runs: int) -> list[int]:
@@ -210,11 +214,13 @@ def compare(
     summaries = {name: summary(turns) for name, turns in results.items()}
     rows = []
     for name, s in summaries.items():
-        heard = s["heard"]
+        heard, turn_end = s["heard"], s["turn_end"]
         rows.append(
             [
                 name,
                 len(heard),
+                round(statistics.median(turn_end)) if turn_end else None,
+                percentile(turn_end, 0.9),
                 round(statistics.median(heard)) if heard else None,
                 percentile(heard, 0.9),
                 f"{s['cut']}/{s['hesitant']}",
@@ -223,10 +229,20 @@ def compare(
         )
     table = {
         "caption": (
-            f"turn detection: complete requests, end of speech -> first audio heard (ms); "
-            f"hesitant requests cut off ({len(corpus())} requests x voices {voices()})"
+            f"turn detection: complete requests, ms after the end of speech until the turn "
+            f"ended and until the answer was heard; hesitant requests cut off "
+            f"({len(corpus())} requests x voices {voices()})"
         ),
-        "columns": ["turn detection", "turns", "heard median", "heard p90", "cut off", "share"],
+        "columns": [
+            "turn detection",
+            "turns",
+            "turn end median",
+            "turn end p90",
+            "heard median",
+            "heard p90",
+            "cut off",
+            "share",
+        ],
         "rows": rows,
     }
     data = {
@@ -234,8 +250,8 @@ def compare(
             {
                 "request": " / ".join(t["request"].parts) if t["request"] else None,
                 "kind": t["request"].kind if t["request"] else "cut",
-                "voice": t["request"].voice if t["request"] else None,
                 "said": t["said"],
+                "turn_end_ms": t.get("turn_end"),
                 "heard_ms": t.get("heard"),
             }
             for t in turns

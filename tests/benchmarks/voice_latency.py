@@ -38,7 +38,7 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `calls`: [{"calls": n, "worst_concealed": ratio}];
 - `isolated.smart_turn_ms`: the end-of-turn model's time per inference, one value per run;
 - `turn_taking`: {turn detection: [{"request", "kind" (complete, hesitant, or cut: a turn
-  that ended before its request did), "voice", "said", "heard_ms"}, ...]}.
+  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]}.
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
