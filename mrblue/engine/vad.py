@@ -27,12 +27,13 @@ CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # "high" waits out a spoken comma (piper pauses ~380 ms there; people about as long).
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
-# While Mr. Blue speaks, a cough, a click or an "mhm" must not cut its answer: only this much
-# speech (a few words; peers wait 0.5 s or for words) barges in.
-BARGE_IN_SPEECH_MS = 416
-# Counted across the short gaps of real speech ("Stop, please.": a comma's pause); a longer
-# quiet starts the count again.
-BARGE_IN_GAP_MS = 400
+# While Mr. Blue speaks, a cough, a click or an "hmm" must not cut its answer: only this much
+# speech barges in (peers wait 0.5 s, or for words). Silero hears piper's "Ahem." as 256 ms of
+# speech, "Hmm." 224 ms, "Wait, stop." 448 ms; a lone "Stop." (256 ms) is too short too.
+BARGE_IN_SPEECH_MS = 320
+# Counted across the gaps of real speech ("Wait, stop.": a comma's pause, 416 ms there); a
+# longer quiet starts the count again.
+BARGE_IN_GAP_MS = 600
 # semantic_vad with the end-of-turn model: it is asked after this much silence (Pipecat asks
 # after 200 ms too), and once more later in the same pause if it did not hear the turn
 # complete (it is surer with more silence: "Make the heading blue." 0.30 at 200 ms, 0.85 at
