@@ -23,7 +23,8 @@ from mrblue.engine.audio import SPEECH_RATE
 CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
 CHUNK_BYTES = CHUNK_SAMPLES * 2
 CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
-# semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
+# semantic_vad without its end-of-turn model (not installed, or failing): eagerness maps to
+# how long a pause ends a turn.
 # "high" waits out a spoken comma (piper pauses ~380 ms there; people about as long).
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
