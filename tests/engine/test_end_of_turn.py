@@ -67,6 +67,13 @@ def test_the_model_hears_a_finished_request_as_complete_and_a_hesitation_as_unfi
     assert hesitating < 0.2 and trailing < 0.2
 
 
+def test_a_worker_loads_the_model_with_whisper_and_piper():
+    from mrblue.engine import speech
+
+    speech.load_models()  # what a worker does before it takes sessions
+    assert end_of_turn._session is not None
+
+
 # --- the detector (no I/O): questions at pauses, answers ------------------------------------------
 
 
