@@ -13,7 +13,9 @@ DEFAULT_INSTRUCTIONS = (
     'The user is editing the page "{{ page.title }}" ({{ page.path }}).'
     "{% if selected %} The selected element is {{ selected }}.{% endif %} "
     "Answer briefly, in speech-friendly sentences, and use your tools to change the page "
-    "when asked."
+    "when asked. Before a tool call that changes the page, first say in a few words what you "
+    'are about to do (for example: "Sure, making the heading blue."), so the user is not left '
+    "in silence; if a tool reports an error, say that the change did not happen."
 )
 
 

@@ -280,13 +280,52 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
     if intent.name in NEEDS_PAGE:
         describe = find_tool(tools, "describe_page")
         if describe is not None:
-            return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
+            look = [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
+            return _acknowledged(intent, look)
         # Without describe_page the page is unseen: only an insert at the end can work.
-        return _act(intent, tool, [], None)
+        return _acknowledged(intent, _act(intent, tool, [], None))
     arguments = fit_arguments(tool, {})
     if arguments is None:
         return _say("The page tools of this conversation don't let me do that.")
-    return [FunctionCall(tool["name"], arguments)]
+    return _acknowledged(intent, [FunctionCall(tool["name"], arguments)])
+
+
+def _acknowledged(intent: Intent, outputs: list) -> list:
+    """`outputs`, after a few words saying what is about to happen, when they call a tool: the
+    person hears at once that they were understood, while the page is looked at and changed
+    (no dead air); the words after the tool's output say how it went."""
+    if not any(isinstance(o, FunctionCall) for o in outputs):
+        return outputs
+    words = _acknowledgement(intent)
+    return _say(words) + outputs if words else outputs
+
+
+def _acknowledgement(intent: Intent) -> str | None:
+    """ "Sure, making the heading blue.": the request said back as under way (None when it
+    still needs a question answered: the question comes instead)."""
+    if intent.name == "describe":
+        return "Let me look at the page."
+    if intent.missing:
+        return None
+    slots = intent.slots
+    what = describe_ref(slots["target"]) if slots.get("target") is not None else "it"
+    if intent.name == "style":
+        if "color" in slots:
+            return f"Sure, making {what} {_colour_name(slots['color'])}."
+        if "background" in slots:
+            return f"Sure, giving {what} a {_colour_name(slots['background'])} background."
+        if "align" in slots:
+            return f"Sure, aligning {what}."
+        return f"Sure, changing the size of {what}."
+    return {
+        "text": f"Sure, changing the text of {what}.",
+        "insert": f"Sure, adding a {slots.get('type', 'block')}.",
+        "delete": f"Sure, deleting {what}.",
+        "move": f"Sure, moving {what}.",
+        "select": f"Sure, selecting {what}.",
+        "undo": "Sure, undoing the last change.",
+        "redo": "Sure, redoing it.",
+    }.get(intent.name)
 
 
 def _after_tool(call, output, intent, tools, after) -> list:

@@ -288,8 +288,10 @@ def spoken(outputs):
 
 
 def the_call(outputs) -> FunctionCall:
-    assert len(outputs) == 1 and isinstance(outputs[0], FunctionCall), outputs
-    return outputs[0]
+    """The one tool call of a response; words before it (an acknowledgement) are allowed."""
+    *words, last = outputs
+    assert isinstance(last, FunctionCall) and all(isinstance(o, TextDelta) for o in words), outputs
+    return last
 
 
 def run_turn(utterance, page=PAGE):

@@ -1,7 +1,7 @@
 """Benchmark: spoken turns over WebRTC from Chromium against the built-in engine.
 
     .venv/bin/python -m tests.benchmarks.voice_latency [--turns 10] [--calls 1,2,4,6]
-        [--json PATH] [--quick]
+        [--json PATH] [--quick] [--turn-rounds 1]
 
 Prints, in one run:
 
@@ -16,7 +16,11 @@ Prints, in one run:
   streamed synthesis) and for a `baseline` with all three switched off (`MRBLUE_STT_EARLY=0`,
   `MRBLUE_STT_SILENCE_AFTER_S=0`, `MRBLUE_TTS_STREAMING=0`);
 - then (unless `--calls ""`) how many simultaneous calls this machine carries without audio
-  gaps (`tests.benchmarks.voice_capacity` measures capacity properly).
+  gaps (`tests.benchmarks.voice_capacity` measures capacity properly);
+- then (unless `--turn-rounds 0`) turn-taking (`tests.benchmarks.turn_taking`): semantic_vad
+  with its end-of-turn model against server_vad's 500 ms, on a small corpus of complete and
+  hesitant requests in two voices: end of speech -> first audio heard, and the share of
+  hesitant requests cut off; the model's own time per inference joins the first table.
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -31,7 +35,10 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `partials`: {config: [transcription deltas before `completed`, per turn]};
 - `server_cpu_s_per_turn`: {config: the server process's CPU seconds per turn (its whole
   call: detection, recognition, synthesis, WebRTC)};
-- `calls`: [{"calls": n, "worst_concealed": ratio}].
+- `calls`: [{"calls": n, "worst_concealed": ratio}];
+- `isolated.smart_turn_ms`: the end-of-turn model's time per inference, one value per run;
+- `turn_taking`: {turn detection: [{"request", "kind" (complete, hesitant, or cut: a turn
+  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]}.
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
@@ -108,8 +115,9 @@ def isolated_times(runs: int) -> dict:
     return times
 
 
-def open_call(browser, server):
-    """A page with a live call; events carry their arrival time."""
+def open_call(browser, server, turn_detection=None):
+    """A page with a live call (with `turn_detection`, else the session's default); events
+    carry their arrival time."""
     from tests.engine.test_voice_live import open_client
 
     page = open_client(browser, server)
@@ -117,14 +125,12 @@ def open_call(browser, server):
       const push = window.events.push.bind(window.events);
       window.events.push = (e) => push({...e, _t: performance.now()});
     }""")
+    listening = {"transcription": {"model": "whisper-1"}}
+    if turn_detection is not None:
+        listening["turn_detection"] = turn_detection
     secret = httpx.post(
         f"{server.url}/v1/realtime/client_secrets",
-        json={
-            "session": {
-                "type": "realtime",
-                "audio": {"input": {"transcription": {"model": "whisper-1"}}},
-            }
-        },
+        json={"session": {"type": "realtime", "audio": {"input": listening}}},
         headers={"Authorization": f"Bearer {ENGINE_KEY}"},
     ).json()["value"]
     page.evaluate("([s, u]) => window.startCall(s, u)", [secret, f"{server.url}/v1/realtime/calls"])
@@ -329,12 +335,20 @@ def main(argv=None):
     parser.add_argument("--seconds", type=int, default=15, help="listening time per call count")
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     parser.add_argument("--quick", action="store_true", help="2 turns, no call counts")
+    parser.add_argument(
+        "--turn-rounds",
+        type=int,
+        default=1,
+        help="times the turn-taking corpus is played per turn detection (0: not at all)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
+    from mrblue.engine import end_of_turn
+    from tests.benchmarks import turn_taking
     from tests.support.browser import chromium
 
     workdir = Path(tempfile.mkdtemp(prefix="mrblue-bench-"))
@@ -343,6 +357,8 @@ def main(argv=None):
     if migrate.returncode:
         sys.exit(migrate.stderr)
     isolated = isolated_times(2 if args.quick else 7)
+    if args.turn_rounds and end_of_turn.available():
+        isolated["smart_turn_ms"] = turn_taking.model_times(5 if args.quick else 20)
     # The fake microphone loops: leave room for a whole turn on a slow (or busy) machine, so
     # that the next loop does not cut the answer off.
     models_s = statistics.median(isolated["whisper_ms"]) + statistics.median(isolated["piper_ms"])
@@ -370,7 +386,22 @@ def main(argv=None):
             print(f"{name}: partial transcripts before completed, per turn: {counted}")
         if counts:
             calls = call_counts(browser, database, counts, args.seconds)
-    tables = [isolated_table, stages]
+    turn_tables, turn_data = [], {}
+    if args.turn_rounds and end_of_turn.available():
+        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
+        try:
+            turn_tables, turn_data = turn_taking.compare(
+                server,
+                open_call,
+                workdir,
+                gap_s=max(6.0, 2 * models_s / 1000 + 4),
+                rounds=args.turn_rounds,
+            )
+        finally:
+            server.close()
+        for table in turn_tables:
+            print_table(table)
+    tables = [isolated_table, stages, *turn_tables]
     if calls:
         calls_table = {
             "caption": "simultaneous speaking calls: worst share of audio the browsers concealed",
@@ -400,6 +431,7 @@ def main(argv=None):
                         "partials": partials,
                         "server_cpu_s_per_turn": cpu,
                         "calls": calls,
+                        "turn_taking": turn_data,
                     },
                 },
                 indent=2,

@@ -59,6 +59,7 @@ def test_silero_hears_a_cough_and_an_hmm_as_speech_but_not_enough_to_barge_in():
         assert silero_starts(sound, barge_in=False), sound  # today's turn (and cancel)
         assert not silero_starts(sound, barge_in=True), sound
     assert silero_starts(STOP, barge_in=True)
+    assert silero_starts("Wait, stop.", barge_in=True)  # two short words, a comma between
 
 
 async def test_a_cough_during_the_answer_does_not_cut_it_and_speech_does():

@@ -67,6 +67,13 @@ def test_the_model_hears_a_finished_request_as_complete_and_a_hesitation_as_unfi
     assert hesitating < 0.2 and trailing < 0.2
 
 
+def test_a_worker_loads_the_model_with_whisper_and_piper():
+    from mrblue.engine.voice import speech
+
+    speech.load_models()  # what a worker does before it takes sessions
+    assert end_of_turn._session is not None
+
+
 # --- the detector (no I/O): questions at pauses, answers ------------------------------------------
 
 
@@ -95,10 +102,13 @@ def test_a_pause_asks_the_model_and_waits_for_its_answer_before_hearing_on():
     assert detector.feed(b"") == [] and not detector.speaking
 
 
-def answer_all(detector, verdict) -> list:
-    """Feed on, answering every check with `verdict`; the events after the checks."""
+def answer_all(detector, verdicts) -> list:
+    """Feed on, answering the checks with `verdicts` in turn (the last one repeated); the
+    events after the checks."""
+    verdicts = verdicts if isinstance(verdicts, list) else [verdicts]  # used up as answered
     events = []
     while detector.asking is not None:
+        verdict = verdicts.pop(0) if len(verdicts) > 1 else verdicts[0]
         events += detector.judged(verdict) + detector.feed(b"")
     return events
 
@@ -121,19 +131,22 @@ def test_an_unfinished_pause_is_asked_twice_keeps_the_turn_and_a_later_pause_ask
 
 
 def test_an_unsure_verdict_waits_less_than_a_sure_one_and_the_limit_is_the_eagerness():
-    def silence_until_stop(verdict, eagerness="auto"):
+    def silence_until_stop(verdicts, eagerness="auto"):
+        verdicts = list(verdicts) if isinstance(verdicts, list) else [verdicts]
         pattern = [0.9] * 10 + [0.0] * 400
         detector = TurnDetector(
             {**SEMANTIC, "eagerness": eagerness}, probability=scripted(pattern), judging=True
         )
         for _ in pattern:  # a chunk at a time: the detector's time when the turn ends
-            events = detector.feed(chunks(1)) + answer_all(detector, verdict)
+            events = detector.feed(chunks(1)) + answer_all(detector, verdicts)
             if any(isinstance(e, SpeechStopped) for e in events):
                 assert events[-1] == SpeechStopped(int(10 * CHUNK_MS))
                 return detector.elapsed_ms - 10 * CHUNK_MS
 
-    unsure, sure = silence_until_stop(0.45), silence_until_stop(0.001)
+    # Unsure, then less unsure with more silence (short of the later ask's stricter bar).
+    unsure, sure = silence_until_stop([0.45, 0.7]), silence_until_stop(0.001)
     assert SEMANTIC_ASK_MS[-1] < unsure < 1000 < sure
+    assert silence_until_stop([0.3, 0.9]) == SEMANTIC_ASK_MS[-1]  # sure at the later ask
     assert abs(sure - EAGERNESS_MAX_WAIT_MS["auto"]) <= 2 * CHUNK_MS
     assert silence_until_stop(0.001, "high") < sure < silence_until_stop(0.001, "low")
     # The model failed: the fixed window of the eagerness level, as without a model.

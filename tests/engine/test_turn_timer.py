@@ -56,3 +56,13 @@ def test_an_unknown_stage_is_a_mistake_and_the_log_line_names_every_stage(caplog
     with caplog.at_level(logging.INFO, logger="mrblue.engine"):
         timer.log("call-1")
     assert "call-1 turn timings: mrblue_speech_stopped_ms=250" in caplog.text
+
+
+def test_what_detection_took_after_the_audio_arrived_counts_in_speech_stopped():
+    clock = Clock()
+    timer = TurnTimer(clock)
+    # The audio up to 300 ms after the speech had arrived at 100.0; the end-of-turn model
+    # then took 150 ms to say the turn was over.
+    clock.now = 100.15
+    timer.start(heard_since_s=0.3, heard_at=100.0)
+    assert timer.metadata() == {"mrblue_speech_stopped_ms": "450"}

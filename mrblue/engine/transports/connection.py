@@ -138,6 +138,12 @@ class Speaker:
             self._pieces.put_nowait(None)
             await self._task
 
+    async def flush(self) -> None:
+        """Speak the words so far to their end, then take more: a tool call comes next, and
+        the words' audio belongs to their own item, before the call's."""
+        await self.finish()
+        self._task = None
+
     def stop(self) -> None:
         """The response ended (or was cancelled): speak no more of it."""
         if self._task is not None and not self._task.done():
@@ -368,6 +374,8 @@ class EngineConnection:
                 if voice is not None:
                     await voice.say(output.text)
             elif isinstance(output, FunctionCall):
+                if voice is not None:
+                    await voice.flush()  # "Sure, making the heading blue." is heard first
                 await self.carry_out(
                     self.session.add_function_call(
                         response_id, output.name, output.arguments, output.call_id

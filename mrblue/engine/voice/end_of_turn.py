@@ -44,8 +44,10 @@ _lock = threading.Lock()
 _session = None
 
 
+@functools.cache
 def model_path() -> Path | None:
-    """The Smart Turn model file of the installed `pipecat-ai` package, or None without it."""
+    """The Smart Turn model file of the installed `pipecat-ai` package, or None without it
+    (looked up once: the package's file list is read from disk)."""
     try:
         files = metadata.files(PACKAGE) or []
     except metadata.PackageNotFoundError:

@@ -23,11 +23,14 @@ class TurnTimer:
         self._clock = clock
         self._marks: dict[str, float] = {}
 
-    def start(self, heard_since_s: float) -> None:
-        """Speech stopped, as turn detection tells it `heard_since_s` after the speech ended
-        (live audio arrives in real time: the detector has heard that much more since)."""
+    def start(self, heard_since_s: float, heard_at: float | None = None) -> None:
+        """Speech stopped, as turn detection tells it `heard_since_s` of audio after the speech
+        ended, audio that had all arrived by `heard_at` (on this clock; default now): live
+        audio arrives in real time, so the speech ended that much earlier. Whatever the
+        detection took since `heard_at` (an end-of-turn model's verdict) counts."""
         now = self._clock()
-        self._marks = {"speech_end": now - heard_since_s, "speech_stopped": now}
+        arrived = now if heard_at is None else heard_at
+        self._marks = {"speech_end": arrived - heard_since_s, "speech_stopped": now}
 
     def mark(self, stage: str, at: float | None = None, *, again: bool = False) -> None:
         """`stage` happened (now, or `at` on this clock); the first mark of a stage counts

@@ -91,6 +91,7 @@ class VoiceTurns:
         self._heard_from_ms = 0.0  # detector time of the latest recognition of it
         self._idle: asyncio.TimerHandle | None = None
         self._last_speech_end_ms = 0
+        self._heard_clock: tuple[float, float] | None = None  # (monotonic, detector ms)
         self.timer = TurnTimer()  # the timings of the turn in progress
         # The latest end-of-turn verdicts: (probability, seconds it took), for logs and tests.
         self.judgements: deque[tuple[float, float]] = deque(maxlen=32)
@@ -127,6 +128,9 @@ class VoiceTurns:
             detector = self._turn_detector(settings)
             detector.barge_in = self._assistant_speaking()
             events = await asyncio.to_thread(detector.feed, pcm16k)
+            # When the audio heard so far had arrived: the end of speech is timed from it
+            # (not from after the end-of-turn model's answer, which takes time of its own).
+            self._heard_clock = (time.monotonic(), detector.elapsed_ms)
             # semantic_vad asks the end-of-turn model at a pause; the detector waits for the
             # answer (in audio time), and then goes on with the audio fed meanwhile.
             while detector.asking is not None:
@@ -264,7 +268,10 @@ class VoiceTurns:
     async def _speech_stopped(self, audio_end_ms: int, settings: dict) -> None:
         assert self._speech_item is not None  # speech stops only after it started
         self._last_speech_end_ms = audio_end_ms
-        self.timer.start((self._heard_ms - audio_end_ms) / 1000)
+        # Live audio arrives in real time: the speech ended as much earlier than the audio
+        # heard so far arrived as the detector has heard audio since.
+        heard_at, heard_ms = self._heard_clock or (time.monotonic(), self._heard_ms)
+        self.timer.start((heard_ms - audio_end_ms) / 1000, heard_at=heard_at)
         step = self.session.speech_stopped(audio_end_ms, self._speech_item)
         await self.connection.carry_out(step)
         assert step.committed_item is not None  # speech_stopped commits the speech

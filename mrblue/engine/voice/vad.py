@@ -23,17 +23,18 @@ from mrblue.engine.voice.audio import SPEECH_RATE
 CHUNK_SAMPLES = 512  # what Silero takes at 16 kHz: 32 ms
 CHUNK_BYTES = CHUNK_SAMPLES * 2
 CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
-# semantic_vad has no model here: eagerness maps to how long a pause ends a turn.
-# "high" still waits out a spoken comma (piper's pause there, and people's), so a sentence
-# is not cut at its first clause.
+# semantic_vad without its end-of-turn model (not installed, or failing): eagerness maps to
+# how long a pause ends a turn. "high" still waits out a spoken comma (piper's pause there,
+# and people's), so a sentence is not cut at its first clause.
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
-# While Mr. Blue speaks, a cough, a click or an "mhm" must not cut its answer: only this much
-# speech (a few words; peers wait 0.5 s or for words) barges in.
-BARGE_IN_SPEECH_MS = 416
-# Counted across the short gaps of real speech ("Stop, please.": a comma's pause); a longer
-# quiet starts the count again.
-BARGE_IN_GAP_MS = 400
+# While Mr. Blue speaks, a cough, a click or an "hmm" must not cut its answer: only this much
+# speech barges in (peers wait 0.5 s, or for words). Silero hears piper's "Ahem." as 256 ms of
+# speech, "Hmm." 224 ms, "Wait, stop." 448 ms; a lone "Stop." (256 ms) is too short too.
+BARGE_IN_SPEECH_MS = 320
+# Counted across the gaps of real speech ("Wait, stop.": a comma's pause, 416 ms there); a
+# longer quiet starts the count again.
+BARGE_IN_GAP_MS = 600
 # semantic_vad with the end-of-turn model: it is asked after this much silence (Pipecat asks
 # after 200 ms too), and once more later in the same pause if it did not hear the turn
 # complete (it is surer with more silence: "Make the heading blue." 0.30 at 200 ms, 0.85 at
@@ -44,7 +45,10 @@ SEMANTIC_ASK_MS = (192, 416)
 EAGERNESS_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
 PRE_SPEECH_MS = 500  # the model hears the turn from a little before its speech began
 JUDGED_WINDOW_MS = 8000  # and at most the last 8 s of it
-COMPLETE = 0.5  # the model's probability from which a turn is complete
+# The model's probability from which a turn is complete, per ask: its own 0.5 at the first;
+# more at the later one, where silence alone leans it towards "complete" ("Can you make the,
+# um," 0.06 at 192 ms, 0.71 at 416 ms).
+COMPLETE = (0.5, 0.8)
 # A pause this long (at most half the turn-ending silence) may be the end of the turn: recognition
 # starts then, so the transcript is nearly ready when the silence confirms it. Two chunks: at
 # once, but not on one quiet chunk inside a word.
@@ -208,13 +212,14 @@ class TurnDetector:
         check, self.asking = self.asking, None
         if check is None or not self.speaking:
             return []
+        complete = COMPLETE[min(self._asked, len(COMPLETE)) - 1]
         if probability is None:
             self._needed_ms = max(self.fallback_ms, self._silence_ms)
-        elif probability >= COMPLETE:
+        elif probability >= complete:
             return [self._stopped(check.audio_end_ms)]
         else:
             # 0.45 ("maybe") waits a little longer; 0.01 ("surely not") the whole limit.
-            doubt = 1.0 - probability / COMPLETE
+            doubt = 1.0 - probability / complete
             asked_at = self._silence_ms
             self._needed_ms = asked_at + (self.silence_ms - asked_at) * doubt
         return []
