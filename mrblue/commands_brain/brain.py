@@ -25,19 +25,24 @@ import re
 from mrblue.commands_brain import readings
 from mrblue.commands_brain.intents import REQUIRED, Intent, answer, parse, parse_as_heard, tidy
 from mrblue.commands_brain.matcher import words_of
-from mrblue.commands_brain.references import SPOKEN_ORDINALS, describe_ref, matches, resolve
-from mrblue.commands_brain.tool_args import find_tool, fit_arguments, property_range
-from mrblue.engine.brains import Decision, FunctionCall, TextDelta
+from mrblue.commands_brain.page_actions import (
+    act,
+    colour_name,
+    confirmation,
+    describe_page,
+    say,
+    unclear,
+)
+from mrblue.commands_brain.references import describe_ref
+from mrblue.commands_brain.tool_args import find_tool, fit_arguments
+from mrblue.engine.brains import Decision, FunctionCall
 from mrblue.engine.protocol.items import item_text
 from mrblue.shared.json_input import parse_json
 
-DEFAULT_FONT_SIZES = {"heading": 32, "paragraph": 16, "button": 16, "image": 16}
-DEFAULT_TEXT = {"heading": "New heading", "paragraph": "New paragraph", "button": "Click me"}
 SKILLS = (
     "change text, colours, backgrounds, sizes and alignment, add, move or delete blocks, "
     "and undo or redo"
 )
-NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six"}
 TOOL_FOR = {
     "style": "update_style",
     "text": "update_text",
@@ -58,8 +63,6 @@ TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a
 # (up to this many questions in a row).
 QUESTION_STARTS = ("Which", "What", "Where", "Nothing is selected")
 MAX_FOLLOW_UPS = 3
-MAX_CHOICES = 4  # blocks named in a "which one" question
-# The question about a guess: a "yes" to it does the request the guess's sentence says.
 GUESS = "Did you mean: {sentence}?"
 GUESS_START, GUESS_END = "Did you mean: ", "?"
 YES = re.compile(
@@ -70,15 +73,6 @@ NO = re.compile(
     r"(?:no|nope|nah|no thanks|no thank you|don't|do not|cancel|never ?mind|wrong|not that)"
     r"(?: please| thanks)?"
 )
-QUESTIONS = {
-    "color": "Which colour should {what} be?",
-    "background": "Which background colour should {what} get?",
-    "font_size": "Should {what} be bigger or smaller?",
-    "position": "Where should I move {what}: up, down, to the top or to the bottom?",
-    "text": "What should {what} say?",
-    "type": "What should I add: a heading, a paragraph, a button or an image?",
-    "property": "What should I change about {what}: its colour, background, size or alignment?",
-}
 
 
 class CommandsBrain:
@@ -116,14 +110,14 @@ def decide(request) -> list:
         if call is not None and call.get("name") == "describe_page" and confirmed is None:
             # The page is seen: the moment to doubt what was heard, and to say why.
             doubt, record = _doubt(choice, intent, user, _scorer(user, request))
-            outputs = _say(doubt) if doubt else None
+            outputs = say(doubt) if doubt else None
             if outputs is None:
                 outputs = _after_tool(call, _json(last.get("output")), intent, tools, after)
             return [Decision(record), *outputs] if record else outputs
         if call is not None:
             return _after_tool(call, _json(last.get("output")), intent, tools, after)
     if user is None or (last is not None and last.get("type") == "message"):
-        return _say("Is there anything else you'd like to change on the page?")
+        return say("Is there anything else you'd like to change on the page?")
     if guessing and (describe := find_tool(tools, "describe_page")) is not None:
         # What was heard is no request as it stands: the page says what it may have been.
         return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
@@ -251,30 +245,30 @@ def _page_words(blocks: list) -> frozenset:
 
 def _fresh_turn(intent: Intent | None, tools) -> list:
     if intent is None:
-        return _say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
+        return say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
     if intent.name == "too_long":
-        return _say(TOO_LONG)
+        return say(TOO_LONG)
     if intent.name == "declined":
-        return _say("OK, I changed nothing. Tell me again what you'd like.")
+        return say("OK, I changed nothing. Tell me again what you'd like.")
     if intent.name == "greet":
-        return _say(
+        return say(
             "Hi! I'm Mr. Blue. Tell me what to change on this page, for example: "
             "make the heading blue."
         )
     if intent.name == "capabilities":
         if not tools:
-            return _say(
+            return say(
                 "Offline I understand page edits, but page editing is switched off in "
                 "this conversation."
             )
-        return _say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
+        return say(f"I can {SKILLS}. For example, say: add a button that says Sign up.")
     if intent.name == "thanks":
-        return _say("You're welcome! Tell me whenever you'd like something else changed.")
+        return say("You're welcome! Tell me whenever you'd like something else changed.")
     if intent.name == "unsupported":
-        return _say(f"I can't do {intent.slots['what']} here. I can {SKILLS}.")
+        return say(f"I can't do {intent.slots['what']} here. I can {SKILLS}.")
     tool = find_tool(tools, TOOL_FOR[intent.name])
     if tool is None:
-        return _say(
+        return say(
             "I can't change the page in this conversation: the page-editing tools are switched off."
         )
     if intent.name in NEEDS_PAGE:
@@ -283,10 +277,10 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
             look = [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
             return _acknowledged(intent, look)
         # Without describe_page the page is unseen: only an insert at the end can work.
-        return _acknowledged(intent, _act(intent, tool, [], None))
+        return _acknowledged(intent, act(intent, tool, [], None))
     arguments = fit_arguments(tool, {})
     if arguments is None:
-        return _say("The page tools of this conversation don't let me do that.")
+        return say("The page tools of this conversation don't let me do that.")
     return _acknowledged(intent, [FunctionCall(tool["name"], arguments)])
 
 
@@ -297,7 +291,7 @@ def _acknowledged(intent: Intent, outputs: list) -> list:
     if not any(isinstance(o, FunctionCall) for o in outputs):
         return outputs
     words = _acknowledgement(intent)
-    return _say(words) + outputs if words else outputs
+    return say(words) + outputs if words else outputs
 
 
 def _acknowledgement(intent: Intent) -> str | None:
@@ -311,9 +305,9 @@ def _acknowledgement(intent: Intent) -> str | None:
     what = describe_ref(slots["target"]) if slots.get("target") is not None else "it"
     if intent.name == "style":
         if "color" in slots:
-            return f"Sure, making {what} {_colour_name(slots['color'])}."
+            return f"Sure, making {what} {colour_name(slots['color'])}."
         if "background" in slots:
-            return f"Sure, giving {what} a {_colour_name(slots['background'])} background."
+            return f"Sure, giving {what} a {colour_name(slots['background'])} background."
         if "align" in slots:
             return f"Sure, aligning {what}."
         return f"Sure, changing the size of {what}."
@@ -332,23 +326,23 @@ def _after_tool(call, output, intent, tools, after) -> list:
     if call.get("name") == "describe_page":
         blocks, selected = _page(output)
         if intent is None:
-            return _say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
+            return say(f"Sorry, I can't help with that offline. I can {SKILLS}.")
         if intent.name not in TOOL_FOR or intent.name not in NEEDS_PAGE:
             return _fresh_turn(intent, tools)  # undo, redo: seen only to guess what was said
         if intent.name == "describe":
-            return _say(_describe_page(blocks))
-        unclear = _unclear(intent, blocks, selected)
-        if unclear:
-            return _say(unclear)
+            return say(describe_page(blocks))
+        question = unclear(intent, blocks, selected)
+        if question:
+            return say(question)
         tool = find_tool(tools, TOOL_FOR.get(intent.name, ""))
         if tool is None:
-            return _say("I can't do that with the tools of this conversation.")
-        return _act(intent, tool, blocks, selected)
+            return say("I can't do that with the tools of this conversation.")
+        return act(intent, tool, blocks, selected)
     if isinstance(output, dict) and (output.get("ok") is False or output.get("error")):
         reason = str(output.get("error") or "the editor refused the change").rstrip(".")
-        return _say(f"I couldn't do that: {reason}.")
+        return say(f"I couldn't do that: {reason}.")
     blocks, selected = _page(_page_output(after))
-    return _say(_confirmation(call.get("name"), intent, blocks, selected))
+    return say(confirmation(call.get("name"), intent, blocks, selected))
 
 
 def _page_output(after: list):
@@ -362,226 +356,6 @@ def _page_output(after: list):
         ),
         None,
     )
-
-
-def _unclear(intent: Intent, blocks: list, selected: str | None) -> str | None:
-    """The question (or the explanation) a request needs before it can be carried out: which
-    block, when its reference fits several or none; else the first slot it left out."""
-    target = intent.slots.get("target")
-    if target is not None:
-        found = matches(target, blocks, selected)
-        if len(found) > 1:
-            return f"Which one: {_choices(found, blocks)}?"
-        if not found:
-            if target.pronoun and blocks:
-                return f"Nothing is selected. Which one: {_choices(blocks, blocks)}?"
-            return _not_found(target, blocks)
-    if not intent.missing:
-        return None
-    slot = intent.missing[0]
-    if slot == "target":
-        return f"Which one: {_choices(blocks, blocks)}?" if blocks else "The page is empty."
-    block = resolve(target, blocks, selected) if target is not None else None
-    what = f"the {block['type']}" if block else "it"
-    return QUESTIONS.get(slot, "What should I change?").format(what=what)
-
-
-def _choices(found: list, blocks: list) -> str:
-    """'the heading, the first paragraph or the button': blocks named so they can be told
-    apart (at most `MAX_CHOICES`; past that, by kind)."""
-    if len(found) > MAX_CHOICES:
-        kinds = list(dict.fromkeys(b.get("type", "block") for b in found))
-        names = [f"a {kind}" for kind in kinds]
-    else:
-        names = [_name(block, blocks) for block in found]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def _name(block: dict, blocks: list) -> str:
-    """How to name one block aloud: 'the button', or 'the second paragraph' among several."""
-    kind = block.get("type", "block")
-    same = [b for b in blocks if b.get("type") == kind]
-    if len(same) == 1:
-        return f"the {kind}"
-    place = same.index(block) + 1
-    return f"the {SPOKEN_ORDINALS.get(place, f'number {place}')} {kind}"
-
-
-def _act(intent: Intent, tool: dict, blocks: list, selected: str | None) -> list:
-    slots = intent.slots
-    if intent.name == "insert":
-        return _insert(slots, tool, blocks, selected)
-    target = resolve(slots["target"], blocks, selected)
-    if target is None:
-        return _say(_not_found(slots["target"], blocks))
-    meanings = {"block_id": target["id"]}
-    if intent.name == "style":
-        meanings.update(_style_meanings(slots, target, tool))
-    elif intent.name == "text":
-        if target.get("type") == "image":
-            return _say("That's an image, so it has no text to change.")
-        meanings["text"] = slots["text"]
-    elif intent.name == "move":
-        placement = _move_placement(slots, target, blocks, selected)
-        if isinstance(placement, str):
-            return _say(placement)
-        meanings.update(placement)
-    arguments = fit_arguments(tool, meanings)
-    if arguments is None:
-        return _say("The page tools of this conversation don't let me do that.")
-    return [FunctionCall(tool["name"], arguments)]
-
-
-def _style_meanings(slots, target, tool) -> dict:
-    meanings = {key: slots[key] for key in ("color", "background", "align") if key in slots}
-    size = slots.get("font_size")
-    if isinstance(size, str):
-        current = (target.get("style") or {}).get("font_size") or DEFAULT_FONT_SIZES.get(
-            target.get("type"), 16
-        )
-        size = round(current * 1.25) if size == "bigger" else round(current / 1.25)
-    if size is not None:
-        low, high = property_range(tool, "font_size")
-        size = max(low or size, min(high or size, size))
-        meanings["font_size"] = size
-    return meanings
-
-
-def _insert(slots, tool, blocks, selected) -> list:
-    block_type = slots["type"]
-    text = slots["text"] or DEFAULT_TEXT.get(block_type, "")
-    if block_type == "image" and not re.match(r"https?://|/", text):
-        return _say(
-            "To add an image I need its web address. Try: add an image with "
-            "https://example.com/photo.jpg."
-        )
-    position, anchor = slots["position"], None
-    if position in ("before", "after"):
-        anchor = _anchor(slots["anchor"], blocks, selected)
-        if anchor is None:
-            return _say(_not_found(slots["anchor"], blocks))
-    elif position == "start" and blocks:
-        position, anchor = "before", blocks[0]
-    elif position == "auto":
-        anchor = next((b for b in blocks if b.get("id") == selected), None)
-        position = "after" if anchor else "end"
-    if position == "start":
-        position = "end"  # an empty page: the start is the end
-    meanings = {
-        "type": block_type,
-        "text": text,
-        "position": position,
-        "relative_to": anchor["id"] if anchor else None,
-    }
-    arguments = fit_arguments(tool, meanings)
-    if arguments is None:
-        return _say("The page tools of this conversation don't let me add that.")
-    return [FunctionCall(tool["name"], arguments)]
-
-
-def _anchor(ref, blocks, selected) -> dict | None:
-    """The block something goes next to: "after the paragraph" takes the first that fits."""
-    return next(iter(matches(ref, blocks, selected)), None) if ref is not None else None
-
-
-def _move_placement(slots, target, blocks, selected):
-    ids = [b.get("id") for b in blocks]
-    index = ids.index(target["id"])
-    position = slots["position"]
-    if position in ("before", "after"):
-        anchor = _anchor(slots["anchor"], blocks, selected)
-        if anchor is None:
-            return _not_found(slots["anchor"], blocks)
-        if anchor["id"] == target["id"]:
-            return "I can't move a block next to itself."
-        return {"position": position, "relative_to": anchor["id"]}
-    if position in ("start", "up"):
-        if index == 0:
-            return "It's already at the top of the page."
-        anchor = blocks[0] if position == "start" else blocks[index - 1]
-        return {"position": "before", "relative_to": anchor["id"]}
-    if index == len(blocks) - 1:
-        return "It's already at the bottom of the page."
-    anchor = blocks[-1] if position == "end" else blocks[index + 1]
-    return {"position": "after", "relative_to": anchor["id"]}
-
-
-def _confirmation(tool_name, intent, blocks, selected) -> str:
-    if tool_name == "undo":
-        return "Done, I undid the last change."
-    if tool_name == "redo":
-        return "Done, I redid the change."
-    if intent is None:
-        return "Done."
-    slots = intent.slots
-    what = _spoken_ref(slots.get("target"), blocks, selected)
-    if tool_name == "update_style":
-        if "color" in slots:
-            return f"Done. {what} is {_colour_name(slots['color'])} now."
-        if "background" in slots:
-            return f"Done. {what} has a {_colour_name(slots['background'])} background now."
-        if "align" in slots:
-            aligned = "centred" if slots["align"] == "center" else f"aligned {slots['align']}"
-            return f"Done. {what} is {aligned} now."
-        return f"Done. I changed the size of {what.lower()}."
-    if tool_name == "update_text":
-        return f'Done. {what} now says "{slots["text"]}".'
-    if tool_name == "insert_block":
-        text = slots["text"] or DEFAULT_TEXT.get(slots["type"], "")
-        return f'Done. I added a {slots["type"]} that says "{text}".'
-    if tool_name == "delete_block":
-        return f"Done. I deleted {what.lower()}."
-    if tool_name == "move_block":
-        return f"Done. I moved {what.lower()}."
-    if tool_name == "select_block":
-        return f"Selected {what.lower()}."
-    return "Done."
-
-
-def _spoken_ref(ref, blocks, selected) -> str:
-    if ref is None:
-        return "The block"
-    if ref.pronoun:
-        block = resolve(ref, blocks, selected)
-        return f"The {block['type']}" if block else "The selected block"
-    text = describe_ref(ref)
-    return text[0].upper() + text[1:]
-
-
-def _colour_name(value: str) -> str:
-    return "that colour" if value.startswith("#") else value
-
-
-def _not_found(ref, blocks) -> str:
-    if ref is not None and ref.pronoun:
-        return "Nothing is selected. Click a block first, or tell me which one, like: the heading."
-    what = describe_ref(ref) if ref else "that block"
-    return f"I couldn't find {what} on this page, so I changed nothing. {_summary(blocks)}"
-
-
-def _summary(blocks) -> str:
-    if not blocks:
-        return "The page is empty."
-    counts: dict[str, int] = {}
-    for block in blocks:
-        counts[block.get("type", "block")] = counts.get(block.get("type", "block"), 0) + 1
-    parts = [
-        f"a {kind}" if n == 1 else f"{NUMBER_WORDS.get(n, n)} {kind}s" for kind, n in counts.items()
-    ]
-    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    return f"It has {listed}."
-
-
-def _describe_page(blocks) -> str:
-    if not blocks:
-        return "The page is empty."
-    spoken = []
-    for block in blocks[:8]:
-        words = (block.get("text") or block.get("alt") or "").strip()
-        short = words if len(words) <= 50 else words[:47].rsplit(" ", 1)[0] + "..."
-        spoken.append(f'a {block.get("type")} "{short}"' if short else f"an {block.get('type')}")
-    more = f", and {len(blocks) - 8} more" if len(blocks) > 8 else ""
-    return f"This page has {len(blocks)} blocks: " + "; ".join(spoken) + more + "."
 
 
 def _current_user(conversation) -> int | None:
@@ -635,12 +409,3 @@ def _json(text):
         return parse_json(text) if isinstance(text, str) else None
     except ValueError:
         return None
-
-
-def _say(text: str) -> list:
-    """Split an answer into a few deltas, as a streaming model would send it."""
-    words = text.split(" ")
-    return [
-        TextDelta(" ".join(words[i : i + 4]) + (" " if i + 4 < len(words) else ""))
-        for i in range(0, len(words), 4)
-    ]
