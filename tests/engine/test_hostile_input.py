@@ -14,13 +14,9 @@ from mrblue.commands_brain.tool_args import fit_arguments, property_range
 from mrblue.engine.brains import FunctionCall, TextDelta
 from mrblue.engine.protocol.core import RealtimeSession
 from mrblue.engine.protocol.session_config import default_session
-from mrblue.engine.transports.connection import (
-    LOG_DEPTH,
-    MAX_PHRASE_CHARS,
-    loggable,
-    split_sentences,
-)
+from mrblue.engine.transports.connection import LOG_DEPTH, loggable
 from mrblue.engine.transports.sdp import OfferRefused, check_offer
+from mrblue.engine.transports.speaker import MAX_PHRASE_CHARS, split_sentences
 from mrblue.engine.voice import speech
 from mrblue.engine.voice.vad import TurnDetector
 from tests.assistant import test_commands_brain as commands_brain

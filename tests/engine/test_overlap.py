@@ -10,7 +10,7 @@ import asyncio
 import pytest
 
 from mrblue.commands_brain.brain import CommandsBrain
-from mrblue.engine.transports.connection import split_clauses
+from mrblue.engine.transports.speaker import split_clauses
 from mrblue.engine.voice import speech
 from mrblue.engine.voice.partial_words import Words, added_words, final_delta
 from mrblue.engine.voice.scheduler import URGENT

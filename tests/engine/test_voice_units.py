@@ -1,6 +1,6 @@
 """Pieces of the voice path without I/O: turn detection, playout, sentence splitting."""
 
-from mrblue.engine.transports.connection import split_sentences
+from mrblue.engine.transports.speaker import split_sentences
 from mrblue.engine.voice.playout import FRAME_BYTES, PlayoutQueue
 from mrblue.engine.voice.vad import (
     CHUNK_BYTES,
