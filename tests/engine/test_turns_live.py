@@ -14,7 +14,6 @@ from tests.engine.test_voice_live import (
 )
 from tests.support.audio_fixtures import silence, spoken, write_wav
 from tests.support.browser import chromium
-from tests.support.live import serving
 from tests.support.realtime_client import engine_api, until
 
 pytestmark = [
@@ -31,15 +30,6 @@ SEMANTIC = {
         }
     },
 }
-
-
-@pytest.fixture(scope="module")
-def hanging_server(django_db_setup, django_db_blocker):
-    """A server whose brain says one sentence, then waits until it is interrupted."""
-    with serving(
-        django_db_blocker, {"MRBLUE_ENGINE_BRAIN": "tests.support.brains.HangingBrain"}
-    ) as server:
-        yield server
 
 
 async def test_a_cough_does_not_cut_the_answer_over_websocket_and_speech_does(hanging_server):

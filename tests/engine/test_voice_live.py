@@ -9,22 +9,13 @@ import pytest
 
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.browser import chromium
-from tests.support.live import ENGINE_KEY, ROOT, LiveServer, serving
+from tests.support.live import ENGINE_KEY, ROOT, LiveServer
 from tests.support.realtime_client import engine_api, next_event, until
 from tests.support.realtime_schema import validate_server_event
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 CHUNK = 24_000 * 2 // 10  # 100 ms, as a client streams it
 LISTENING = {"type": "realtime", "audio": {"input": {"transcription": {"model": "whisper-1"}}}}
-
-
-@pytest.fixture(scope="module")
-def hanging_server(django_db_setup, django_db_blocker):
-    """A server whose brain says one sentence, then waits until it is interrupted."""
-    with serving(
-        django_db_blocker, {"MRBLUE_ENGINE_BRAIN": "tests.support.brains.HangingBrain"}
-    ) as server:
-        yield server
 
 
 async def start_listening(conn):
