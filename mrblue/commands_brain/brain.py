@@ -64,6 +64,7 @@ TOO_LONG = "That's too long for me to follow. Tell me one change at a time, in a
 QUESTION_STARTS = ("Which", "What", "Where", "Nothing is selected")
 MAX_FOLLOW_UPS = 3
 GUESS = "Did you mean: {sentence}?"
+LOOKING = "Let me look at the page."
 GUESS_START, GUESS_END = "Did you mean: ", "?"
 YES = re.compile(
     r"(?:yes|yeah|yep|yup|sure|correct|right|exactly|ok|okay|please do|do it|go ahead|"
@@ -121,7 +122,9 @@ def decide(request) -> list:
     if guessing and (describe := find_tool(tools, "describe_page")) is not None:
         # What was heard is no request as it stands: the page says what it may have been.
         return [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
-    outputs = _fresh_turn(intent, tools)
+    # Spoken new words for the page may be read back once the page is seen: promise nothing yet.
+    unsure = confirmed is None and _new_words(intent) and _scorer(user, request) is not None
+    outputs = _fresh_turn(intent, tools, promise=not unsure)
     if confirmed is not None:
         guess = item_text(conversation[index - 1])[len(GUESS_START) : -len(GUESS_END)]
         answer = "declined" if confirmed.name == "declined" else "confirmed"
@@ -184,9 +187,9 @@ def _doubt(choice, intent, user, scorer) -> tuple[str | None, dict | None]:
         return GUESS.format(sentence=choice.chosen.sentence), record
     if choice is not None and choice.outcome == "unknown":
         return f'I heard "{heard}", and I can\'t do that. I can {SKILLS}.', record
-    text = intent.slots.get("text") if intent is not None else None
-    if intent is None or intent.name not in ("text", "insert") or not text or scorer is None:
+    if not _new_words(intent) or scorer is None:
         return None, record
+    text = intent.slots["text"]
     sentence = choice.chosen.sentence if choice is not None else heard.rstrip(" .!?")
     support = readings.support(sentence, text, scorer)
     record = {
@@ -243,7 +246,16 @@ def _page_words(blocks: list) -> frozenset:
     return frozenset(words)
 
 
-def _fresh_turn(intent: Intent | None, tools) -> list:
+def _new_words(intent: Intent | None) -> bool:
+    """Whether the request writes words of the person's into the page (a text, a new block's)."""
+    return (
+        intent is not None and intent.name in ("text", "insert") and bool(intent.slots.get("text"))
+    )
+
+
+def _fresh_turn(intent: Intent | None, tools, promise: bool = True) -> list:
+    """The first step of a new request: an answer, or the tool call that starts it, said as
+    under way (`promise`; else only that the page is looked at first)."""
     if intent is None:
         return say(f"Sorry, I can't help with that offline. I can edit this page: {SKILLS}.")
     if intent.name == "too_long":
@@ -275,7 +287,7 @@ def _fresh_turn(intent: Intent | None, tools) -> list:
         describe = find_tool(tools, "describe_page")
         if describe is not None:
             look = [FunctionCall("describe_page", fit_arguments(describe, {}) or "{}")]
-            return _acknowledged(intent, look)
+            return _acknowledged(intent, look) if promise else say(LOOKING) + look
         # Without describe_page the page is unseen: only an insert at the end can work.
         return _acknowledged(intent, act(intent, tool, [], None))
     arguments = fit_arguments(tool, {})
@@ -298,7 +310,7 @@ def _acknowledgement(intent: Intent) -> str | None:
     """ "Sure, making the heading blue.": the request said back as under way (None when it
     still needs a question answered: the question comes instead)."""
     if intent.name == "describe":
-        return "Let me look at the page."
+        return LOOKING
     if intent.missing:
         return None
     slots = intent.slots

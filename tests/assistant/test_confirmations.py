@@ -11,10 +11,12 @@ import pytest
 
 from editor.tools import editor_tools
 from mrblue.commands_brain import readings
+from mrblue.commands_brain.brain import decide
 from mrblue.commands_brain.page_words import transcription_prompt
+from mrblue.engine.brains import TextDelta
 from mrblue.engine.voice import speech
 from mrblue.engine.voice.hints import tool_hotwords
-from tests.support.brain_turns import play_turn, spoken, user
+from tests.support.brain_turns import brain_request, play_turn, spoken, user
 from tests.support.speakers import SPEAKERS, clip
 from tests.support.understanding_corpus import PAGE
 
@@ -93,6 +95,9 @@ def test_no_does_nothing(unclear):
 def test_a_misheard_rename_is_read_back_before_it_is_written():
     item, scorers = hear("espeak-us", "Change the heading to say Tango nights.")
     assert "Tango eyes" in item["content"][0]["transcript"]  # misheard
+    # Before the page is seen, nothing is promised: the words may be read back.
+    first = decide(brain_request([item], scorers=scorers))
+    assert "".join(o.text for o in first if isinstance(o, TextDelta)) == "Let me look at the page."
     decisions = []
     conversation, result = play_turn([item], PAGE, scorers=scorers, decisions=decisions)
     assert result == ("say", "Did you mean: Change the heading to say Tango eyes?")
