@@ -204,7 +204,7 @@ def deployment(tmp_path, database):
         processes += [run_unit(web_unit, str(port), env_file) for port in web_ports]
         processes.append(run_unit(engine_unit, str(worker_port), env_file))
         processes.append(run_unit(engine_unit, str(remote_worker_port), remote_env, host))
-        nginx = Nginx(kit / "nginx-mrblue.app_settings", tmp_path)
+        nginx = Nginx(kit / "nginx-mrblue.conf", tmp_path)
         deployed = Deployment(
             https_port,
             http_port,

@@ -56,7 +56,7 @@ def test_the_units_run_the_launcher_as_their_user_with_the_environment_file(kit)
 
 
 def test_the_nginx_site_forwards_to_every_web_process_with_the_proxy_headers(kit):
-    site = (kit / "nginx-mrblue.app_settings").read_text()
+    site = (kit / "nginx-mrblue.conf").read_text()
     assert "server 127.0.0.1:8000;" in site and "server 127.0.0.1:8010;" in site
     assert "listen 443 ssl;" in site and "return 301 https://$host$request_uri;" in site
     for header in ("X-Forwarded-Proto $scheme", "Upgrade $http_upgrade", "Host $http_host"):

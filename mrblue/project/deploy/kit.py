@@ -14,7 +14,7 @@ from pathlib import Path
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 ENV_NAME = "mrblue.env"
 UNIT_NAMES = ("mrblue-web@.service", "mrblue-engine@.service")
-NGINX_NAME = "nginx-mrblue.app_settings"
+NGINX_NAME = "nginx-mrblue.conf"
 KEPT_SECRETS = ("SECRET_KEY", "MRBLUE_ENGINE_API_KEY")
 STOP_MARGIN_SECONDS = 15  # beyond the workers' drain, before systemd kills one
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
