@@ -4,15 +4,14 @@ buttons, and "Yes, do it" carries the guess out on the page; "No" leaves the pag
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import close_settled, launch, log_in, playwright_session
 from tests.support.live import ROOT, serving
+from tests.voice_panel import test_voice_panel_browser as panel
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+playwright = panel.playwright
+denying_browser = panel.denying_browser
+editor_page = panel.editor_page
 BLUE = "rgb(30, 136, 229)"
-BLOCKS = [
-    {"id": "heading", "type": "heading", "text": "Mundo Tango", "style": {}},
-    {"id": "cta", "type": "button", "text": "Join a class", "style": {}},
-]
 
 
 @pytest.fixture(scope="module")
@@ -23,30 +22,6 @@ def unsure_server(django_db_setup, django_db_blocker):
         yield server
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with playwright_session() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
-
-
-def open_text_chat(browser, server, make_page, make_user):
-    """The Mundo Tango editor, logged in, with a text-only call to Mr. Blue started."""
-    make_page("mundo-tango", "Mundo Tango", blocks=BLOCKS)
-    make_user("editor", perms=("editor.change_page", "editor.view_page"))
-    context = browser.new_context()
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    log_in(page, server.url, "editor")
-    page.goto(f"{server.url}/editor/mundo-tango/")
-    page.get_by_test_id("tab-ai").click()
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
-    return context, page
-
-
 def ask(page, request):
     """Send `request`; wait for the guess to be shown."""
     page.get_by_test_id("input-message").fill(request)
@@ -55,9 +30,12 @@ def ask(page, request):
 
 
 def test_yes_does_the_guess_and_no_leaves_the_page_alone(
-    unsure_server, browser, make_page, make_user
+    unsure_server, denying_browser, editor_page
 ):
-    context, page = open_text_chat(browser, unsure_server, make_page, make_user)
+    page = editor_page(denying_browser, server=unsure_server)
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
     heading = page.locator("[data-block-id=heading]")
     ask(page, "Make the heading blew.")
     page.get_by_test_id("button-guess-no").click()
@@ -74,4 +52,3 @@ def test_yes_does_the_guess_and_no_leaves_the_page_alone(
     expect(page.get_by_test_id("message-user").last).to_contain_text("Yes.")
     expect(heading).to_have_css("color", BLUE)
     page.get_by_test_id("button-stop-voice-chat").click()
-    close_settled(context)

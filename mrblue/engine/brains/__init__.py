@@ -14,6 +14,7 @@ from typing import Protocol
 from django.utils.module_loading import import_string
 
 from mrblue.engine.protocol.responses import ResponseRequest
+from mrblue.shared.errors import CodedError
 
 BRAINS = {
     "openai_compatible": "mrblue.engine.brains.openai_compatible.OpenAICompatibleBrain",
@@ -45,13 +46,8 @@ class Decision:
     record: dict
 
 
-class BrainError(Exception):
+class BrainError(CodedError):
     """The brain could not answer (its server failed, timed out or answered nonsense)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class Brain(Protocol):
