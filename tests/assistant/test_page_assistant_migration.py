@@ -2,8 +2,8 @@
 every page's profile and instructions, both ways."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.support.migrations import migrate, migrate_to_latest
 
 BEFORE = [
     ("editor", "0002_pagerevision_call_id_pagerevision_content_before_and_more"),
@@ -13,13 +13,6 @@ AFTER = [
     ("editor", "0003_remove_page_assistant_fields"),
     ("mrblue", "0006_copy_page_assistant_settings"),
 ]
-
-
-def migrate(targets):
-    """Migrate the test database to `targets`; return the models as they are there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -45,4 +38,4 @@ def test_settings_are_copied_to_page_assistants_and_back():
             ("told", None, "Be brief."),
         ]
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()

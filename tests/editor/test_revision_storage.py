@@ -2,12 +2,11 @@
 not a second copy; the migration that links the stored edits keeps every row, both ways."""
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.db.models import RestrictedError
 
 from editor.history import run_tool
 from editor.models import Page
+from tests.support.migrations import migrate, migrate_to_latest
 
 BLOCKS = [{"id": "heading", "type": "heading", "text": "Mundo Tango", "style": {}}]
 
@@ -58,13 +57,6 @@ BEFORE = [("editor", "0004_rate_counts")]
 AFTER = [("editor", "0006_link_replaced_revisions")]
 
 
-def migrate(targets):
-    """Migrate the test database to `targets`; return the models as they are there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
 def test_stored_edits_are_linked_and_unlinked_without_losing_a_row():
     try:
@@ -102,4 +94,4 @@ def test_stored_edits_are_linked_and_unlinked_without_losing_a_row():
         Revision = apps.get_model("editor", "PageRevision")
         assert {r.pk: r.content_before for r in Revision.objects.all()} == stored
     finally:
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate_to_latest()
