@@ -18,7 +18,7 @@ from mrblue.project.body_limit import wants_json
 from mrblue.providers import ProviderError, get_provider
 from mrblue.session import build_instructions, build_session, profile_for
 from mrblue.shared.errors import json_error
-from mrblue.shared.json_input import read_json
+from mrblue.shared.json_input import read_json_object
 from mrblue.shared.rate_limits import RateLimiter, retry_after
 
 logger = logging.getLogger("mrblue.api")
@@ -133,12 +133,7 @@ async def _editable_page(request):
 
 
 def _read_body(raw: bytes) -> tuple[str, str | None, int | None]:
-    try:
-        body = read_json(raw or b"null")
-    except ValueError as error:
-        raise ValueError(f"The request body is not usable JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ValueError('Send a JSON object like {"page": "<slug>"}.')
+    body = read_json_object(raw, '{"page": "<slug>"}')
     slug = body.get("page")
     if not isinstance(slug, str) or not slug:
         raise ValueError('"page" must be the slug of the page you are editing.')

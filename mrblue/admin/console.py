@@ -47,7 +47,7 @@ from mrblue.instructions import InstructionsError
 from mrblue.models import Conversation, PageAssistant
 from mrblue.session import build_instructions, build_session
 from mrblue.shared.errors import json_error
-from mrblue.shared.json_input import read_json
+from mrblue.shared.json_input import read_json_object
 from mrblue.shared.rate_limits import RateLimiter, retry_after
 
 # The editor's own limit on page changes, counted under the same key.
@@ -74,12 +74,7 @@ class ConsoleRequest:
 def read_console_request(raw: bytes) -> ConsoleRequest:
     """Parse `{"form": [[name, value]...], "blocks": [...], "selected", "conversation",
     "page"}`; ValueError says what is wrong."""
-    try:
-        body = read_json(raw or b"null")
-    except ValueError as error:
-        raise ValueError(f"The request body is not usable JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ValueError('Send a JSON object like {"form": [[name, value], ...], "blocks": []}.')
+    body = read_json_object(raw, '{"form": [[name, value], ...], "blocks": []}')
     return ConsoleRequest(
         form=_form_data(body.get("form")),
         blocks=_scratch_blocks(body.get("blocks")),
@@ -318,9 +313,8 @@ class ConsoleMixin:
             message = "Too many page changes in a minute; wait a moment."
             return json_error(429, "rate_limited", message, retry_after(wait))
         try:
-            body = read_json(request.body or b"null")
-            if not isinstance(body, dict):
-                raise ValueError('Send {"blocks": [...], "name": <tool>, "arguments": {...}}.')
+            example = '{"blocks": [...], "name": <tool>, "arguments": {...}}'
+            body = read_json_object(request.body, example)
             blocks = _scratch_blocks(body.get("blocks"))
         except ValueError as error:
             return json_error(400, "bad_request", str(error))

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from mrblue.admin.voice_samples import SampleError, current_voice_note, speak_sample
 from mrblue.engine.protocol.spec import LIMITS, VOICES
 from mrblue.shared.errors import json_error
-from mrblue.shared.json_input import read_json
+from mrblue.shared.json_input import read_json_object
 from mrblue.shared.rate_limits import RateLimiter, retry_after
 
 SAMPLE_PERMISSIONS = ("mrblue.change_assistantprofile", "editor.change_page")
@@ -69,12 +69,7 @@ def read_sample_request(raw: bytes) -> tuple[str, float]:
     """(voice, speed) of a sample request, or ValueError saying what to send."""
     if len(raw) > MAX_BODY:
         raise ValueError(f"The request body is larger than {MAX_BODY} bytes.")
-    try:
-        body = read_json(raw or b"null")
-    except ValueError as error:
-        raise ValueError(f"The request body is not usable JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ValueError('Send a JSON object like {"voice": "marin", "speed": 1.0}.')
+    body = read_json_object(raw, '{"voice": "marin", "speed": 1.0}')
     voice, speed = body.get("voice"), body.get("speed", 1.0)
     if voice not in VOICES:
         raise ValueError(f'"voice" is one of {", ".join(VOICES)}.')

@@ -94,3 +94,15 @@ def _holds_unstorable_text(value: Any) -> bool:
         elif isinstance(item, list):
             pending.extend(item)
     return False
+
+
+def read_json_object(raw: bytes, example: str) -> dict:
+    """A request body that must be a JSON object (an empty body reads as `null`), or
+    `ValueError` saying what is wrong, showing `example` of what to send."""
+    try:
+        body = read_json(raw or b"null")
+    except ValueError as error:
+        raise ValueError(f"The request body is not usable JSON: {error}") from None
+    if not isinstance(body, dict):
+        raise ValueError(f"Send a JSON object like {example}.")
+    return body
