@@ -21,9 +21,7 @@ def test_the_acknowledgement_comes_before_the_tool_calls_and_the_log_keeps_that_
     from mrblue.models import Conversation, LogMessage
 
     page = editor_page(denying_browser)
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    panel.start_text_chat(page)
     page.get_by_test_id("input-message").fill("Make the heading blue.")
     page.keyboard.press("Enter")
     said = page.get_by_test_id("message-assistant")

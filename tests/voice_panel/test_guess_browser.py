@@ -33,9 +33,7 @@ def test_yes_does_the_guess_and_no_leaves_the_page_alone(
     unsure_server, denying_browser, editor_page
 ):
     page = editor_page(denying_browser, server=unsure_server)
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    panel.start_text_chat(page)
     heading = page.locator("[data-block-id=heading]")
     ask(page, "Make the heading blew.")
     page.get_by_test_id("button-guess-no").click()

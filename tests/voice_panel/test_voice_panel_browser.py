@@ -104,6 +104,13 @@ def editor_page(daphne_server, make_user, make_page):
         close_settled(context)
 
 
+def start_text_chat(page):
+    """Start a text-only call (over the WebSocket) in the open editor's panel."""
+    page.get_by_test_id("toggle-text-only").check()
+    page.get_by_test_id("button-start-voice-chat").click()
+    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+
+
 def screenshot(page, name):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -319,9 +326,7 @@ def test_a_refused_call_is_explained(full_server, greeting_browser, editor_page)
 
 def test_text_only_mode_over_websocket(daphne_server, denying_browser, editor_page):
     page = editor_page(denying_browser, width=320)  # no microphone needed, and a phone width
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    start_text_chat(page)
     assert page.evaluate("window.mrblueVoice.transport.kind") == "websocket"
     page.get_by_test_id("input-message").fill("hello")
     page.keyboard.press("Enter")
@@ -336,9 +341,7 @@ def test_a_dropped_call_reconnects_and_keeps_the_conversation(
     daphne_server, denying_browser, editor_page
 ):
     page = editor_page(denying_browser)
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    start_text_chat(page)
     page.get_by_test_id("input-message").fill("hello")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
@@ -376,9 +379,7 @@ def record_sent(page):
 
 def test_selecting_a_block_updates_the_instructions(daphne_server, denying_browser, editor_page):
     page = editor_page(denying_browser)
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    start_text_chat(page)
     record_sent(page)
     page.locator("[data-block-id=cta]").click()
     page.wait_for_function("window.sent.some(e => e.type === 'session.update')")
@@ -419,9 +420,7 @@ def test_the_log_survives_a_reload_while_the_server_is_unreachable(
 
     page = editor_page(denying_browser)
     page.route_web_socket("**/ws/mrblue/conversations/**", lambda ws: None)  # goes nowhere
-    page.get_by_test_id("toggle-text-only").check()
-    page.get_by_test_id("button-start-voice-chat").click()
-    expect(page.get_by_test_id("text-voice-status")).to_have_text("Live Text Chat")
+    start_text_chat(page)
     page.get_by_test_id("input-message").fill("hello")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("message-assistant").first).to_contain_text("Hi!")
