@@ -122,7 +122,9 @@ async def test_a_spoken_answer_starts_with_its_first_word():
     silent_ms.append(first_sound_ms(await speech.synthesize("Done.", "marin")))
     pieces = [pcm async for pcm in speech.synthesize_stream("Done. Next.", "marin")]
     silent_ms.append(first_sound_ms(pieces[0]))
-    assert silent_ms[0] > 40  # piper starts "Done." after ~60 ms of silence
+    # piper leads "Done." with 35-85 ms of silence, by machine (onnxruntime's
+    # kernels differ with the CPU); the trimmed answers start within 15 ms.
+    assert silent_ms[0] > 30
     assert silent_ms[1] <= 15 and silent_ms[2] <= 15
 
 
