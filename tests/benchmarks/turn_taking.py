@@ -178,7 +178,7 @@ def summary(turns: list[dict]) -> dict:
 def model_times(runs: int) -> list[int]:
     """The end-of-turn model's time per inference (ms; 8 s of audio, as at every pause),
     alone in this process."""
-    from mrblue.engine import end_of_turn
+    from mrblue.engine.voice import end_of_turn
     from mrblue.engine.voice.audio import SPEECH_RATE, Resampler
 
     pcm16k = Resampler(SPEECH_RATE).pcm(say("Make the heading blue.", "piper"), RATE)

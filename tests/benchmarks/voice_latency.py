@@ -347,7 +347,7 @@ def main(argv=None):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
-    from mrblue.engine import end_of_turn
+    from mrblue.engine.voice import end_of_turn
     from tests.benchmarks import turn_taking
     from tests.support.browser import chromium
 

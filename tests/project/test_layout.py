@@ -139,3 +139,77 @@ def test_the_engine_layers_check_sees_an_import_upward(tmp_path):
 
 def test_the_engine_imports_only_from_its_own_layer_or_below():
     assert engine_imports_against_the_layers() == []
+
+
+def _spec(name: str):
+    """The module `name`'s spec, or None where there is no such module."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name)
+    except ModuleNotFoundError:  # a parent is a module, not a package
+        return None
+
+
+def top_level_names(source: str) -> set[str] | None:
+    """The names a module's source defines at its top level (None: it may define any, with
+    a module `__getattr__` or a star import)."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name))
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            if any(alias.name == "*" for alias in node.names):
+                return None
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.If | ast.Try):
+            inner = ast.Module(body=list(ast.iter_child_nodes(node)), type_ignores=[])
+            found = top_level_names(ast.unparse(inner))
+            if found is None:
+                return None
+            names |= found
+    return None if "__getattr__" in names else names
+
+
+def unresolved_imports(folders=("mrblue", "editor", "tests"), root: Path = ROOT) -> list[str]:
+    """`file: name` for each import of the project's own code that names nothing: a module
+    that is not there, or a name its module does not define. Imports made inside functions
+    (benchmarks, commands) run only when used, so a move can break them silently. Read from
+    the source, so no module is run."""
+    own = tuple(f"{folder}." for folder in folders)
+    bad = []
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(), filename=str(path))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                    continue
+                if not f"{node.module}.".startswith(own):
+                    continue
+                where = path.relative_to(root).as_posix()
+                spec = _spec(node.module)
+                if spec is None or spec.origin is None:
+                    bad.append(f"{where}: {node.module}")
+                    continue
+                defined = top_level_names(Path(spec.origin).read_text())
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    if defined is not None and alias.name not in defined and _spec(name) is None:
+                        bad.append(f"{where}: {name}")
+    return bad
+
+
+def test_the_import_check_sees_a_name_that_moved(tmp_path):
+    (tmp_path / "tests").mkdir()
+    source = "def later():\n    from tests.support.audio_fixtures import no_such_helper\n"
+    (tmp_path / "tests" / "probe.py").write_text(source)
+    assert unresolved_imports(("tests",), root=tmp_path) == [
+        "tests/probe.py: tests.support.audio_fixtures.no_such_helper"
+    ]
+
+
+def test_every_import_of_our_own_code_resolves():
+    assert unresolved_imports() == []
