@@ -116,8 +116,21 @@ def test_each_timing_counts_its_fastest_try_and_the_summary_shows_every_try():
         "recognition_ms": 50,
         "synthesis_ms": None,
         "audio_ms_per_s": 10,
-        "tries_ms": {"recognition": [70, 50, 60], "synthesis": [], "audio": [10, 30, 20]},
+        "end_of_turn_ms": None,
+        "tries_ms": {
+            "recognition": [70, 50, 60],
+            "synthesis": [],
+            "audio": [10, 30, 20],
+            "end_of_turn": [],
+        },
     }
+
+
+def test_the_end_of_turn_model_counts_in_a_turns_work():
+    without = decide(Readings((50,), (50,), (10,)))
+    judged = decide(Readings((50,), (50,), (10,), end_of_turn_ms=(300,)))
+    assert judged.call_share > without.call_share
+    assert judged.summary(Readings((50,), (50,), (10,), (300,)))["end_of_turn_ms"] == 300
 
 
 @pytest.mark.parametrize(("raw", "value"), [("auto", "auto"), (" AUTO ", "auto"), ("3", 3)])

@@ -7,6 +7,7 @@ loading its models, before it offers itself): it times, a few times each,
 
 - recognition: Whisper, as the engine runs it (the short window), on a sentence piper says;
 - synthesis: piper saying an answer;
+- the end-of-turn model on that sentence (semantic_vad asks it at a turn's pauses);
 - audio: the engine's own work on one second of a speaking call's sound (Opus decoded,
   resampled, voice-detected, an answer's Opus encoded).
 
@@ -71,6 +72,9 @@ class Readings:
     recognition_ms: tuple[float, ...]  # Whisper on the request, as the engine runs it
     synthesis_ms: tuple[float, ...]  # piper saying the answer (empty: no piper here)
     audio_ms: tuple[float, ...]  # the engine's steps on one second of a speaking call's audio
+    # The end-of-turn model on the request (semantic_vad asks it at a turn's pauses; empty:
+    # no model here).
+    end_of_turn_ms: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -91,10 +95,12 @@ class Decision:
                 "recognition_ms": _ms(readings.recognition_ms),
                 "synthesis_ms": _ms(readings.synthesis_ms),
                 "audio_ms_per_s": _ms(readings.audio_ms),
+                "end_of_turn_ms": _ms(readings.end_of_turn_ms),
                 "tries_ms": {
                     "recognition": list(readings.recognition_ms),
                     "synthesis": list(readings.synthesis_ms),
                     "audio": list(readings.audio_ms),
+                    "end_of_turn": list(readings.end_of_turn_ms),
                 },
             }
         return {
@@ -106,7 +112,11 @@ class Decision:
 
 def decide(readings: Readings, pinned: int | None = None) -> Decision:
     """The capacity the readings allow (or `pinned`, when a number is configured), and why."""
-    turn_ms = _fastest(readings.recognition_ms) + _fastest(readings.synthesis_ms)
+    turn_ms = (
+        _fastest(readings.recognition_ms)
+        + _fastest(readings.synthesis_ms)
+        + _fastest(readings.end_of_turn_ms)
+    )
     audio_share = AUDIO_OVERHEAD * _fastest(readings.audio_ms) / 1000
     call_share = audio_share + turn_ms / 1000 / TURN_EVERY_S
     lone_ms = _heard_ms(1, turn_ms, audio_share)
@@ -225,16 +235,19 @@ def calibrate(tries: int = TRIES) -> Readings:
 
 
 def _time_all(tries: int) -> Readings:
-    from mrblue.engine.voice import speech
+    from mrblue.engine.voice import end_of_turn, speech
 
     spoken = _request_audio()
     recognition = _timed(lambda: speech._transcribe(spoken, "en"), tries)
     synthesis: tuple[float, ...] = ()
     if speech.tts_available():
         synthesis = _timed(lambda: speech._synthesize(ANSWER, "marin", 1.0), tries)
+    judged: tuple[float, ...] = ()
+    if end_of_turn.available():
+        judged = _timed(lambda: end_of_turn.completion(spoken), tries)
     packets, answer = _opus_packets(spoken), _answer_frames(spoken)
     audio = _timed(lambda: _carry_audio(packets, answer), tries)
-    return Readings(recognition, synthesis, audio)
+    return Readings(recognition, synthesis, audio, judged)
 
 
 @contextlib.contextmanager
