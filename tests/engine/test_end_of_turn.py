@@ -63,8 +63,10 @@ def test_the_model_hears_a_finished_request_as_complete_and_a_hesitation_as_unfi
     finished = end_of_turn.completion(at_16k(spoken("Make the heading blue.")) + pause)
     hesitating = end_of_turn.completion(at_16k(spoken(HESITANT[0])) + pause)
     trailing = end_of_turn.completion(at_16k(spoken("I want to add a")) + pause)
+    # The model's own decision point is 0.5; its figures differ a little by machine (onnxruntime's
+    # kernels follow the CPU: "I want to add a" 0.06 on one, 0.21 on another).
     assert finished > 0.8
-    assert hesitating < 0.2 and trailing < 0.2
+    assert hesitating < 0.5 and trailing < 0.5
 
 
 def test_a_worker_loads_the_model_with_whisper_and_piper():
@@ -153,6 +155,20 @@ def test_an_unsure_verdict_waits_less_than_a_sure_one_and_the_limit_is_the_eager
     assert silence_until_stop(None) < 1000
 
 
+def test_words_that_stop_midway_keep_the_turn_whatever_the_model_says():
+    pattern = [0.9] * 10 + [0.0] * 200
+    detector = TurnDetector(SEMANTIC, probability=scripted(pattern), judging=True)
+    for _ in pattern:  # a chunk at a time: the detector's time when the turn ends
+        events = detector.feed(chunks(1))
+        while detector.asking is not None:  # "Change the title to,": sure, but stops midway
+            events += detector.judged(0.96, unfinished=True) + detector.feed(b"")
+        if any(isinstance(e, SpeechStopped) for e in events):
+            break
+    assert events[-1] == SpeechStopped(int(10 * CHUNK_MS))
+    waited = detector.elapsed_ms - 10 * CHUNK_MS
+    assert abs(waited - EAGERNESS_MAX_WAIT_MS["auto"]) <= CHUNK_MS  # the limit, not 192 ms
+
+
 def test_without_a_model_semantic_vad_is_a_timer_and_server_vad_never_asks():
     pattern = [0.9] * 10 + [0.0] * 40
     for settings, judging in ((SEMANTIC, False), ({"type": "server_vad"}, True)):
@@ -181,6 +197,17 @@ async def test_a_hesitation_does_not_end_a_semantic_vad_turn_but_ends_a_server_v
     await append_audio(connection, hesitation(0.8))
     await client.wait_for(COMPLETED, count=2, timeout=60)
     assert len(client.of("input_audio_buffer.speech_stopped")) == 2  # cut off at the pause
+    await connection.shutdown()
+
+
+async def test_a_pause_after_to_does_not_end_the_turn_though_the_model_hears_it_complete():
+    connection, client = await eager_session({**SEMANTIC, "create_response": False})
+    first = silence(0.5) + spoken("Change the title to,")
+    assert end_of_turn.completion(at_16k(first + silence(0.2))) >= 0.5  # the model alone: cut
+    await append_audio(connection, first + silence(0.8) + spoken("Welcome home.") + silence(2.5))
+    heard = await client.wait_for(COMPLETED, timeout=60)
+    assert "title to" in words(heard["transcript"]) and "welcome home" in words(heard["transcript"])
+    assert len(client.of("input_audio_buffer.speech_stopped")) == 1
     await connection.shutdown()
 
 

@@ -17,6 +17,8 @@ class SpeechServices:
     """What the voice path calls for speech; the signatures are `speech`'s and `end_of_turn`'s.
 
     - `transcribe(pcm16k, language, prompt, hotwords, *, session, priority, started)`: text.
+    - `hear_interjection(pcm16k, language, *, session)`: (text, mean log-probability) of a
+      short sound heard while Mr. Blue speaks.
     - `synthesize(text, voice, speed, session)`: 24 kHz pcm16 of the whole text;
       `synthesize_stream(...)`: the same, a piece at a time; `can_speak()`: synthesis is here.
     - `judge_turn(pcm16k, *, session)`: the probability that the person's turn is complete;
@@ -25,6 +27,7 @@ class SpeechServices:
     """
 
     transcribe: Callable[..., Awaitable[str]]
+    hear_interjection: Callable[..., Awaitable[tuple[str, float]]]
     synthesize: Callable[..., Awaitable[bytes]]
     synthesize_stream: Callable[..., AsyncIterator[bytes]]
     can_speak: Callable[[], bool]
@@ -38,6 +41,7 @@ def local_services() -> SpeechServices:
     replaces one there (a test's recorder) replaces it for every connection."""
     return SpeechServices(
         transcribe=lambda *args, **kwargs: speech.transcribe(*args, **kwargs),
+        hear_interjection=lambda *args, **kwargs: speech.hear_interjection(*args, **kwargs),
         synthesize=lambda *args, **kwargs: speech.synthesize(*args, **kwargs),
         synthesize_stream=lambda *args, **kwargs: speech.synthesize_stream(*args, **kwargs),
         can_speak=lambda: speech.tts_available(),

@@ -93,23 +93,46 @@ def _transcribe(
     """The words Whisper hears; with `keep` (a dict), its `"scorer"` is set to a
     `rescoring.Scorer` of the audio as the accepted hearing encoded it."""
     model = _once("whisper", _whisper)
-    # The session's language is the client's string: one the model does not know would
-    # raise (multilingual models) or warn on every turn (English-only ones).
-    if language not in model.supported_languages:
-        language = "en" if "en" in model.supported_languages else None
+    language = _known_language(model, language)
     audio = pcm_to_float(pcm16k)
     hints = {"language": language, "prompt": prompt, "hotwords": hotwords}
     after_s = engine_settings.STT_SILENCE_AFTER_S
     _window.encoded = None
     heard = None
     if after_s > 0:
-        heard, tokens = _hear(model, audio, after_s, **hints)
+        heard, tokens, _confidence = _hear(model, audio, after_s, **hints)
         if not trusted(heard, tokens, len(audio) / SPEECH_RATE):
             heard = None
     if heard is None:
         heard = _hear(model, audio, 0, **hints)[0]
     _keep_scorer(model, keep, language, len(audio) / SPEECH_RATE)
     return heard
+
+
+def _known_language(model, language: str | None) -> str | None:
+    # The session's language is the client's string: one the model does not know would
+    # raise (multilingual models) or warn on every turn (English-only ones).
+    if language not in model.supported_languages:
+        return "en" if "en" in model.supported_languages else None
+    return language
+
+
+# Primes Whisper with how people's short sounds are written, so a hum comes out as "Hmm." and
+# not as a word of the editing prompt ("Done."). Heard on Whisper's whole 30 s window: on a
+# short one a word this short comes back repeated and unsure ("Stop. Stop." at -0.41). So
+# heard, real words are sure (mean log-probability -0.04 to -0.14 for piper's and espeak's
+# "Stop.", "No.", "Please.") and made-up ones not ("Damn." for "Hmm." -0.46, "Mm." -0.6).
+INTERJECTION_PROMPT = "Hmm. Mhm. Yeah. Okay. Stop. Wait."
+
+
+def _hear_interjection(pcm16k: bytes, language: str | None) -> tuple[str, float]:
+    """(text, Whisper's mean log-probability of it) for a short sound."""
+    model = _once("whisper", _whisper)
+    hints = {"language": _known_language(model, language), "hotwords": None}
+    text, _tokens, confidence = _hear(
+        model, pcm_to_float(pcm16k), 0, prompt=INTERJECTION_PROMPT, **hints
+    )
+    return text, confidence
 
 
 def _keep_scorer(model, keep: dict | None, language: str | None, seconds: float) -> None:
@@ -124,9 +147,10 @@ def _keep_scorer(model, keep: dict | None, language: str | None, seconds: float)
     keep["scorer"] = Scorer.of(model, output, features, language)
 
 
-def _hear(model, audio, after_s: float, language, prompt, hotwords) -> tuple[str, int]:
-    """(text, tokens) Whisper hears in `audio` on a window of the speech and `after_s` of
-    silence after it (0: its whole window; else in at most the tokens the audio can hold)."""
+def _hear(model, audio, after_s: float, language, prompt, hotwords) -> tuple[str, int, float]:
+    """(text, tokens, the lowest mean log-probability of its segments) Whisper hears in
+    `audio` on a window of the speech and `after_s` of silence after it (0: its whole
+    window; else in at most the tokens the audio can hold)."""
     short = {"temperature": 0.0, "max_new_tokens": most_tokens(len(audio) / SPEECH_RATE)}
     _window.after_s = after_s
     try:
@@ -149,7 +173,8 @@ def _hear(model, audio, after_s: float, language, prompt, hotwords) -> tuple[str
         )
         segments = list(segments)
         text = " ".join(segment.text.strip() for segment in segments).strip()
-        return text, sum(len(segment.tokens) for segment in segments)
+        confidence = min((segment.avg_logprob for segment in segments), default=float("-inf"))
+        return text, sum(len(segment.tokens) for segment in segments), confidence
     finally:
         _window.after_s = 0
 
@@ -177,6 +202,14 @@ async def transcribe(
         return _transcribe(pcm16k, language, prompt, hotwords, keep)
 
     return await recognition.run(session, job, priority=priority)
+
+
+async def hear_interjection(
+    pcm16k: bytes, language: str | None = None, *, session: Hashable = None
+) -> tuple[str, float]:
+    """The words of a short sound heard while Mr. Blue speaks ("Stop.", "Hmm."), and how sure
+    Whisper is of them (its mean log-probability), on the recognition thread, urgently."""
+    return await recognition.run(session, _hear_interjection, pcm16k, language, priority=URGENT)
 
 
 # --- synthesis --------------------------------------------------------------------------------

@@ -24,7 +24,14 @@ from mrblue.engine.voice.playout import PlayoutQueue
 from mrblue.engine.voice.scheduler import BACKGROUND, SUPERSEDED, URGENT, QueueFull
 from mrblue.engine.voice.services import SpeechServices
 from mrblue.engine.voice.turn_timer import TurnTimer
-from mrblue.engine.voice.vad import PauseBegan, SpeechStarted, TurnCheck, TurnDetector
+from mrblue.engine.voice.turn_words import interrupts, unfinished
+from mrblue.engine.voice.vad import (
+    PauseBegan,
+    SpeechStarted,
+    TurnCheck,
+    TurnDetector,
+    WordsCheck,
+)
 
 logger = logging.getLogger("mrblue.engine")
 DETECTION_SLACK_MS = 200  # speech is confirmed a little after it starts: keep that too
@@ -131,13 +138,17 @@ class VoiceTurns:
             # When the audio heard so far had arrived: the end of speech is timed from it
             # (not from after the end-of-turn model's answer, which takes time of its own).
             self._heard_clock = (time.monotonic(), detector.elapsed_ms)
-            # semantic_vad asks the end-of-turn model at a pause; the detector waits for the
-            # answer (in audio time), and then goes on with the audio fed meanwhile.
-            while detector.asking is not None:
-                events += detector.judged(await self._judge(detector.asking))
+            # The detector asks at a pause (semantic_vad: is the turn complete?) and after a
+            # short sound while Mr. Blue speaks (was it words?); it waits for the answer (in
+            # audio time), then goes on with the audio fed meanwhile.
+            while (check := detector.asking) is not None:
+                if isinstance(check, WordsCheck):
+                    events += detector.heard(await self._interrupting(check))
+                else:
+                    events += detector.judged(*await self._judge(check))
                 events += await asyncio.to_thread(detector.feed, b"")
         for event in events:
-            if isinstance(event, TurnCheck):
+            if isinstance(event, TurnCheck | WordsCheck):
                 continue
             if isinstance(event, SpeechStarted):
                 await self._speech_started(event.audio_start_ms, settings)
@@ -147,29 +158,69 @@ class VoiceTurns:
                 await self._speech_stopped(event.audio_end_ms, settings)
         self._partial_due()
         if not detector.speaking:
-            self.session.trim_input_audio(
-                settings.get("prefix_padding_ms", 300) + DETECTION_SLACK_MS
-            )
+            # Keep a sound that may yet become a turn (a short "Stop." waits for its words).
+            padding = settings.get("prefix_padding_ms", 300) + DETECTION_SLACK_MS
+            self.session.trim_input_audio(padding + detector.held_ms)
 
     def _assistant_speaking(self) -> bool:
         """Mr. Blue is answering (or its voice still plays): a barge-in needs real speech."""
         playout = self.connection.playout
         return self.session.active_response_id is not None or bool(playout and playout.busy)
 
-    async def _judge(self, check: TurnCheck) -> float | None:
-        """The end-of-turn model's probability that the turn is complete (None if it failed:
-        the detector then falls back to a fixed silence)."""
+    async def _judge(self, check: TurnCheck) -> tuple[float | None, bool]:
+        """Is the turn complete at this pause? The end-of-turn model's probability (None if it
+        failed: the detector then falls back to a fixed silence), and whether the words heard
+        up to the pause stop midway. Both are waited for: the answer needs that transcript
+        anyway, so reading it costs the turn's answer no time."""
         started = time.monotonic()
+        words = asyncio.ensure_future(self._words_at(check.audio_end_ms))
         try:
             probability = await self.speech.judge_turn(check.pcm16k, session=self.connection)
         except Exception:
             logger.exception("%s: the end-of-turn model failed", self.connection.label)
-            return None
-        self.judgements.append((probability, time.monotonic() - started))
+            probability = None
+        text = await words
+        if probability is not None:
+            self.judgements.append((probability, time.monotonic() - started))
         logger.debug(
-            "%s end of turn at %d ms: %.3f", self.connection.label, check.audio_end_ms, probability
+            "%s end of turn at %d ms: %s, words %r",
+            self.connection.label,
+            check.audio_end_ms,
+            probability,
+            text,
         )
-        return probability
+        return probability, unfinished(text)
+
+    async def _words_at(self, audio_end_ms: int) -> str | None:
+        """The transcript of the recognition started when this pause began, once it is done
+        (None without one: no early recognition, or one for another pause)."""
+        early = self._early
+        if early is None or early.task is None or early.audio_end_ms != audio_end_ms:
+            return None
+        if early.item_id != self._speech_item:
+            return None
+        await asyncio.wait({early.task})  # not cancelled with us: the transcript still uses it
+        if early.task.cancelled() or early.task.exception() is not None:
+            return None
+        return early.task.result()
+
+    async def _interrupting(self, check: WordsCheck) -> bool:
+        """Whether a short sound heard while Mr. Blue speaks was words asking it to stop
+        (recognised now; a failed or refused recognition is no interruption)."""
+        try:
+            text, logprob = await self.speech.hear_interjection(
+                check.pcm16k,
+                self.session.transcription.get("language"),
+                session=self.connection,
+            )
+        except Exception:
+            logger.exception("%s: recognising a short sound failed", self.connection.label)
+            return False
+        stops = interrupts(text, check.speech_ms / 1000, logprob)
+        logger.debug(
+            "%s heard %r (%.2f) while speaking: %s", self.connection.label, text, logprob, stops
+        )
+        return stops
 
     def _turn_detector(self, settings: dict) -> TurnDetector:
         if self._detector is None:

@@ -28,13 +28,17 @@ CHUNK_MS = CHUNK_SAMPLES * 1000 / SPEECH_RATE
 # and people's), so a sentence is not cut at its first clause.
 EAGERNESS_SILENCE_MS = {"low": 1200, "medium": 800, "auto": 600, "high": 450}
 MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
-# While Mr. Blue speaks, a cough, a click or an "hmm" must not cut its answer: only this much
-# speech barges in (peers wait 0.5 s, or for words). Silero hears piper's "Ahem." as 256 ms of
-# speech, "Hmm." 224 ms, "Wait, stop." 448 ms; a lone "Stop." (256 ms) is too short too.
-BARGE_IN_SPEECH_MS = 320
-# Counted across the gaps of real speech ("Wait, stop.": a comma's pause, 416 ms there); a
-# longer quiet starts the count again.
-BARGE_IN_GAP_MS = 600
+# While Mr. Blue speaks, a cough, a click, an "hmm" or a "yeah" must not cut its answer (the
+# peers wait 0.5 s of speech, or for words). A sound is heard out: once it is followed by this
+# much quiet, the caller is asked whether it was words asking Mr. Blue to stop (`WordsCheck`):
+# "Stop." is, "Mhm." is not, however long ...
+BARGE_IN_WORDS_AFTER_MS = 160
+# At most one such question a second (of audio): each is a recognition (0.5 s of a core on a slow
+# machine), and noise can make one sound after another. A sound in between is let go.
+WORDS_CHECK_EVERY_MS = 1000
+# ... and speech this long without such a pause barges in by its length alone (talking over
+# the answer). Silero hears piper's "Mhm." and espeak's "Okay." as 350-450 ms of speech.
+BARGE_IN_SPEECH_MS = 640
 # semantic_vad with the end-of-turn model: it is asked after this much silence (Pipecat asks
 # after 200 ms too), and once more later in the same pause if it did not hear the turn
 # complete (it is surer with more silence: "Make the heading blue." 0.30 at 200 ms, 0.85 at
@@ -44,6 +48,9 @@ SEMANTIC_ASK_MS = (192, 416)
 # (OpenAI's semantic_vad: 8/4/2 s for low/medium/high; auto is medium).
 EAGERNESS_MAX_WAIT_MS = {"low": 8000, "medium": 4000, "auto": 4000, "high": 2000}
 PRE_SPEECH_MS = 500  # the model hears the turn from a little before its speech began
+# A short sound is recognised from just before it: an earlier one's tail (the "Yeah." before a
+# "Stop.") makes Whisper unsure of it.
+WORDS_PRE_MS = 150
 JUDGED_WINDOW_MS = 8000  # and at most the last 8 s of it
 # The model's probability from which a turn is complete, per ask: its own 0.5 at the first;
 # more at the later one, where silence alone leans it towards "complete" ("Can you make the,
@@ -77,6 +84,18 @@ class TurnCheck:
 
     audio_end_ms: int
     pcm16k: bytes
+
+
+@dataclass
+class WordsCheck:
+    """While Mr. Blue speaks, a sound too short to barge in by its length alone ended: were
+    those words that ask it to stop? `pcm16k` is the sound (16 kHz pcm16, from a little
+    before it), `speech_ms` how much of it was speech. Answer with `TurnDetector.heard`."""
+
+    audio_start_ms: int
+    audio_end_ms: int
+    pcm16k: bytes
+    speech_ms: float
 
 
 @dataclass
@@ -160,7 +179,7 @@ class TurnDetector:
         self.configure(turn_detection)
         self._pending = bytearray()
         self._recent = bytearray()  # the last audio, for the end-of-turn model
-        self.asking: TurnCheck | None = None  # the check waiting for `judged`
+        self.asking: TurnCheck | WordsCheck | None = None  # waiting for `judged` / `heard`
         self.barge_in = False  # Mr. Blue is speaking: only real speech starts a turn
         self._needed_ms: float = self.silence_ms  # the silence that ends this pause's turn
         self.elapsed_ms = 0.0  # session audio seen so far
@@ -171,6 +190,7 @@ class TurnDetector:
         self._pause_told = False
         self._asked = 0  # the checks this pause made
         self._quiet_ms = 0.0  # non-speech since the last speech, before a turn starts
+        self._words_asked_ms = -WORDS_CHECK_EVERY_MS  # when the latest WordsCheck was made
 
     def configure(self, turn_detection: dict) -> None:
         """Apply (new) turn-detection settings, e.g. after `session.update`."""
@@ -191,38 +211,62 @@ class TurnDetector:
 
     def feed(self, pcm16k: bytes) -> list:
         """Feed 16 kHz mono pcm16; return the turn events it completes. After a `TurnCheck`
-        (always the last event) it takes no more audio until `judged` answers it: what was
-        fed meanwhile waits, and the next `feed` (of b"" if need be) goes on with it."""
+        or a `WordsCheck` (always the last event) it takes no more audio until `judged` or
+        `heard` answers it: what was fed meanwhile waits, and the next `feed` (of b"" if need
+        be) goes on with it."""
         self._pending.extend(pcm16k)
         events = []
         while len(self._pending) >= CHUNK_BYTES and self.asking is None:
             chunk = bytes(self._pending[:CHUNK_BYTES])
             del self._pending[:CHUNK_BYTES]
-            if self.ask_at_ms is not None:
+            if self.ask_at_ms is not None or self.barge_in:
                 self._remember(chunk)
             event = self._step(self.probability(chunk) >= self.threshold)
             if event is not None:
                 events.append(event)
         return events
 
-    def judged(self, probability: float | None) -> list:
-        """The end-of-turn model's answer to the pending `TurnCheck` (None: it failed). A
-        complete turn ends at the pause; otherwise the pause may still end it, after a
-        silence as long as the model is sure it is unfinished (up to the eagerness limit)."""
+    def judged(self, probability: float | None, unfinished: bool = False) -> list:
+        """The answer to the pending `TurnCheck`: the end-of-turn model's probability (None:
+        it failed), and whether the words heard up to the pause stop midway ("... to", "um";
+        `turn_words.unfinished`). A complete turn ends at the pause; otherwise the pause may
+        still end it, after a silence as long as the model is sure it is unfinished (up to the
+        eagerness limit). Words that stop midway wait that limit, whatever the model says."""
         check, self.asking = self.asking, None
-        if check is None or not self.speaking:
+        if not isinstance(check, TurnCheck) or not self.speaking:
             return []
         complete = COMPLETE[min(self._asked, len(COMPLETE)) - 1]
-        if probability is None:
-            self._needed_ms = max(self.fallback_ms, self._silence_ms)
+        asked_at = self._silence_ms
+        if unfinished:
+            self._needed_ms = self.silence_ms
+        elif probability is None:
+            self._needed_ms = max(self.fallback_ms, asked_at)
         elif probability >= complete:
             return [self._stopped(check.audio_end_ms)]
         else:
             # 0.45 ("maybe") waits a little longer; 0.01 ("surely not") the whole limit.
             doubt = 1.0 - probability / complete
-            asked_at = self._silence_ms
             self._needed_ms = asked_at + (self.silence_ms - asked_at) * doubt
         return []
+
+    def heard(self, interrupting: bool) -> list:
+        """The answer to the pending `WordsCheck`: whether its sound was words asking Mr. Blue
+        to stop (`turn_words.interrupts`). If so, the turn starts where the sound began, its
+        silence counted from where it ended."""
+        check, self.asking = self.asking, None
+        if not isinstance(check, WordsCheck) or self.speaking:
+            return []
+        if not interrupting:
+            self._speech_ms = 0.0  # heard out: what comes next is a new sound
+            return []
+        self.speaking, self._asked, self._pause_told = True, 0, False
+        self._silence_ms, self._needed_ms = self._quiet_ms, self.silence_ms
+        return [SpeechStarted(check.audio_start_ms)]
+
+    @property
+    def held_ms(self) -> float:
+        """Audio a turn not yet started may still need: since a sound began (0 without one)."""
+        return self.elapsed_ms - self._start_ms if self._speech_ms and not self.speaking else 0.0
 
     def _remember(self, chunk: bytes) -> None:
         self._recent.extend(chunk)
@@ -230,10 +274,10 @@ class TurnDetector:
         if len(self._recent) > keep:
             del self._recent[: len(self._recent) - keep]
 
-    def _turn_audio(self) -> bytes:
-        """The turn so far (from a little before its start), at most the model's window."""
+    def _turn_audio(self, before_ms: float = PRE_SPEECH_MS) -> bytes:
+        """The turn so far (from `before_ms` before its start), at most the model's window."""
         first_ms = self.elapsed_ms - len(self._recent) / 2 * 1000 / SPEECH_RATE
-        from_ms = max(self._start_ms - PRE_SPEECH_MS, first_ms, self.elapsed_ms - JUDGED_WINDOW_MS)
+        from_ms = max(self._start_ms - before_ms, first_ms, self.elapsed_ms - JUDGED_WINDOW_MS)
         offset = int((from_ms - first_ms) * SPEECH_RATE / 1000) * 2
         return bytes(self._recent[offset:])
 
@@ -255,8 +299,18 @@ class TurnDetector:
                     return SpeechStarted(int(self._start_ms))
             elif self.barge_in and self._speech_ms:
                 self._quiet_ms += CHUNK_MS
-                if self._quiet_ms >= BARGE_IN_GAP_MS:
-                    self._speech_ms = 0.0
+                if self._quiet_ms >= BARGE_IN_WORDS_AFTER_MS:
+                    # A click, or too soon after the last question: not worth asking about.
+                    too_soon = self.elapsed_ms - self._words_asked_ms < WORDS_CHECK_EVERY_MS
+                    if self._speech_ms < MIN_SPEECH_MS or too_soon:
+                        self._speech_ms = 0.0
+                        return None
+                    self._words_asked_ms = self.elapsed_ms
+                    end_ms = int(self.elapsed_ms - self._quiet_ms)
+                    self.asking = WordsCheck(
+                        int(self._start_ms), end_ms, self._turn_audio(WORDS_PRE_MS), self._speech_ms
+                    )
+                    return self.asking
             else:
                 self._speech_ms = 0.0
             return None
