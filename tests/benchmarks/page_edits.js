@@ -3,9 +3,10 @@
 // changing it. `window.probe` collects the data channel's events both ways (`received`,
 // `sent`: each event with `_t`), the page tools' requests to the server (`fetches`: call_id,
 // start, end) and each redraw of the canvas that changed blocks (`changes`: `_t` and the ids
-// of the blocks that changed, appeared or went). The remote voice goes to measure(), which
-// fills window.heard.
-window.probe = { received: [], sent: [], fetches: [], changes: [] };
+// of the blocks that changed, appeared or went), and those requests' resource timings
+// (`resources`: start, request sent, response's first byte, end). The remote voice goes to
+// measure(), which fills window.heard.
+window.probe = { received: [], sent: [], fetches: [], changes: [], resources: [] };
 
 const stamped = (text) => ({ ...JSON.parse(text), _t: performance.now() });
 
@@ -47,6 +48,14 @@ window.fetch = async (url, options = {}) => {
   }
   return answer;
 };
+
+new PerformanceObserver((entries) => {
+  for (const entry of entries.getEntries()) {
+    if (!entry.name.endsWith("/tools/")) continue;
+    window.probe.resources.push({ start: entry.startTime, request: entry.requestStart,
+                                  response: entry.responseStart, end: entry.responseEnd });
+  }
+}).observe({ type: "resource", buffered: true });
 
 function blockStates(canvas) {
   const states = new Map();

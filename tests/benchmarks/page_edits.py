@@ -14,7 +14,7 @@ server, each redraw that changed a block, and when the remote voice is heard. Pe
 - per page tool call, in the browser: from `response.function_call_arguments.done` arriving
   to its `function_call_output` sent back, of which the HTTP request an edit makes; then to
   the `response.create` that asks for the next answer and that answer's `response.created`;
-  and, the call ended, the same kind of edit request made with nothing else going on.
+  and the same kind of edit request made with no turn going on (the call idle, then ended).
 
 "End of speech" is, as in the other voice rows, the `speech_stopped` event's arrival minus the
 silence the turn waited (`response.metadata.mrblue_speech_stopped_ms`).
@@ -81,15 +81,16 @@ ANSWERED = """(count) => {
 }"""
 
 
-# The same kind of request an edit makes, with no call going on: update_text, `runs` times.
-ALONE = """async (runs) => {
+# The same kind of request an edit makes, with no turn going on: update_text, `runs` times,
+# their call ids starting with `label`.
+ALONE = """async ([runs, label]) => {
   const tools = await import("/static/editor/page-tools.js");
   for (let n = 0; n < runs; n += 1) {
     const text = `Mundo Tango ${n + 1}`;
-    await tools.runCall({ name: "update_text", callId: `alone-${n}`,
+    await tools.runCall({ name: "update_text", callId: `${label}-${n}`,
                           arguments: JSON.stringify({ block_id: "heading", text }) });
   }
-  return window.probe.fetches.filter((f) => String(f.call_id).startsWith("alone-"))
+  return window.probe.fetches.filter((f) => String(f.call_id).startsWith(`${label}-`))
     .map((f) => Math.round((f.end - f.start) * 10) / 10);
 }"""
 ALONE_RUNS = 5
@@ -169,7 +170,8 @@ def edits_of(probe: dict, heard: list[float]) -> list[dict]:
 
 def tool_calls_of(probe: dict) -> list[dict]:
     """One row per page tool call, in ms from its `function_call_arguments.done` arriving:
-    {"tool", "output_sent", "http" (the edit's request, when it made one), "response_done"
+    {"tool", "output_sent", "http" (the edit's request, when it made one; "server": of it,
+    from the request sent to the answer's first byte), "response_done"
     (the calling response's end arrived), "create_sent" (the next `response.create` sent),
     "created" (that response's `response.created` arrived)}; a step not seen is left out."""
     received, sent = probe["received"], probe["sent"]
@@ -188,6 +190,9 @@ def tool_calls_of(probe: dict) -> list[dict]:
         fetch = _first(probe["fetches"], lambda f, call=call: f["call_id"] == call["call_id"])
         if fetch is not None:
             row["http"] = round(fetch["end"] - fetch["start"], 1)
+            timing = _resource_of(probe.get("resources", []), fetch)
+            if timing is not None:
+                row["server"] = round(timing["response"] - timing["request"], 1)
         output = _first(
             sent,
             lambda e, call=call: (
@@ -213,15 +218,21 @@ def tool_calls_of(probe: dict) -> list[dict]:
     return rows
 
 
+def _resource_of(resources: list[dict], fetch: dict) -> dict | None:
+    """The resource timing of a page tool's request: the one that started with it."""
+    near = [r for r in resources if abs(r["start"] - fetch["start"]) < 5 and r["request"] > 0]
+    return min(near, key=lambda r: abs(r["start"] - fetch["start"]), default=None)
+
+
 def _median(values):
     return round(statistics.median(values), 1) if values else None
 
 
 def tables(
-    edits: list[dict], calls: list[dict], requested: int, alone: list[float] = ()
+    edits: list[dict], calls: list[dict], requested: int, alone: dict | None = None
 ) -> list[dict]:
     """The edits' table (per request and all together) and the tool calls' (median per
-    tool, and the edit request's time with no call going on, `alone`), from the rows of
+    tool, and an edit request's time with no turn going on, `alone`: {when: [ms]}), from the rows of
     `edits_of` and `tool_calls_of` over every call."""
     edit_rows = []
     groups = [(r.text, [e for e in edits if e["request"] == r.text]) for r in REQUESTS]
@@ -239,14 +250,14 @@ def tables(
                 percentile(changed, 0.9),
             ]
         )
-    steps = ("output_sent", "http", "response_done", "create_sent", "created")
+    steps = ("output_sent", "http", "server", "response_done", "create_sent", "created")
     tool_rows = [
         [tool, len(rows), *(_median([r[s] for r in rows if s in r]) for s in steps)]
         for tool in dict.fromkeys(c["tool"] for c in calls)
         for rows in [[c for c in calls if c["tool"] == tool]]
     ]
-    if alone:
-        tool_rows.append(["update_text, no call", len(alone), None, _median(alone), *[None] * 3])
+    for when, times in (alone or {}).items():
+        tool_rows.append([f"update_text, {when}", len(times), None, _median(times), *[None] * 4])
     return [
         {
             "caption": (
@@ -266,7 +277,8 @@ def tables(
         {
             "caption": (
                 "page tool calls in the browser: median ms after function_call_arguments.done "
-                "arrived until: the output was sent (of which: the edit's HTTP request), the "
+                "arrived until: the output was sent (of which: the edit's HTTP request, and of "
+                "that, from the request sent to the answer's first byte), the "
                 "calling response's response.done arrived, the next response.create was sent, "
                 "its response.created arrived"
             ),
@@ -275,6 +287,7 @@ def tables(
                 "calls",
                 "output sent",
                 "http",
+                "server",
                 "response.done",
                 "response.create sent",
                 "response.created",
@@ -298,10 +311,11 @@ def prepare(database: str, rounds: int) -> list[str]:
     return slugs
 
 
-def edit_call(browser, server, slug: str, timeout_s: float) -> tuple[dict, list, list]:
+def edit_call(browser, server, slug: str, timeout_s: float) -> tuple[dict, list, dict]:
     """Log in, open the page in the editor, start a voice call, and wait until every request
-    was heard and answered (or `timeout_s`); the probe's events, the times heard, and then,
-    the call ended, the times (ms) of `ALONE_RUNS` edit requests with nothing else to do."""
+    was heard and answered (or `timeout_s`); the probe's events, the times heard, and the
+    times (ms) of `ALONE_RUNS` edit requests with no turn going on: {"call idle": the
+    call still up, "no call": once it ended}."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     from tests.support.browser import HEARD_SCRIPT, close_settled, log_in
@@ -323,15 +337,19 @@ def edit_call(browser, server, slug: str, timeout_s: float) -> tuple[dict, list,
             print(f"page edits: not every request was answered in {timeout_s:.0f} s")
         page.wait_for_timeout(1000)  # the last answer's audio reaches the page
         probe, heard = page.evaluate("window.probe"), page.evaluate("window.heard")
+        page.wait_for_function("!window.mrblueVoice.shown.speaking")
+        alone = {"call idle": page.evaluate(ALONE, [ALONE_RUNS, "idle"])}
         page.evaluate("window.mrblueVoice.end()")
-        return probe, heard, page.evaluate(ALONE, ALONE_RUNS)
+        alone["no call"] = page.evaluate(ALONE, [ALONE_RUNS, "alone"])
+        return probe, heard, alone
     finally:
         close_settled(context)
 
 
 def run(server, database: str, workdir: Path, gap_s: float, rounds: int = 1):
     """Say the requests to a fresh page `rounds` times, one call each; the tables and the raw
-    data ({"requested", "edits": [row of `edits_of`], "tool_calls": [row of `tool_calls_of`]})."""
+    data ({"requested", "edits": [row of `edits_of`], "tool_calls": [row of `tool_calls_of`],
+    "http_alone_ms": {"call idle" or "no call": [ms]}})."""
     from tests.support.audio_fixtures import RATE, write_wav
     from tests.support.browser import chromium
 
@@ -339,13 +357,14 @@ def run(server, database: str, workdir: Path, gap_s: float, rounds: int = 1):
     wav = workdir / "page-edits.wav"
     write_wav(wav, pcm)
     timeout_s = len(pcm) / (RATE * 2) - TAIL_S + 60
-    edits, calls, alone = [], [], []
+    edits, calls, alone = [], [], {}
     with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
         for number, slug in enumerate(prepare(database, rounds), start=1):
             probe, heard, http_ms = edit_call(browser, server, slug, timeout_s)
             edits += [{"round": number, **row} for row in edits_of(probe, heard)]
             calls += [{"round": number, **row} for row in tool_calls_of(probe)]
-            alone += http_ms
+            for when, times in http_ms.items():
+                alone[when] = alone.get(when, []) + times
     requested = rounds * len(REQUESTS)
     data = {"requested": requested, "edits": edits, "tool_calls": calls, "http_alone_ms": alone}
     return tables(edits, calls, requested, alone), data

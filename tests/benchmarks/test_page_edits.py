@@ -89,20 +89,31 @@ def test_a_tool_call_is_timed_in_the_browser_from_its_arguments_to_the_next_resp
         {"type": "response.create", "_t": 1080.5},
     ]
     fetches = [{"call_id": "c1", "start": 1002.0, "end": 1077.0}]
-    probe = {"received": received, "sent": sent, "fetches": fetches, "changes": []}
+    resources = [
+        {"start": 1002.1, "request": 1004.0, "response": 1074.0, "end": 1076.0},
+        {"start": 1400.0, "request": 1401.0, "response": 1410.0, "end": 1411.0},  # another
+    ]
+    probe = {
+        "received": received,
+        "sent": sent,
+        "fetches": fetches,
+        "changes": [],
+        "resources": resources,
+    }
     calls = tool_calls_of(probe)
     assert calls == [
         {
             "tool": "update_style",
             "response_done": 8.0,
             "http": 75.0,
+            "server": 70.0,
             "output_sent": 80.0,
             "create_sent": 80.5,
             "created": 95.0,
         }
     ]
-    breakdown = tables([], calls, requested=4, alone=[20.0, 30.0, 40.0])[1]["rows"]
+    breakdown = tables([], calls, requested=4, alone={"no call": [20.0, 30.0, 40.0]})[1]["rows"]
     assert breakdown == [
-        ["update_style", 1, 80.0, 75.0, 8.0, 80.5, 95.0],
-        ["update_text, no call", 3, None, 30.0, None, None, None],
+        ["update_style", 1, 80.0, 75.0, 70.0, 8.0, 80.5, 95.0],
+        ["update_text, no call", 3, None, 30.0, None, None, None, None],
     ]

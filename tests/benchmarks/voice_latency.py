@@ -27,7 +27,7 @@ Prints, in one run:
   heard and -> the edited block changed in the page, and how many requests were carried out;
   per page tool call, where its round trip goes in the browser (the call's arguments arrive
   -> its output is sent back, of which the edit's HTTP request -> the next response.create
-  -> that response is created), and an edit request's time with no call going on.
+  -> that response is created), and an edit request's time with no turn going on.
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -49,8 +49,10 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `page_edits`: {"requested": requests said, "edits": [{"round", "request", "said",
   "edited" (its block changed), "heard_ms", "changed_ms"}, ...] (one per request heard; the
   times are left out when not measured), "tool_calls": [{"round", "tool", and ms after the
-  call's arguments arrived: "output_sent", "http", "response_done", "create_sent",
-  "created"}, ...], "http_alone_ms": [an edit request's ms with no call going on, ...]}
+  call's arguments arrived: "output_sent", "http" (the edit's request; "server": of it,
+  from the request sent to the answer's first byte), "response_done", "create_sent",
+  "created"}, ...], "http_alone_ms": {"call idle" or "no call": [an edit
+  request's ms with no turn going on, ...]}}
   (empty with `--edit-rounds 0`).
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
