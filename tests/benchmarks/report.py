@@ -68,7 +68,13 @@ class Benchmark:
 
 
 BENCHMARKS = (
-    Benchmark("voice_latency", "tests.benchmarks.voice_latency", "Voice latency per stage"),
+    # Quick, it still plays the turn-taking corpus and the page edits (a minute or two each).
+    Benchmark(
+        "voice_latency",
+        "tests.benchmarks.voice_latency",
+        "Voice latency per stage",
+        quick_timeout_s=600,
+    ),
     Benchmark("voice_capacity", "tests.benchmarks.voice_capacity", "Simultaneous calls"),
     Benchmark("transcript_log", "tests.benchmarks.transcript_log", "Transcript log throughput"),
     Benchmark("understanding", "tests.benchmarks.understanding", "Understanding per speaker"),

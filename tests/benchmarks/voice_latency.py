@@ -1,7 +1,7 @@
 """Benchmark: spoken turns over WebRTC from Chromium against the built-in engine.
 
     .venv/bin/python -m tests.benchmarks.voice_latency [--turns 10] [--calls 1,2,4,6]
-        [--json PATH] [--quick] [--turn-rounds 1]
+        [--json PATH] [--quick] [--turn-rounds 1] [--edit-rounds 1]
 
 Prints, in one run:
 
@@ -20,7 +20,14 @@ Prints, in one run:
 - then (unless `--turn-rounds 0`) turn-taking (`tests.benchmarks.turn_taking`): semantic_vad
   with its end-of-turn model against server_vad's 500 ms, on a small corpus of complete and
   hesitant requests in two voices: end of speech -> first audio heard, and the share of
-  hesitant requests cut off; the model's own time per inference joins the first table.
+  hesitant requests cut off; the model's own time per inference joins the first table;
+- then (unless `--edit-rounds 0`) page edits by voice (`tests.benchmarks.page_edits`): a
+  logged-in editor's voice call on the editor page, the panel's real page tools, a few spoken
+  editing requests ("Make the heading blue.", ...): per request, end of speech -> first audio
+  heard and -> the edited block changed in the page, and how many requests were carried out;
+  per page tool call, where its round trip goes in the browser (the call's arguments arrive
+  -> its output is sent back, of which the edit's HTTP request -> the next response.create
+  -> that response is created), and an edit request's time with no turn going on.
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -38,7 +45,15 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `calls`: [{"calls": n, "worst_concealed": ratio}];
 - `isolated.smart_turn_ms`: the end-of-turn model's time per inference, one value per run;
 - `turn_taking`: {turn detection: [{"request", "kind" (complete, hesitant, or cut: a turn
-  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]}.
+  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]};
+- `page_edits`: {"requested": requests said, "edits": [{"round", "request", "said",
+  "edited" (its block changed), "heard_ms", "changed_ms"}, ...] (one per request heard; the
+  times are left out when not measured), "tool_calls": [{"round", "tool", and ms after the
+  call's arguments arrived: "output_sent", "http" (the edit's request; "server": of it,
+  from the request sent to the answer's first byte), "response_done", "create_sent",
+  "created"}, ...], "http_alone_ms": {"call idle" or "no call": [an edit
+  request's ms with no turn going on, ...]}}
+  (empty with `--edit-rounds 0`).
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
@@ -341,6 +356,12 @@ def main(argv=None):
         default=1,
         help="times the turn-taking corpus is played per turn detection (0: not at all)",
     )
+    parser.add_argument(
+        "--edit-rounds",
+        type=int,
+        default=1,
+        help="calls in which the page-edit requests are said (0: none)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""
@@ -348,7 +369,7 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
     from mrblue.engine.voice import end_of_turn
-    from tests.benchmarks import turn_taking
+    from tests.benchmarks import page_edits, turn_taking
     from tests.support.browser import chromium
 
     workdir = Path(tempfile.mkdtemp(prefix="mrblue-bench-"))
@@ -401,7 +422,22 @@ def main(argv=None):
             server.close()
         for table in turn_tables:
             print_table(table)
-    tables = [isolated_table, stages, *turn_tables]
+    edit_tables, edit_data = [], {}
+    if args.edit_rounds:
+        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
+        try:
+            edit_tables, edit_data = page_edits.run(
+                server,
+                database,
+                workdir,
+                gap_s=max(10.0, 3 * models_s / 1000 + 6),
+                rounds=args.edit_rounds,
+            )
+        finally:
+            server.close()
+        for table in edit_tables:
+            print_table(table)
+    tables = [isolated_table, stages, *turn_tables, *edit_tables]
     if calls:
         calls_table = {
             "caption": "simultaneous speaking calls: worst share of audio the browsers concealed",
@@ -432,6 +468,7 @@ def main(argv=None):
                         "server_cpu_s_per_turn": cpu,
                         "calls": calls,
                         "turn_taking": turn_data,
+                        "page_edits": edit_data,
                     },
                 },
                 indent=2,

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.support.audio_fixtures import utterance, write_wav
-from tests.support.browser import chromium
+from tests.support.browser import HEARD_SCRIPT, chromium
 from tests.support.live import ENGINE_KEY, ROOT, LiveServer
 from tests.support.realtime_client import engine_api, next_event, until
 from tests.support.realtime_schema import validate_server_event
@@ -145,6 +145,7 @@ def voice_browser(tmp_path_factory):
 def open_client(browser, server):
     page = browser.new_context().new_page()
     page.set_default_timeout(30_000)
+    page.add_init_script(path=HEARD_SCRIPT)
     html = (ROOT / "tests" / "support" / "webrtc_client.html").read_text()
     page.route(
         f"{server.url}/__webrtc_test__",

@@ -2,8 +2,12 @@
 
 import contextlib
 import os
+from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
+# measure(stream), window.heard and window.maxLevel: when a page hears the remote voice
+# (add it with add_init_script(path=HEARD_SCRIPT) before the page loads).
+HEARD_SCRIPT = Path(__file__).with_name("heard.js")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
