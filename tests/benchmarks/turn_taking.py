@@ -10,7 +10,9 @@ work on the machine weighs on both alike). From each call's events:
 - hesitant requests (a 600-900 ms pause after a filler or an unfinished phrase): the share
   cut off, i.e. answered as a turn of its own before the person finished;
 - the end-of-turn model's own time per inference, alone in this process (with Whisper's on
-  the same machine as a baseline, in the voice benchmark's first table).
+  the same machine as a baseline, in the voice benchmark's first table);
+- the server's CPU per turn it took (its whole call: detection, the model, recognition,
+  synthesis, WebRTC), from its process's CPU time over each call.
 """
 
 import io
@@ -23,7 +25,7 @@ import wave
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.benchmarks.stats import percentile
+from tests.benchmarks.stats import cpu_seconds, percentile
 
 CORPUS = Path(__file__).with_name("turn_corpus.txt")
 TURN_DETECTIONS = {
@@ -204,13 +206,16 @@ def compare(
     wav = workdir / "turn-taking.wav"
     write_wav(wav, pcm)
     results = {name: [] for name in TURN_DETECTIONS}
+    cpu_s = dict.fromkeys(TURN_DETECTIONS, 0.0)
     with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
         for _ in range(rounds):
             for name, detection in TURN_DETECTIONS.items():
+                before = cpu_seconds(server.process.pid)
                 page = open_call(browser, server, turn_detection=detection)
                 events = listen(page, requests, timeout_s=2 * seconds + 60)
                 results[name] += turns_of(events, page.evaluate("window.heard"), requests)
                 page.context.close()
+                cpu_s[name] += cpu_seconds(server.process.pid) - before
     summaries = {name: summary(turns) for name, turns in results.items()}
     rows = []
     for name, s in summaries.items():
@@ -225,6 +230,7 @@ def compare(
                 percentile(heard, 0.9),
                 f"{s['cut']}/{s['hesitant']}",
                 f"{s['cut'] / s['hesitant']:.0%}" if s["hesitant"] else None,
+                round(cpu_s[name] * 1000 / len(results[name])) if results[name] else None,
             ]
         )
     table = {
@@ -242,6 +248,7 @@ def compare(
             "heard p90",
             "cut off",
             "share",
+            "server CPU ms/turn",
         ],
         "rows": rows,
     }
