@@ -1,7 +1,7 @@
 """Benchmark: spoken turns over WebRTC from Chromium against the built-in engine.
 
     .venv/bin/python -m tests.benchmarks.voice_latency [--turns 10] [--calls 1,2,4,6]
-        [--json PATH] [--quick] [--turn-rounds 1]
+        [--json PATH] [--quick] [--turn-rounds 1] [--noise-rounds 1]
 
 Prints, in one run:
 
@@ -20,7 +20,14 @@ Prints, in one run:
 - then (unless `--turn-rounds 0`) turn-taking (`tests.benchmarks.turn_taking`): semantic_vad
   with its end-of-turn model against server_vad's 500 ms, on a small corpus of complete and
   hesitant requests in two voices: end of speech -> first audio heard, and the share of
-  hesitant requests cut off; the model's own time per inference joins the first table.
+  hesitant requests cut off; the model's own time per inference joins the first table;
+- then (unless `--noise-rounds 0`) background noise (`tests.benchmarks.turn_noise`): babble of
+  four talkers made at run time (piper and espeak-ng, mixed with sox). Per turn detection,
+  the corpus' complete requests with the babble under them at 10 dB SNR (and without, as a
+  baseline): requests that became a turn ending them, and extra turns; then Mr. Blue
+  talking for a minute or more while the microphone plays the babble alone, 10 dB below the
+  corpus' speech: turns the noise started and answers it cut, per minute of Mr. Blue
+  speaking, with a positive control ("Wait, stop." in the babble must cut the answer).
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -38,7 +45,12 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `calls`: [{"calls": n, "worst_concealed": ratio}];
 - `isolated.smart_turn_ms`: the end-of-turn model's time per inference, one value per run;
 - `turn_taking`: {turn detection: [{"request", "kind" (complete, hesitant, or cut: a turn
-  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]}.
+  that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]};
+- `noise`: {"snr_db", "speech_level_rms" (the corpus' speech, RMS over its active part, pcm16
+  units), "turns": {"<turn detection> / <noise>": {"requests", "detected", "extra", "turns":
+  [{"request", "said"}, ...]}}, "barge_in": {turn detection: {"speaking_s", "turns",
+  "turns_while_speaking", "cut"}}, "control": {the same counts, "turn detection", "said"
+  [transcripts], "stopped" (the answer was cut and "stop" heard)}}.
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
@@ -341,6 +353,12 @@ def main(argv=None):
         default=1,
         help="times the turn-taking corpus is played per turn detection (0: not at all)",
     )
+    parser.add_argument(
+        "--noise-rounds",
+        type=int,
+        default=1,
+        help="times the background-noise calls are made per turn detection (0: not at all)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""
@@ -348,7 +366,7 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
     from mrblue.engine.voice import end_of_turn
-    from tests.benchmarks import turn_taking
+    from tests.benchmarks import turn_noise, turn_taking
     from tests.support.browser import chromium
 
     workdir = Path(tempfile.mkdtemp(prefix="mrblue-bench-"))
@@ -401,7 +419,20 @@ def main(argv=None):
             server.close()
         for table in turn_tables:
             print_table(table)
-    tables = [isolated_table, stages, *turn_tables]
+    noise_tables, noise_data = [], {}
+    if args.noise_rounds:
+        noise_tables, noise_data = turn_noise.compare(
+            lambda env: LiveServer(
+                {"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database
+            ),
+            open_call,
+            workdir,
+            gap_s=max(6.0, 2 * models_s / 1000 + 4),
+            rounds=args.noise_rounds,
+        )
+        for table in noise_tables:
+            print_table(table)
+    tables = [isolated_table, stages, *turn_tables, *noise_tables]
     if calls:
         calls_table = {
             "caption": "simultaneous speaking calls: worst share of audio the browsers concealed",
@@ -432,6 +463,7 @@ def main(argv=None):
                         "server_cpu_s_per_turn": cpu,
                         "calls": calls,
                         "turn_taking": turn_data,
+                        "noise": noise_data,
                     },
                 },
                 indent=2,
