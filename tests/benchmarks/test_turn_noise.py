@@ -78,14 +78,17 @@ def test_false_turns_cut_answers_and_turns_held_open_are_counted_over_mr_blue_s_
     }
 
 
-def test_requests_detected_once_each_and_every_other_turn_is_extra():
+def test_each_request_is_detected_once_in_each_voice_and_every_other_turn_is_counted():
     blue = Request("complete", "piper", ("Make the heading blue.",))
     undo = Request("complete", "piper", ("Undo.",))
+    blue_espeak = Request("complete", "espeak-ng", ("Make the heading blue.",))
     sentinel = Request("sentinel", "piper", ("That is all for now.",))
     turns = [
-        {"request": None},  # the noise's own turn
+        {"request": None},  # the noise's own turn, or a request misheard
         {"request": blue},
-        {"request": blue},  # the same request again (split up, or heard twice)
+        {"request": blue},  # the same request again, in the other voice
+        {"request": blue},  # ... and once too often (split up, or heard twice)
         {"request": sentinel},  # the end of the recording: not counted
     ]
-    assert detected(turns, [blue, undo, sentinel]) == {"requests": 2, "detected": 1, "extra": 2}
+    requests = [blue, undo, blue_espeak, sentinel]
+    assert detected(turns, requests) == {"requests": 3, "turns": 4, "detected": 2, "other": 2}

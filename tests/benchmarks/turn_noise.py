@@ -9,7 +9,7 @@ are mixed with `sox -m`, so several people talk at once, as in an open office or
   babble mixed under the whole recording (the answers' gaps too) at `SNR_DB` (the speech's
   RMS over its active part against the babble's RMS); the sentinel is said in quiet. Per
   turn detection: how many requests became a turn whose transcript ends the request, and
-  how many other turns there were (the noise's, or a request split up); the same recording
+  how many other turns there were (the noise's, a request misheard or split up); the same recording
   without noise as a baseline.
 - False barge-ins: Mr. Blue talks (`tests.support.brains.TalkativeBrain`, asked with
   `response.create` again and again) for at least `SPEAKING_S` seconds while the
@@ -18,8 +18,8 @@ are mixed with `sox -m`, so several people talk at once, as in an open office or
   while it spoke tried to barge in) and answers cut (cancelled or their audio cleared). The
   session's turn detection answers nothing (`create_response: false`): every answer is
   asked for, and each is as long.
-- A positive control: the same babble with "Wait, stop." at the corpus' level every 15 s;
-  it must cut the answer.
+- Positive controls: "Wait, stop." at the corpus' level every 15 s, in quiet and in the same
+  babble; it must cut the answer.
 
 Chromium's microphone processing (noise suppression, gain control) is on, as in the
 product's client.
@@ -28,6 +28,7 @@ product's client.
 import contextlib
 import subprocess
 import wave
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -140,19 +141,21 @@ def babble(seconds: float, workdir: Path) -> bytes:
 
 
 def detected(turns: list[dict], requests: list) -> dict:
-    """Of the requests (the sentinel left out): how many became a turn whose transcript ends
-    them, and how many other turns there were (no request's, or one's again)."""
-    asked = [r for r in requests if r.kind != "sentinel"]
-    credited, extra = set(), 0
-    for turn in turns:
-        request = turn["request"]
-        if request is not None and request.kind == "sentinel":
-            continue
-        if request is None or id(request) in credited:
-            extra += 1
-        else:
-            credited.add(id(request))
-    return {"requests": len(asked), "detected": len(credited), "extra": extra}
+    """Of the requests (the sentinel left out): how many turns there were, and how many of
+    them ended a request (each request once: a request is told by its last word, the same in
+    every voice); the other turns are the noise's, a request misheard, or one split up."""
+    asked = Counter(r.closing for r in requests if r.kind != "sentinel")
+    said = Counter(
+        t["request"].closing for t in turns if t["request"] and t["request"].kind != "sentinel"
+    )
+    ended = sum(min(n, asked[closing]) for closing, n in said.items())
+    taken = [t for t in turns if not (t["request"] and t["request"].kind == "sentinel")]
+    return {
+        "requests": sum(asked.values()),
+        "turns": len(taken),
+        "detected": ended,
+        "other": len(taken) - ended,
+    }
 
 
 def speaking(events: list[dict]) -> list[tuple[float, float]]:
@@ -328,7 +331,8 @@ def barge_in_calls(
     server, open_call, workdir: Path, noise: bytes, speech_level: float, rounds: int
 ):
     """Per turn detection, Mr. Blue talking over babble `SNR_DB` below `speech_level` (summed
-    over rounds); then the control: "Wait, stop." at `speech_level` in the same babble."""
+    over rounds); then the controls: "Wait, stop." at `speech_level`, in quiet and in the
+    same babble."""
     from tests.support.audio_fixtures import write_wav
     from tests.support.browser import chromium
 
@@ -350,18 +354,21 @@ def barge_in_calls(
                     total[key] += value
     stop = samples(say(STOP, "piper"))
     stop *= speech_level / active_rms(pcm16(stop))
-    control = samples(noise_at(noise, level, CONTROL_PERIOD_S))
     at = int(CONTROL_AT_S * RATE)
-    control[at : at + stop.size] += stop
-    write_wav(wav, pcm16(control))
-    with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
-        name = next(iter(TURN_DETECTIONS))
-        page = open_call(
-            browser, server, turn_detection={**TURN_DETECTIONS[name], "create_response": False}
-        )
-        checked = {"turn detection": name, **stop_control(page, answer_timeout_s=120)}
-        page.context.close()
-    return results, checked
+    controls = []
+    for under, noise_level in (("quiet", 0.0), ("babble", level)):
+        control = samples(noise_at(noise, noise_level, CONTROL_PERIOD_S))
+        control[at : at + stop.size] += stop
+        write_wav(wav, pcm16(control))
+        with chromium(f"--use-file-for-fake-audio-capture={wav}") as browser:
+            name = next(iter(TURN_DETECTIONS))
+            detection = {**TURN_DETECTIONS[name], "create_response": False}
+            page = open_call(browser, server, turn_detection=detection)
+            controls.append(
+                {"turn detection": name, "under": under, **stop_control(page, answer_timeout_s=120)}
+            )
+            page.context.close()
+    return results, controls
 
 
 def compare(
@@ -379,17 +386,18 @@ def compare(
         server.close()
     server = serve({"MRBLUE_ENGINE_BRAIN": "tests.support.brains.TalkativeBrain"})
     try:
-        barge, control = barge_in_calls(server, open_call, workdir, noise, speech_level, rounds)
+        barge, controls = barge_in_calls(server, open_call, workdir, noise, speech_level, rounds)
     finally:
         server.close()
     turn_table = {
         "caption": (
             f"turns in babble noise: the corpus' complete requests (voices {turn_taking.voices()}, "
-            f"x{rounds}), how many became a turn ending the request, and the other turns"
+            f"x{rounds}): the turns, those whose transcript ends a request (each once), and the "
+            f"others (the noise's, misheard, or a request split up)"
         ),
-        "columns": ["turn detection", "noise", "requests", "turns detected", "extra turns"],
+        "columns": ["turn detection", "noise", "requests", "turns", "ending a request", "other"],
         "rows": [
-            [name, label, r["requests"], r["detected"], r["extra"]]
+            [name, label, r["requests"], r["turns"], r["detected"], r["other"]]
             for (name, label), r in turns.items()
         ],
     }
@@ -406,18 +414,19 @@ def compare(
         ]
         for name, r in barge.items()
     ]
-    barge_rows.append(
+    barge_rows += [
         [
-            f"control: '{STOP}' ({control['turn detection']})",
-            control["speaking_s"],
-            control["turns"],
+            f"control: '{STOP}' in {c['under']} ({c['turn detection']})",
+            c["speaking_s"],
+            c["turns"],
             None,
-            control["turns_while_speaking"],
-            control["cut"],
-            "cut" if control["stopped"] else "NOT CUT",
-            f"{control['speaking_over_a_turn']:.0%}",
+            c["turns_while_speaking"],
+            c["cut"],
+            "cut" if c["stopped"] else "NOT CUT",
+            f"{c['speaking_over_a_turn']:.0%}",
         ]
-    )
+        for c in controls
+    ]
     barge_table = {
         "caption": (
             f"false barge-ins: Mr. Blue talking while the microphone plays babble "
@@ -442,6 +451,6 @@ def compare(
         "speech_level_rms": round(speech_level, 1),
         "turns": {f"{name} / {label}": r for (name, label), r in turns.items()},
         "barge_in": barge,
-        "control": control,
+        "controls": controls,
     }
     return [turn_table, barge_table], data

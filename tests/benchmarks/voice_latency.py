@@ -24,10 +24,11 @@ Prints, in one run:
 - then (unless `--noise-rounds 0`) background noise (`tests.benchmarks.turn_noise`): babble of
   four talkers made at run time (piper and espeak-ng, mixed with sox). Per turn detection,
   the corpus' complete requests with the babble under them at 10 dB SNR (and without, as a
-  baseline): requests that became a turn ending them, and extra turns; then Mr. Blue
+  baseline): the turns, those ending a request, and the others; then Mr. Blue
   talking for a minute or more while the microphone plays the babble alone, 10 dB below the
   corpus' speech: turns the noise started and answers it cut, per minute of Mr. Blue
-  speaking, with a positive control ("Wait, stop." in the babble must cut the answer).
+  speaking, and the share of that time inside a turn of the person's (noise holding a turn
+  open); positive controls: "Wait, stop." in quiet and in the babble must cut the answer.
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -47,10 +48,12 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 - `turn_taking`: {turn detection: [{"request", "kind" (complete, hesitant, or cut: a turn
   that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]};
 - `noise`: {"snr_db", "speech_level_rms" (the corpus' speech, RMS over its active part, pcm16
-  units), "turns": {"<turn detection> / <noise>": {"requests", "detected", "extra", "turns":
-  [{"request", "said"}, ...]}}, "barge_in": {turn detection: {"speaking_s", "turns",
-  "turns_while_speaking", "cut"}}, "control": {the same counts, "turn detection", "said"
-  [transcripts], "stopped" (the answer was cut and "stop" heard)}}.
+  units), "turns": {"<turn detection> / <noise>": {"requests", "turns", "detected" (turns
+  whose transcript ends a request, each request once), "other", "turns": [{"request",
+  "said"}, ...]}}, "barge_in": {turn detection: {"speaking_s", "turns", "turns_while_speaking",
+  "cut", "speaking_over_a_turn" (the share of Mr. Blue's speaking time inside a turn of the
+  person's)}}, "controls": [{the same counts, "turn detection", "under" (quiet or babble),
+  "said" [transcripts], "stopped" (the answer was cut and "stop" heard)}]}.
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
