@@ -313,11 +313,11 @@ def turns_in_noise(server, open_call, workdir: Path, gap_s: float, noise: bytes,
                     page.context.close()
                     counts = detected(turns, requests)
                     result = results.setdefault(
-                        (name, label), {"turns": [], **dict.fromkeys(counts, 0)}
+                        (name, label), {**dict.fromkeys(counts, 0), "heard": []}
                     )
                     for key, value in counts.items():
                         result[key] += value
-                    result["turns"] += [
+                    result["heard"] += [
                         {
                             "request": " / ".join(t["request"].parts) if t["request"] else None,
                             "said": t["said"],

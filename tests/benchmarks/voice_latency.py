@@ -49,7 +49,7 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
   that ended before its request did), "said", "turn_end_ms", "heard_ms"}, ...]};
 - `noise`: {"snr_db", "speech_level_rms" (the corpus' speech, RMS over its active part, pcm16
   units), "turns": {"<turn detection> / <noise>": {"requests", "turns", "detected" (turns
-  whose transcript ends a request, each request once), "other", "turns": [{"request",
+  whose transcript ends a request, each request once), "other", "heard": [{"request",
   "said"}, ...]}}, "barge_in": {turn detection: {"speaking_s", "turns", "turns_while_speaking",
   "cut", "speaking_over_a_turn" (the share of Mr. Blue's speaking time inside a turn of the
   person's)}}, "controls": [{the same counts, "turn detection", "under" (quiet or babble),
