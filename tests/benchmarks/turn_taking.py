@@ -73,14 +73,16 @@ def voices() -> list[str]:
 
 
 def say(text: str, voice: str) -> bytes:
-    """`text` spoken as 24 kHz mono pcm16 by piper (steady) or espeak-ng."""
+    """`text` spoken as 24 kHz mono pcm16 by piper (steady) or espeak-ng: "espeak-ng" is its
+    American voice, "espeak-ng:en-gb+f2" another of its voices (with a variant)."""
     from mrblue.engine.voice.audio import Resampler
     from tests.support.audio_fixtures import spoken
 
     if voice == "piper":
         return spoken(text)
+    _, _, espeak_voice = voice.partition(":")
     out = subprocess.run(
-        ["espeak-ng", "-v", "en-us", "-s", "160", "--stdout", text],
+        ["espeak-ng", "-v", espeak_voice or "en-us", "-s", "160", "--stdout", text],
         capture_output=True,
         check=True,
     ).stdout
@@ -89,19 +91,27 @@ def say(text: str, voice: str) -> bytes:
     return Resampler(RATE).pcm(frames, rate)
 
 
-def recording(gap_s: float) -> tuple[bytes, list[Request]]:
-    """The fake microphone's recording, and its requests in order (the sentinel last)."""
+def recording(
+    gap_s: float, kinds: tuple[str, ...] = ("complete", "hesitant"), background=None
+) -> tuple[bytes, list[Request]]:
+    """The fake microphone's recording, and its requests in order (the sentinel last): the
+    corpus' requests of `kinds`; `background(pcm)`, if given, changes the audio up to the
+    sentinel (e.g. mixes noise under it), the sentinel being said in quiet."""
     from tests.support.audio_fixtures import silence
 
     pcm, requests, hesitation = silence(LEAD_S), [], 0
     for voice in voices():
         for kind, parts in corpus():
+            if kind not in kinds:
+                continue
             pcm += say(parts[0], voice)
             for part in parts[1:]:
                 pcm += silence(PAUSES_S[hesitation % len(PAUSES_S)]) + say(part, voice)
                 hesitation += 1
             pcm += silence(gap_s)
             requests.append(Request(kind, voice, parts))
+    if background is not None:
+        pcm = background(pcm)
     pcm += say(SENTINEL, "piper") + silence(gap_s)
     requests.append(Request("sentinel", "piper", (SENTINEL,)))
     return pcm, requests

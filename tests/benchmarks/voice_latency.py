@@ -1,7 +1,7 @@
 """Benchmark: spoken turns over WebRTC from Chromium against the built-in engine.
 
     .venv/bin/python -m tests.benchmarks.voice_latency [--turns 10] [--calls 1,2,4,6]
-        [--json PATH] [--quick] [--turn-rounds 1] [--edit-rounds 1]
+        [--json PATH] [--quick] [--turn-rounds 1] [--edit-rounds 1] [--noise-rounds 1]
 
 Prints, in one run:
 
@@ -28,6 +28,14 @@ Prints, in one run:
   per page tool call, where its round trip goes in the browser (the call's arguments arrive
   -> its output is sent back, of which the edit's HTTP request -> the next response.create
   -> that response is created), and an edit request's time with no turn going on.
+- then (unless `--noise-rounds 0`) background noise (`tests.benchmarks.turn_noise`): babble of
+  four talkers made at run time (piper and espeak-ng, mixed with sox). Per turn detection,
+  the corpus' complete requests with the babble under them at 10 dB SNR (and without, as a
+  baseline): the turns, those ending a request, and the others; then Mr. Blue
+  talking for a minute or more while the microphone plays the babble alone, 10 dB below the
+  corpus' speech: turns the noise started and answers it cut, per minute of Mr. Blue
+  speaking, and the share of that time inside a turn of the person's (noise holding a turn
+  open); positive controls: "Wait, stop." in quiet and in the babble must cut the answer.
 
 Everything runs here: Daphne, the engine and Chromium share the machine's cores.
 
@@ -54,6 +62,13 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
   "created"}, ...], "http_alone_ms": {"call idle" or "no call": [an edit
   request's ms with no turn going on, ...]}}
   (empty with `--edit-rounds 0`).
+- `noise`: {"snr_db", "speech_level_rms" (the corpus' speech, RMS over its active part, pcm16
+  units), "turns": {"<turn detection> / <noise>": {"requests", "turns", "detected" (turns
+  whose transcript ends a request, each request once), "other", "heard": [{"request",
+  "said"}, ...]}}, "barge_in": {turn detection: {"speaking_s", "turns", "turns_while_speaking",
+  "cut", "speaking_over_a_turn" (the share of Mr. Blue's speaking time inside a turn of the
+  person's)}}, "controls": [{the same counts, "turn detection", "under" (quiet or babble),
+  "said" [transcripts], "stopped" (the answer was cut and "stop" heard)}]}.
 
 `--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
 machine).
@@ -362,6 +377,12 @@ def main(argv=None):
         default=1,
         help="calls in which the page-edit requests are said (0: none)",
     )
+    parser.add_argument(
+        "--noise-rounds",
+        type=int,
+        default=1,
+        help="times the background-noise calls are made per turn detection (0: not at all)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""
@@ -369,7 +390,7 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
     from mrblue.engine.voice import end_of_turn
-    from tests.benchmarks import page_edits, turn_taking
+    from tests.benchmarks import page_edits, turn_noise, turn_taking
     from tests.support.browser import chromium
 
     workdir = Path(tempfile.mkdtemp(prefix="mrblue-bench-"))
@@ -437,7 +458,20 @@ def main(argv=None):
             server.close()
         for table in edit_tables:
             print_table(table)
-    tables = [isolated_table, stages, *turn_tables, *edit_tables]
+    noise_tables, noise_data = [], {}
+    if args.noise_rounds:
+        noise_tables, noise_data = turn_noise.compare(
+            lambda env: LiveServer(
+                {"MRBLUE_ENGINE_MAX_SESSIONS": "50", **env}, database_url=database
+            ),
+            open_call,
+            workdir,
+            gap_s=max(6.0, 2 * models_s / 1000 + 4),
+            rounds=args.noise_rounds,
+        )
+        for table in noise_tables:
+            print_table(table)
+    tables = [isolated_table, stages, *turn_tables, *edit_tables, *noise_tables]
     if calls:
         calls_table = {
             "caption": "simultaneous speaking calls: worst share of audio the browsers concealed",
@@ -469,6 +503,7 @@ def main(argv=None):
                         "calls": calls,
                         "turn_taking": turn_data,
                         "page_edits": edit_data,
+                        "noise": noise_data,
                     },
                 },
                 indent=2,

@@ -1,4 +1,4 @@
-"""Brains for tests: ones that hang until cancelled, fail, crash, or are unsure."""
+"""Brains for tests: ones that hang until cancelled, fail, crash, are unsure, or talk long."""
 
 import asyncio
 
@@ -53,3 +53,24 @@ class GuessingBrain(CommandsBrain):
         heard = item_text(said[-1]) if said else ""
         yield Decision({"heard": heard, "candidates": [], "chosen": self.GUESS, "outcome": "ask"})
         yield TextDelta(f"Did you mean: {self.GUESS}?")
+
+
+class TalkativeBrain:
+    """Answers everything with the same long explanation (about 30 s spoken), sentence by
+    sentence: the voice benchmark listens for false barge-ins while Mr. Blue talks."""
+
+    SENTENCES = (
+        "Here is how the page is put together, from the top down.",
+        "At the very top there is a heading with the name of the shop, set in a large font.",
+        "Below it comes a short introduction of two sentences about the opening hours.",
+        "Then there is a picture of the front door, with a caption that gives the address.",
+        "After the picture you will find three columns, one for each kind of product.",
+        "Each column has a small title, a few lines of text, and a link to read more.",
+        "Further down there is a form where visitors can leave their name and a message.",
+        "The footer at the bottom holds the phone number and a short note on privacy.",
+        "If you would like to change any of these parts, just tell me which one.",
+    )
+
+    async def respond(self, request):
+        for sentence in self.SENTENCES:
+            yield TextDelta(sentence + " ")
