@@ -179,17 +179,17 @@ class VoiceTurns:
         except Exception:
             logger.exception("%s: the end-of-turn model failed", self.connection.label)
             probability = None
-        text = await words
+        stops_midway = unfinished(await words)
         if probability is not None:
             self.judgements.append((probability, time.monotonic() - started))
         logger.debug(
-            "%s end of turn at %d ms: %s, words %r",
+            "%s end of turn at %d ms: %s, words stop midway: %s",
             self.connection.label,
             check.audio_end_ms,
             probability,
-            text,
+            stops_midway,
         )
-        return probability, unfinished(text)
+        return probability, stops_midway
 
     async def _words_at(self, audio_end_ms: int) -> str | None:
         """The transcript of the recognition started when this pause began, once it is done
@@ -213,12 +213,17 @@ class VoiceTurns:
                 self.session.transcription.get("language"),
                 session=self.connection,
             )
+        except QueueFull:
+            return False  # too much speech waits already: not a question worth a queue
         except Exception:
             logger.exception("%s: recognising a short sound failed", self.connection.label)
             return False
         stops = interrupts(text, check.speech_ms / 1000, logprob)
         logger.debug(
-            "%s heard %r (%.2f) while speaking: %s", self.connection.label, text, logprob, stops
+            "%s: a short sound while speaking (%.2f): interrupts %s",
+            self.connection.label,
+            logprob,
+            stops,
         )
         return stops
 

@@ -190,7 +190,7 @@ class TurnDetector:
         self._pause_told = False
         self._asked = 0  # the checks this pause made
         self._quiet_ms = 0.0  # non-speech since the last speech, before a turn starts
-        self._words_asked_ms = -WORDS_CHECK_EVERY_MS  # when the latest WordsCheck was made
+        self._words_asked_ms = -float(WORDS_CHECK_EVERY_MS)  # the latest WordsCheck's time
 
     def configure(self, turn_detection: dict) -> None:
         """Apply (new) turn-detection settings, e.g. after `session.update`."""
