@@ -70,8 +70,8 @@ Everything runs here: Daphne, the engine and Chromium share the machine's cores.
   person's)}}, "controls": [{the same counts, "turn detection", "under" (quiet or babble),
   "said" [transcripts], "stopped" (the answer was cut and "stop" heard)}]}.
 
-`--quick` runs 2 turns per configuration and no call counts (about a minute on an idle
-machine).
+`--quick` runs 2 turns per configuration, no call counts and no noise rows (the turn-taking
+and page-edit rows take most of its 5-8 minutes on an idle machine).
 """
 
 import argparse
@@ -380,12 +380,14 @@ def main(argv=None):
     parser.add_argument(
         "--noise-rounds",
         type=int,
-        default=1,
-        help="times the background-noise calls are made per turn detection (0: not at all)",
+        help="times the background-noise calls are made per turn detection (0: not at all; "
+        "default 1, 0 with --quick)",
     )
     args = parser.parse_args(argv)
     if args.quick:
         args.turns, args.calls = 2, ""
+    if args.noise_rounds is None:
+        args.noise_rounds = 0 if args.quick else 1  # the noise rows alone take ~9 minutes
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mrblue.project.settings")
     django.setup()
