@@ -145,3 +145,18 @@ async def test_a_lone_stop_cuts_the_answer_and_a_backchannel_does_not():
     heard = await client.wait_for("conversation.item.input_audio_transcription.completed")
     assert "stop" in heard["transcript"].lower()
     await connection.shutdown()
+
+
+def test_at_most_one_words_check_a_second_however_many_sounds():
+    sound = [0.9] * 5 + [0.0] * 10  # 160 ms of sound, then 320 ms of quiet
+    noise = [0.0] * 5 + sound * 8  # eight sounds in under four seconds
+    detector = TurnDetector(SERVER_VAD, probability=scripted(noise))
+    detector.barge_in = True
+    asked = []
+    detector.feed(bytes(CHUNK_BYTES * len(noise)))
+    while detector.asking is not None:
+        asked.append(detector.asking.audio_start_ms)
+        detector.heard(False)
+        detector.feed(b"")
+    gaps = [later - earlier for earlier, later in zip(asked, asked[1:], strict=False)]
+    assert len(asked) < 8 and gaps and min(gaps) >= 1000

@@ -119,8 +119,8 @@ def _known_language(model, language: str | None) -> str | None:
 
 # Primes Whisper with how people's short sounds are written, so a hum comes out as "Hmm." and
 # not as a word of the editing prompt ("Done."). Heard on Whisper's whole 30 s window: on a
-# short one a word this short comes back repeated and unsure ("Stop. Stop." at -0.41). So
-# heard, real words are sure (mean log-probability -0.04 to -0.14 for piper's and espeak's
+# short one a word this short comes back repeated and unsure ("Stop. Stop." at -0.41). Heard
+# so, real words are sure (mean log-probability -0.04 to -0.14 for piper's and espeak's
 # "Stop.", "No.", "Please.") and made-up ones not ("Damn." for "Hmm." -0.46, "Mm." -0.6).
 INTERJECTION_PROMPT = "Hmm. Mhm. Yeah. Okay. Stop. Wait."
 

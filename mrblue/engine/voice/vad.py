@@ -9,6 +9,8 @@ With `semantic_vad` and an end-of-turn model (`judging=True`), a pause asks a qu
 instead of running a fixed timer: `feed` stops at a `TurnCheck` carrying the turn's audio,
 and the caller answers with `judged(probability)` (the model's, run wherever it likes), then
 feeds on. Stopping there keeps the decision in audio time, whatever the speed of the audio.
+While Mr. Blue speaks (`barge_in`), a short sound asks another question the same way: a
+`WordsCheck` (were those words asking it to stop?), answered with `heard`.
 """
 
 import functools
@@ -33,12 +35,12 @@ MIN_SPEECH_MS = 96  # ignore clicks shorter than three chunks
 # much quiet, the caller is asked whether it was words asking Mr. Blue to stop (`WordsCheck`):
 # "Stop." is, "Mhm." is not, however long ...
 BARGE_IN_WORDS_AFTER_MS = 160
-# At most one such question a second (of audio): each is a recognition (0.5 s of a core on a slow
-# machine), and noise can make one sound after another. A sound in between is let go.
-WORDS_CHECK_EVERY_MS = 1000
 # ... and speech this long without such a pause barges in by its length alone (talking over
-# the answer). Silero hears piper's "Mhm." and espeak's "Okay." as 350-450 ms of speech.
+# the answer). Silero hears piper's "Mhm." as 544 ms of speech, espeak's backchannels 350-480.
 BARGE_IN_SPEECH_MS = 640
+# At most one such question a second (of audio): each is a recognition (0.5 s of a core on a
+# slow machine), and noise can make one sound after another. A sound in between is let go.
+WORDS_CHECK_EVERY_MS = 1000
 # semantic_vad with the end-of-turn model: it is asked after this much silence (Pipecat asks
 # after 200 ms too), and once more later in the same pause if it did not hear the turn
 # complete (it is surer with more silence: "Make the heading blue." 0.30 at 200 ms, 0.85 at
