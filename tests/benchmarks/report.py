@@ -69,7 +69,7 @@ class Benchmark:
 
 BENCHMARKS = (
     # Quick, it still plays the turn-taking corpus and the page edits: 5 and 2 minutes on this
-    # project's faster machines (7.7 min in all, noise rows left out), more on slower ones.
+    # project's faster machines (about 8 in all, noise rows left out), more on slower ones.
     Benchmark(
         "voice_latency",
         "tests.benchmarks.voice_latency",
