@@ -357,6 +357,19 @@ def call_counts(browser, database, counts, seconds):
     return results
 
 
+def rows_on_a_server(database: str, run) -> tuple[list[dict], dict]:
+    """`run(server)`'s (tables, data) against a server of its own on `database` (closed after);
+    its tables printed."""
+    server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
+    try:
+        tables, data = run(server)
+    finally:
+        server.close()
+    for table in tables:
+        print_table(table)
+    return tables, data
+
+
 def main(argv=None):
     """Run the benchmark, print its tables (and write them as JSON if asked)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -432,34 +445,28 @@ def main(argv=None):
             calls = call_counts(browser, database, counts, args.seconds)
     turn_tables, turn_data = [], {}
     if args.turn_rounds and end_of_turn.available():
-        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
-        try:
-            turn_tables, turn_data = turn_taking.compare(
+        turn_tables, turn_data = rows_on_a_server(
+            database,
+            lambda server: turn_taking.compare(
                 server,
                 open_call,
                 workdir,
                 gap_s=max(6.0, 2 * models_s / 1000 + 4),
                 rounds=args.turn_rounds,
-            )
-        finally:
-            server.close()
-        for table in turn_tables:
-            print_table(table)
+            ),
+        )
     edit_tables, edit_data = [], {}
     if args.edit_rounds:
-        server = LiveServer({"MRBLUE_ENGINE_MAX_SESSIONS": "50"}, database_url=database)
-        try:
-            edit_tables, edit_data = page_edits.run(
+        edit_tables, edit_data = rows_on_a_server(
+            database,
+            lambda server: page_edits.run(
                 server,
                 database,
                 workdir,
                 gap_s=max(10.0, 3 * models_s / 1000 + 6),
                 rounds=args.edit_rounds,
-            )
-        finally:
-            server.close()
-        for table in edit_tables:
-            print_table(table)
+            ),
+        )
     noise_tables, noise_data = [], {}
     if args.noise_rounds:
         noise_tables, noise_data = turn_noise.compare(
