@@ -20,18 +20,18 @@ server, each redraw that changed a block, and when the remote voice is heard. Pe
 silence the turn waited (`response.metadata.mrblue_speech_stopped_ms`).
 """
 
-import re
 import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.benchmarks.stats import percentile
+from tests.benchmarks.turn_events import after_speech_ms, transcript_of, turn_span, waited_ms
+from tests.benchmarks.turn_taking import words
 
 PROBE = Path(__file__).with_name("page_edits.js")
 USERNAME = "bench-editor"
 LEAD_S = 1.5  # silence first: the call is up before the first request
 TAIL_S = 30.0  # silence last: the looping microphone does not start again meanwhile
-COMPLETED = "conversation.item.input_audio_transcription.completed"
 
 
 @dataclass(frozen=True)
@@ -96,18 +96,13 @@ ALONE = """async ([runs, label]) => {
 ALONE_RUNS = 5
 
 
-def words(text: str) -> set[str]:
-    """Lowercase words without punctuation."""
-    return set(re.findall(r"[a-z']+", text.lower()))
-
-
 def request_of(transcript: str) -> EditRequest | None:
     """The request a transcript says: the one sharing most of its words with it, if at least
     half of them (a misheard word or two still counts; noise does not)."""
-    said = words(transcript)
-    shared = {request: len(words(request.text) & said) for request in REQUESTS}
+    said = set(words(transcript))
+    shared = {request: len(set(words(request.text)) & said) for request in REQUESTS}
     best = max(REQUESTS, key=lambda request: shared[request])
-    return best if shared[best] * 2 >= len(words(best.text)) else None
+    return best if shared[best] * 2 >= len(set(words(best.text))) else None
 
 
 def recording(gap_s: float) -> bytes:
@@ -129,41 +124,33 @@ def edits_of(probe: dict, heard: list[float]) -> list[dict]:
     and when measured "heard_ms", "changed_ms": ms after the end of speech}, from the probe's
     events and the times the remote voice was heard."""
     received = probe["received"]
-    starts = [e["_t"] for e in received if e["type"] == "input_audio_buffer.speech_started"]
     rows, seen = [], set()
     for stop in (e for e in received if e["type"] == "input_audio_buffer.speech_stopped"):
-        completed = _first(
-            received,
-            lambda e, stop=stop: e["type"] == COMPLETED and e["item_id"] == stop["item_id"],
-        )
+        completed = transcript_of(received, stop)
         request = request_of(completed["transcript"]) if completed else None
         if request is None or request in seen:
             continue
         seen.add(request)
-        next_start = min((t for t in starts if t > stop["_t"]), default=float("inf"))
-
-        def within(t, stop=stop, next_start=next_start):
-            return stop["_t"] < t < next_start
-
-        changed = [
-            c["_t"] for c in probe["changes"] if within(c["_t"]) and request.block in c["changed"]
-        ]
-        row = {"request": request.text, "said": completed["transcript"], "edited": bool(changed)}
+        span = turn_span(received, stop)
+        changed = [c["_t"] for c in probe["changes"] if request.block in c["changed"]]
+        row = {"request": request.text, "said": completed["transcript"]}
+        row["edited"] = any(span[0] < t < span[1] for t in changed)
+        # The turn's first response that says how long its silence was (with page tools, the
+        # answer is several responses: the one calling the tool, then the spoken one).
         done = _first(
             received,
-            lambda e, within=within: (
+            lambda e, span=span: (
                 e["type"] == "response.done"
-                and within(e["_t"])
-                and "mrblue_speech_stopped_ms" in (e["response"].get("metadata") or {})
+                and span[0] < e["_t"] < span[1]
+                and waited_ms(e) is not None
             ),
         )
-        if done is not None:
-            waited = int(done["response"]["metadata"]["mrblue_speech_stopped_ms"])
-            after = [t for t in heard if within(t)]
-            if after:
-                row["heard_ms"] = round(after[0] - stop["_t"]) + waited
-            if changed:
-                row["changed_ms"] = round(changed[0] - stop["_t"]) + waited
+        waited = waited_ms(done)
+        if waited is not None:
+            for key, times in (("heard_ms", heard), ("changed_ms", changed)):
+                ms = after_speech_ms(times, span, waited)
+                if ms is not None:
+                    row[key] = ms
         rows.append(row)
     return rows
 

@@ -2,13 +2,13 @@
 
 from tests.benchmarks.page_edits import (
     BLOCKS,
-    COMPLETED,
     REQUESTS,
     edits_of,
     request_of,
     tables,
     tool_calls_of,
 )
+from tests.benchmarks.turn_events import COMPLETED
 
 
 def test_each_request_names_a_block_of_the_page_and_is_recognised_from_its_words():

@@ -26,6 +26,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.benchmarks.stats import cpu_seconds, percentile
+from tests.benchmarks.turn_events import (
+    after_speech_ms,
+    answer_of,
+    transcript_of,
+    turn_span,
+    waited_ms,
+)
 
 CORPUS = Path(__file__).with_name("turn_corpus.txt")
 TURN_DETECTIONS = {
@@ -136,36 +143,22 @@ def listen(page, requests: list[Request], timeout_s: float) -> list[dict]:
 
 def turns_of(events: list[dict], heard: list[float], requests: list[Request]) -> list[dict]:
     """Each turn the engine took: {"request": the one its transcript finishes, or None (cut
-    off before the end), "at": when it stopped, "heard": ms from the end of speech to the
-    first audio heard, when answered before the next speech}."""
-    from tests.benchmarks.voice_latency import _answer
-
+    off before the end), "at": when it stopped, "said", and when answered before the next
+    speech "turn_end" (ms from the end of speech until the turn ended) and "heard" (until
+    its first audio was heard)}."""
     closings = {request.closing: request for request in requests}
-    starts = [e["_t"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
     turns = []
     for stop in (e for e in events if e["type"] == "input_audio_buffer.speech_stopped"):
-        completed = next(
-            (
-                e
-                for e in events
-                if e["type"] == "conversation.item.input_audio_transcription.completed"
-                and e["item_id"] == stop["item_id"]
-            ),
-            None,
-        )
+        completed = transcript_of(events, stop)
         said = words(completed["transcript"]) if completed else []
         request = next((closings[w] for w in reversed(said) if w in closings), None)
         turn = {"request": request, "at": stop["_t"], "said": " ".join(said)}
-        next_start = min((t for t in starts if t > stop["_t"]), default=float("inf"))
-        done = _answer(events, stop, next_start)
-        after = [t for t in heard if stop["_t"] < t < next_start]
-        window = ((done or {}).get("response", {}).get("metadata") or {}).get(
-            "mrblue_speech_stopped_ms"
-        )
-        if window is not None:
-            turn["turn_end"] = int(window)  # end of speech -> the turn ended (speech_stopped)
-            if after:
-                turn["heard"] = round(after[0] - stop["_t"]) + int(window)
+        waited = waited_ms(answer_of(events, stop))
+        if waited is not None:
+            turn["turn_end"] = waited
+            heard_ms = after_speech_ms(heard, turn_span(events, stop), waited)
+            if heard_ms is not None:
+                turn["heard"] = heard_ms
         turns.append(turn)
     return turns
 

@@ -88,6 +88,7 @@ import httpx
 
 from tests.benchmarks.report import machine
 from tests.benchmarks.stats import cpu_seconds, percentile
+from tests.benchmarks.turn_events import after_speech_ms, answer_of, turn_span
 from tests.support.audio_fixtures import utterance, write_wav
 from tests.support.live import ENGINE_KEY, LiveServer, run_python
 
@@ -181,58 +182,24 @@ def latencies(page, turns):
     events = page.evaluate("window.events")
     heard = page.evaluate("window.heard")
     rows, partials = [], []
-    starts = [e["_t"] for e in events if e["type"] == "input_audio_buffer.speech_started"]
     for stop in (e for e in events if e["type"] == "input_audio_buffer.speech_stopped"):
-        next_start = min((t for t in starts if t > stop["_t"]), default=float("inf"))
-        done = _answer(events, stop, next_start)
+        done = answer_of(events, stop)
         if done is None:
             continue
         meta = {
             k.removeprefix("mrblue_").removesuffix("_ms"): int(v)
             for k, v in (done["response"].get("metadata") or {}).items()
         }
-        after = [t for t in heard if stop["_t"] < t < next_start]
-        if after and "speech_stopped" in meta:
-            meta["heard_after_window"] = round(after[0] - stop["_t"])
-            meta["heard"] = meta["heard_after_window"] + meta["speech_stopped"]
+        after_window = after_speech_ms(heard, turn_span(events, stop), waited=0)
+        if after_window is not None and "speech_stopped" in meta:
+            meta["heard_after_window"] = after_window
+            meta["heard"] = after_window + meta["speech_stopped"]
         rows.append(meta)
         types = [e["type"] for e in events if e.get("item_id") == stop["item_id"]]
         completed = "conversation.item.input_audio_transcription.completed"
         end = types.index(completed) if completed in types else len(types)
         partials.append(types[:end].count("conversation.item.input_audio_transcription.delta"))
     return rows, partials
-
-
-def _answer(events, stop, next_start):
-    """The completed `response.done` answering the turn that `stop` ended, if its answer
-    began from that turn's transcript before the next speech (else the turn is left out)."""
-    completed = next(
-        (
-            e
-            for e in events
-            if e["type"] == "conversation.item.input_audio_transcription.completed"
-            and e["item_id"] == stop["item_id"]
-        ),
-        None,
-    )
-    if completed is None:
-        return None
-    created = next(
-        (e for e in events if e["type"] == "response.created" and e["_t"] >= completed["_t"]),
-        None,
-    )
-    if created is None or created["_t"] > next_start:
-        return None
-    done = next(
-        (
-            e
-            for e in events
-            if e["type"] == "response.done" and e["response"]["id"] == created["response"]["id"]
-        ),
-        None,
-    )
-    ok = done is not None and done["response"]["status"] == "completed"
-    return done if ok and done["_t"] < next_start else None
 
 
 def audio_stats(page):
